@@ -1,0 +1,2 @@
+/** @headstart/core/node — Node-only parts: file-system discovery, sharp decoding, dataset check. */
+export {};
