@@ -1,6 +1,11 @@
 /**
  * @headstart/core — isomorphic contracts and pure logic.
  * @example
- *   import { HeadstartError } from '@headstart/core';
+ *   import { PreprocessSpecSchema, HeadstartError } from '@headstart/core';
+ *   const spec = PreprocessSpecSchema.parse({ size: [224, 224], mode: 'tf' });
  */
 export * from './errors.ts';
+export * from './events.ts';
+export * from './specs/preprocess.ts';
+export * from './specs/head.ts';
+export * from './specs/schedule.ts';

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/** Which layers phase 2 unfreezes: `top:N` (last N weighted layers of the base), `from:<layer>`, `all`, `none`. */
+export const UnfreezePolicySchema = z.union([
+  z.object({ kind: z.literal('top'), n: z.number().int().nonnegative() }).strict(),
+  z.object({ kind: z.literal('from'), layer: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('all') }).strict(),
+  z.object({ kind: z.literal('none') }).strict(),
+]);
+export type UnfreezePolicy = z.infer<typeof UnfreezePolicySchema>;
+
+export const EarlyStoppingSchema = z
+  .object({
+    monitor: z.enum(['val_loss', 'val_acc']).default('val_loss'),
+    patience: z.number().int().nonnegative().default(3),
+    minDelta: z.number().nonnegative().default(0),
+    restoreBest: z.boolean().default(true),
+  })
+  .strict();
+
+export const ReduceOnPlateauSchema = z
+  .object({
+    monitor: z.enum(['val_loss', 'val_acc']).default('val_loss'),
+    factor: z.number().gt(0).lt(1).default(0.5),
+    patience: z.number().int().nonnegative().default(2),
+    minLr: z.number().nonnegative().default(1e-7),
+  })
+  .strict();
+
+export const PhaseSpecSchema = z
+  .object({
+    epochs: z.number().int().nonnegative(),
+    learningRate: z.number().positive(),
+    optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
+    batchSize: z.number().int().positive().default(32),
+    earlyStopping: EarlyStoppingSchema.optional(),
+    reduceOnPlateau: ReduceOnPlateauSchema.optional(),
+  })
+  .strict();
+export type PhaseSpec = z.infer<typeof PhaseSpecSchema>;
+
+export const AugmentSpecSchema = z
+  .object({
+    horizontalFlip: z.boolean().default(false),
+    verticalFlip: z.boolean().default(false),
+    /** Degrees, uniform in [-r, r]. */
+    rotation: z.number().min(0).max(180).default(0),
+    /** Fraction, scale uniform in [1 - z, 1 + z]. */
+    zoom: z.number().min(0).lt(1).default(0),
+    /** Degrees. */
+    shear: z.number().min(0).max(45).default(0),
+    /** Fractions of width/height. */
+    widthShift: z.number().min(0).lt(1).default(0),
+    heightShift: z.number().min(0).lt(1).default(0),
+    /** Multiplicative range [lo, hi], e.g. [0.8, 1.2]. */
+    brightness: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+    /** Random-resized-crop: area fraction range and aspect-ratio range. */
+    randomResizedCrop: z
+      .object({ scale: z.tuple([z.number().gt(0), z.number().lte(1)]), ratio: z.tuple([z.number().gt(0), z.number().gt(0)]) })
+      .strict()
+      .optional(),
+    fillMode: z.enum(['nearest', 'constant', 'reflect']).default('nearest'),
+  })
+  .strict();
+export type AugmentSpec = z.infer<typeof AugmentSpecSchema>;
+
+/** The whole training schedule, as data. Phase 1: head only, base frozen. Phase 2: fine-tune. */
+export const ScheduleSpecSchema = z
+  .object({
+    mode: z.enum(['transfer', 'scratch']).default('transfer'),
+    phase1: PhaseSpecSchema,
+    phase2: PhaseSpecSchema.extend({ unfreeze: UnfreezePolicySchema }).strict(),
+    augment: AugmentSpecSchema.optional(),
+    /** Augmented passes cached in phase 1 when augmentation is on. */
+    augmentedPasses: z.number().int().nonnegative().default(0),
+    classWeights: z.union([z.literal('auto'), z.literal('none'), z.record(z.string(), z.number().positive())]).default('none'),
+    valSplit: z.number().min(0).lt(1).default(0.2),
+    testSplit: z.number().min(0).lt(1).default(0),
+    seed: z.number().int().default(42),
+  })
+  .strict();
+export type ScheduleSpec = z.infer<typeof ScheduleSpecSchema>;
