@@ -9,3 +9,4 @@ export * from './events.ts';
 export * from './specs/preprocess.ts';
 export * from './specs/head.ts';
 export * from './specs/schedule.ts';
+export * from './specs/manifest.ts';
