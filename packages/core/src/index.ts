@@ -10,3 +10,4 @@ export * from './specs/preprocess.ts';
 export * from './specs/head.ts';
 export * from './specs/schedule.ts';
 export * from './specs/manifest.ts';
+export * from './random/rng.ts';
