@@ -1,1 +1,11 @@
-export {};
+/**
+ * @headstart/inference (Node) — the one place that creates onnxruntime-node sessions.
+ * @example
+ *   import { createClassifier } from '@headstart/inference/node';
+ *   const clf = await createClassifier('models/flowers/1/model.onnx', { logger: console.error });
+ *   const { predictions } = await clf.classify(imageBuffer, { topK: 3 });
+ */
+export * from '../shared/index.ts';
+export { createClassifier, type Classifier, type NodeClassifierOptions } from './classifier.ts';
+export { decodeForModel, type DecodeOptions } from './decode.ts';
+export { planProviders, probeCuda, type CudaProbe, type NodeProvider } from './providers.ts';

@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { HeadstartError, type PreprocessSpec } from '@headstart/core';
+import {
+  parseHeadstartMetadata,
+  readOnnxMetadata,
+  resolveTopK,
+  toPixelTensorData,
+  topPredictions,
+  type ClassifierBase,
+  type ClassifyResult,
+} from '../shared/index.ts';
+import { decodeForModel } from './decode.ts';
+import { planProviders, probeCuda, type NodeProvider } from './providers.ts';
+
+/** Options of {@link createClassifier} (Node). */
+export interface NodeClassifierOptions {
+  provider?: NodeProvider;
+  /** Intra-op threads (default: available cores, at most 4). */
+  threads?: number;
+  /** Inter-op threads (default 1: graphs here are sequential). */
+  interOpThreads?: number;
+  /** Decoded-pixel cap for `classify` (default 40 megapixels). */
+  maxPixels?: number;
+  logger?: (msg: string) => void;
+}
+
+/** A classifier on onnxruntime-node. */
+export interface Classifier extends ClassifierBase {
+  /** Decodes, resizes and classifies one encoded image. */
+  classify(image: Buffer | Uint8Array, opts?: { topK?: number }): Promise<ClassifyResult>;
+  /** Decodes and resizes one encoded image to RGB uint8 at the model's input size. */
+  decode(image: Buffer | Uint8Array): Promise<Uint8Array>;
+  readonly inputName: string;
+  readonly outputName: string;
+}
+
+function tensorWidth(meta: readonly ort.InferenceSession.ValueMetadata[], name: string): number | undefined {
+  const m = meta.find((v) => v.name === name);
+  if (m === undefined || !m.isTensor) return undefined;
+  const last = m.shape[m.shape.length - 1];
+  return typeof last === 'number' ? last : undefined;
+}
+
+async function openSession(
+  bytes: Uint8Array,
+  providers: ('cuda' | 'cpu')[],
+  threads: number,
+  interOp: number,
+  log: (msg: string) => void,
+  source: string,
+): Promise<{ session: ort.InferenceSession; provider: string }> {
+  const base: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: interOp,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+  };
+  try {
+    const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: providers });
+    return { session, provider: providers[0] ?? 'cpu' };
+  } catch (cause) {
+    if (providers[0] === 'cuda') {
+      log(`onnxruntime: CUDA session failed (${(cause as Error).message}); falling back to cpu`);
+      return openSession(bytes, ['cpu'], threads, interOp, log, source);
+    }
+    throw new HeadstartError('MODEL_INVALID', `${source}: onnxruntime could not load the model: ${(cause as Error).message}`, {
+      cause,
+      details: { file: source },
+    });
+  }
+}
+
+/**
+ * Loads an exported Headstart ONNX model (path or bytes) into an onnxruntime-node session, reads
+ * labels and preprocessing from its metadata, warms it up, and resolves when it is ready.
+ * @example
+ *   const clf = await createClassifier('runs/flowers/model.onnx');
+ *   const { predictions } = await clf.classify(await readFile('rose.jpg'), { topK: 3 });
+ */
+export async function createClassifier(model: string | Uint8Array, opts: NodeClassifierOptions = {}): Promise<Classifier> {
+  const log = opts.logger ?? (() => undefined);
+  const source = typeof model === 'string' ? model : '<onnx bytes>';
+  let bytes: Uint8Array;
+  if (typeof model === 'string') {
+    try {
+      bytes = await readFile(model);
+    } catch (cause) {
+      throw new HeadstartError('MODEL_NOT_FOUND', `cannot read ONNX model ${model}: ${(cause as Error).message}`, { cause, details: { file: model } });
+    }
+  } else {
+    bytes = model;
+  }
+  const metadata = readOnnxMetadata(bytes);
+  const plan = planProviders(opts.provider ?? 'auto', probeCuda());
+  const threads = Math.max(1, Math.floor(opts.threads ?? Math.min(4, availableParallelism())));
+  const interOp = Math.max(1, Math.floor(opts.interOpThreads ?? 1));
+  const { session, provider } = await openSession(bytes, plan.providers, threads, interOp, log, source);
+  log(`onnxruntime: execution provider ${provider} (${plan.reason}); threads intra=${threads} inter=${interOp}`);
+
+  const inputName = session.inputNames.includes('pixels') ? 'pixels' : session.inputNames[0];
+  const outputName = session.outputNames.includes('probabilities') ? 'probabilities' : session.outputNames[0];
+  if (inputName === undefined || outputName === undefined) {
+    await session.release();
+    throw new HeadstartError('MODEL_INVALID', `${source}: the graph has no inputs or outputs`, { details: { file: source } });
+  }
+  let info;
+  try {
+    info = parseHeadstartMetadata(metadata, tensorWidth(session.outputMetadata, outputName));
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+  const { labels, inputSize } = info;
+  const preprocess: PreprocessSpec = info.preprocess;
+  const maxPixels = opts.maxPixels;
+
+  const runPixels = async (rgb: Float32Array | Uint8Array, count: number): Promise<Float32Array> => {
+    const data = toPixelTensorData(rgb, count, inputSize);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run({ [inputName]: new ort.Tensor('float32', data, [count, inputSize[0], inputSize[1], 3]) });
+    } catch (cause) {
+      throw new HeadstartError('INFERENCE_FAILED', `${source}: inference failed: ${(cause as Error).message}`, { cause });
+    }
+    const result = out[outputName];
+    if (result === undefined || !(result.data instanceof Float32Array)) {
+      throw new HeadstartError('INFERENCE_FAILED', `${source}: output "${outputName}" is missing or not float32`);
+    }
+    if (result.data.length !== count * labels.length) {
+      throw new HeadstartError('SPEC_MISMATCH', `${source}: output has ${result.data.length} values for ${count} images, but metadata lists ${labels.length} labels`);
+    }
+    return result.data;
+  };
+
+  await runPixels(new Float32Array(inputSize[0] * inputSize[1] * 3), 1);
+
+  const decode = (image: Buffer | Uint8Array): Promise<Uint8Array> => decodeForModel(image, preprocess, maxPixels === undefined ? {} : { maxPixels });
+
+  return {
+    provider,
+    labels,
+    preprocess,
+    inputSize,
+    metadata,
+    inputName,
+    outputName,
+    runPixels,
+    decode,
+    async classify(image, o = {}) {
+      const t0 = performance.now();
+      const rgb = await decode(image);
+      const t1 = performance.now();
+      const probs = await runPixels(rgb, 1);
+      const t2 = performance.now();
+      return {
+        predictions: topPredictions(probs, labels, resolveTopK(o.topK, labels.length)),
+        timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 },
+      };
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}

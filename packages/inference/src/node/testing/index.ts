@@ -1,0 +1,2 @@
+/** @headstart/inference/testing — tiny real ONNX models for tests and benchmarks. */
+export * from './tiny-onnx.ts';
