@@ -28,6 +28,10 @@ export type HeadstartErrorCode =
   | 'QUEUE_FULL'
   | 'DEADLINE_EXCEEDED'
   | 'INTERRUPTED'
+  | 'UNAUTHORIZED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'NOT_FOUND'
+  | 'UNAVAILABLE'
   | 'IO';
 
 /** The one error class of Headstart: a code, an actionable message, and the cause. */
