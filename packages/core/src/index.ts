@@ -11,3 +11,7 @@ export * from './specs/head.ts';
 export * from './specs/schedule.ts';
 export * from './specs/manifest.ts';
 export * from './random/rng.ts';
+export * from './datasets/types.ts';
+export * from './datasets/idx.ts';
+export * from './datasets/labels.ts';
+export * from './datasets/split.ts';
