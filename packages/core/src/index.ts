@@ -15,3 +15,5 @@ export * from './datasets/types.ts';
 export * from './datasets/idx.ts';
 export * from './datasets/labels.ts';
 export * from './datasets/split.ts';
+export * from './preprocess/normalize.ts';
+export * from './preprocess/resize.ts';
