@@ -20,3 +20,5 @@ export * from './preprocess/resize.ts';
 export * from './specs/parse.ts';
 export * from './math/softmax.ts';
 export * from './freeze/plan.ts';
+export * from './metrics/report-schema.ts';
+export * from './metrics/report.ts';

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** Precision/recall/F1 of one class; `support` = number of true samples of it. */
+export const ClassMetricsSchema = z.object({
+  label: z.string(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  support: z.number().int().nonnegative(),
+});
+export type ClassMetrics = z.infer<typeof ClassMetricsSchema>;
+
+/** `report.json` of a run: the evaluation shared by trainer, CLI, API and web. */
+export const EvalReportSchema = z.object({
+  /** Number of evaluated samples. */
+  count: z.number().int().nonnegative(),
+  accuracy: z.number(),
+  /** Top-k accuracy keyed `top1`, `top5`, ... (only k ≤ number of classes). */
+  topK: z.record(z.string(), z.number()),
+  labels: z.array(z.string()),
+  /** confusion[actual][predicted] counts. */
+  confusion: z.array(z.array(z.number().int().nonnegative())),
+  perClass: z.array(ClassMetricsSchema),
+  macroF1: z.number(),
+  /** Support-weighted mean F1. */
+  weightedF1: z.number(),
+  /** Off-diagonal confusion cells with a non-zero count, most frequent first. */
+  confusedPairs: z.array(z.object({ actual: z.string(), predicted: z.string(), count: z.number().int().positive() })),
+  /** Samples with the highest cross-entropy loss, worst first; `probability` is that of the actual class. */
+  topLosses: z.array(
+    z.object({
+      index: z.number().int().nonnegative(),
+      path: z.string().optional(),
+      actual: z.string(),
+      predicted: z.string(),
+      loss: z.number(),
+      probability: z.number(),
+      predictedProbability: z.number(),
+    }),
+  ),
+});
+export type EvalReport = z.infer<typeof EvalReportSchema>;
