@@ -5,6 +5,6 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 }
 
-/** Exit codes shared by every command: 0 ok, 1 usage error, 2 data or model problem. */
-export const EXIT = { ok: 0, usage: 1, problem: 2 } as const;
+/** Exit codes shared by every command: 0 ok, 1 usage error, 2 data or model problem, 130 stopped by the user (checkpoint saved). */
+export const EXIT = { ok: 0, usage: 1, problem: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

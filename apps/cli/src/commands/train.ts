@@ -1,0 +1,50 @@
+/** `headstart train <data> --out <runDir>`: two-phase transfer learning with a live dashboard. */
+import type { Command } from 'commander';
+import { loadExporter, loadTrainer } from '../ports.ts';
+import { addTrainFlags, toTrainOptions, type TrainFlags } from '../options/train-flags.ts';
+import { chooseMode, runTraining, shellLine } from '../run-training.ts';
+import type { RegisterCommand } from './index.ts';
+
+/** The command line that resumes the current invocation. */
+export function resumeCommandFor(cmd: Command): string {
+  // commander keeps the argv it parsed on the root as `rawArgs` (untyped but long-standing).
+  const root = cmd.parent as (Command & { rawArgs?: string[] }) | null;
+  const raw = (root?.rawArgs ?? []).slice(2).filter((a) => a !== '--resume');
+  return shellLine(['npx', 'headstart', ...raw, '--resume']);
+}
+
+export const registerTrain: RegisterCommand = (program, io, setExit) => {
+  const cmd = program
+    .command('train')
+    .description('train an image classifier on <data> by transfer learning (phase 1: head; phase 2: fine-tune)')
+    .argument('<data>', 'dataset: class-per-folder, train/val/test folders, CSV manifest, or IDX files');
+  addTrainFlags(cmd)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Output: a live dashboard on a terminal (q / Ctrl-C stops after a checkpoint), plain lines otherwise, --json for events.',
+        'Exit codes: 0 done, 1 usage error, 2 data or model problem, 130 stopped (resume with --resume).',
+        '',
+        'Examples:',
+        '  headstart train data/flowers --out runs/flowers',
+        '  headstart train data/xray --out runs/xray --input-size 128 --cut block_12_add --unfreeze top:30 --augment light',
+        '  headstart train data/flowers --out runs/flowers --resume',
+      ].join('\n'),
+    )
+    .action(async (data: string, flags: TrainFlags, self: Command) => {
+      const trainer = await loadTrainer();
+      const exporter = flags.export ? await loadExporter() : undefined;
+      const { code } = await runTraining(
+        io,
+        {
+          train: toTrainOptions(data, flags),
+          mode: chooseMode(io, flags.json === true, flags.plain === true),
+          exportOnnx: flags.export === true,
+          resumeCommand: resumeCommandFor(self),
+        },
+        { trainer, exporter },
+      );
+      setExit(code);
+    });
+};

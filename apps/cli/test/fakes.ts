@@ -1,0 +1,48 @@
+/** Test doubles: a capturing CliIo and a trainer that replays scripted events. */
+import { PassThrough } from 'node:stream';
+import { HeadstartError, type TrainerEvent } from '@headstart/core';
+import type { CliIo } from '../src/io.ts';
+import type { TrainOptions, TrainerApi, TrainResult } from '../src/ports.ts';
+
+export interface Captured extends CliIo {
+  out(): string;
+  err(): string;
+}
+
+/** A non-TTY io whose output is kept in memory. */
+export function captureIo(): Captured {
+  let out = '';
+  let err = '';
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return { stdout, stderr, stdin: new PassThrough(), out: () => out, err: () => err };
+}
+
+/** A trainer that replays `events`; when its signal is aborted it emits 'interrupted' and rejects. */
+export function replayTrainer(events: TrainerEvent[], seen: TrainOptions[] = []): TrainerApi {
+  return {
+    async train(opts, onEvent): Promise<TrainResult> {
+      seen.push(opts);
+      for (const e of events) {
+        await new Promise((r) => setImmediate(r));
+        if (opts.signal?.aborted && e.type === 'epoch-start') {
+          onEvent({ type: 'interrupted', phase: e.phase, epoch: e.epoch - 1, checkpoint: `${opts.out}/checkpoint`, resumeCommand: '' });
+          throw new HeadstartError('INTERRUPTED', 'stopped');
+        }
+        onEvent(e);
+      }
+      const ev = events.find((e) => e.type === 'eval');
+      if (ev?.type !== 'eval') throw new Error('script has no eval');
+      return {
+        runDir: opts.out,
+        manifest: { metrics: { val_acc: 0.8 } } as unknown as TrainResult['manifest'],
+        report: { ...ev, labels: ['cat', 'dog', 'fox'], confusion: [], macroF1: 0.78, topLosses: [] },
+      };
+    },
+    evaluateRun: () => Promise.reject(new Error('not scripted')),
+    listBases: () => [],
+    adviseForDataset: () => Promise.reject(new Error('not scripted')),
+  };
+}
