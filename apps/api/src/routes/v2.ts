@@ -1,0 +1,145 @@
+import express, { Router, type Request } from 'express';
+import { z } from 'zod';
+import { HeadstartError } from '@headstart/core';
+import { topPredictions } from '@headstart/inference/node';
+import type { AppContext } from '../context.ts';
+import { predictPixels } from '../predict.ts';
+import { parseVersion, type ModelVersion } from '../registry.ts';
+
+/** Server name and version reported by GET /v2. */
+export const SERVER_INFO = { name: 'headstart', version: '0.1.0', extensions: ['classification'] } as const;
+
+type Nested = number | Nested[];
+const TensorData: z.ZodType<Nested[]> = z.array(z.union([z.number(), z.lazy(() => TensorData)]));
+
+const InferRequest = z.object({
+  id: z.string().max(256).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  inputs: z
+    .array(
+      z.object({
+        name: z.string().max(256),
+        shape: z.array(z.number().int().min(0)).max(8),
+        datatype: z.string().max(16),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+        data: TensorData,
+      }),
+    )
+    .min(1)
+    .max(1),
+  outputs: z
+    .array(z.object({ name: z.string().max(256), parameters: z.record(z.string(), z.unknown()).optional() }))
+    .max(4)
+    .optional(),
+});
+
+function flatten(data: Nested[], out: number[], depth: number): void {
+  if (depth > 8) throw new HeadstartError('USAGE', 'tensor data is nested deeper than its shape allows');
+  for (const v of data) {
+    if (typeof v === 'number') out.push(v);
+    else flatten(v, out, depth + 1);
+  }
+}
+
+function version(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseVersion(v);
+  if (n === undefined) throw new HeadstartError('USAGE', `model version must be a positive integer, got "${v.slice(0, 20)}"`);
+  return n;
+}
+
+function metadata(ctx: AppContext, m: ModelVersion): Record<string, unknown> {
+  const c = m.classifier;
+  return {
+    name: m.name,
+    versions: ctx.registry.versions(m.name).map(String),
+    platform: 'onnxruntime_onnx',
+    inputs: [{ name: c.inputName, datatype: 'FP32', shape: [-1, c.inputSize[0], c.inputSize[1], 3] }],
+    outputs: [{ name: c.outputName, datatype: 'FP32', shape: [-1, c.labels.length] }],
+  };
+}
+
+/** Converts a protocol input tensor (FP32 or UINT8, NHWC at the model's size) into uint8 pixels. */
+function toPixels(m: ModelVersion, input: z.infer<typeof InferRequest>['inputs'][number]): { rgb: Uint8Array; count: number } {
+  const [h, w] = m.classifier.inputSize;
+  const { shape, datatype, name } = input;
+  if (name !== m.classifier.inputName) throw new HeadstartError('USAGE', `unexpected input "${name.slice(0, 40)}"; the model's input is "${m.classifier.inputName}"`);
+  if (shape.length !== 4 || shape[1] !== h || shape[2] !== w || shape[3] !== 3 || (shape[0] ?? 0) < 1) {
+    throw new HeadstartError('USAGE', `input shape [${shape.join(',')}] does not match [N,${h},${w},3] (NHWC RGB)`);
+  }
+  if (datatype !== 'FP32' && datatype !== 'UINT8') throw new HeadstartError('USAGE', `datatype ${datatype.slice(0, 16)} is not supported; use FP32 or UINT8`);
+  const count = shape[0] as number;
+  const expected = count * h * w * 3;
+  const flat: number[] = [];
+  flatten(input.data, flat, 0);
+  if (flat.length !== expected) throw new HeadstartError('USAGE', `input has ${flat.length} values; shape [${shape.join(',')}] needs ${expected}`);
+  const rgb = new Uint8Array(expected);
+  for (let i = 0; i < expected; i++) {
+    const v = flat[i] as number;
+    if (!(v >= 0 && v <= 255) || (datatype === 'UINT8' && !Number.isInteger(v))) {
+      throw new HeadstartError('USAGE', `input value ${v} at index ${i} is outside ${datatype === 'UINT8' ? 'integers 0..255' : '0..255'} (RGB pixels)`);
+    }
+    rgb[i] = Math.round(v);
+  }
+  return { rgb, count };
+}
+
+/** Open Inference Protocol v2 (KServe / Triton REST): health, server and model metadata, readiness, infer. */
+export function v2Router(ctx: AppContext): Router {
+  const r = Router();
+  const json = express.json({ limit: ctx.limits.jsonLimitBytes, type: ['application/json', 'application/*+json'] });
+
+  r.get('/', (_req, res) => {
+    res.json(SERVER_INFO);
+  });
+  const ready = (req: Request<{ name: string; v?: string }>, res: express.Response): void => {
+    try {
+      ctx.registry.get(req.params.name, version(req.params.v));
+      res.status(ctx.draining.value ? 400 : 200).end();
+    } catch {
+      res.status(404).end(); // not loaded → not ready
+    }
+  };
+  r.get('/models/:name/ready', ready);
+  r.get('/models/:name/versions/:v/ready', ready);
+
+  r.get('/models/:name', (req, res) => {
+    res.json(metadata(ctx, ctx.registry.get(req.params.name)));
+  });
+  r.get('/models/:name/versions/:v', (req, res) => {
+    res.json(metadata(ctx, ctx.registry.get(req.params.name, version(req.params.v))));
+  });
+
+  const infer = async (req: Request<{ name: string; v?: string }>, res: express.Response): Promise<void> => {
+    const started = performance.now();
+    const v = version(req.params.v);
+    ctx.registry.get(req.params.name, v);
+    if (!req.is('application/json') && !req.is('application/*+json')) throw new HeadstartError('USAGE', 'infer requests must be JSON (Content-Type: application/json)');
+    const body = InferRequest.safeParse(req.body);
+    if (!body.success) throw new HeadstartError('USAGE', `invalid inference request: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300)}`);
+    await ctx.registry.use(req.params.name, v, async (m) => {
+      const input = body.data.inputs[0] as z.infer<typeof InferRequest>['inputs'][number];
+      const { rgb, count } = toPixels(m, input);
+      if (count > ctx.limits.maxBatch) throw new HeadstartError('USAGE', `batch of ${count} is over the server's max batch size ${ctx.limits.maxBatch}`);
+      const out = await predictPixels(ctx, m, rgb, count, started + ctx.limits.deadlineMs);
+      const labels = m.classifier.labels;
+      const requested = body.data.outputs ?? [{ name: m.classifier.outputName }];
+      const outputs = requested.map((o) => {
+        if (o.name !== m.classifier.outputName) throw new HeadstartError('USAGE', `unknown output "${o.name.slice(0, 40)}"; the model's output is "${m.classifier.outputName}"`);
+        const k = Number(o.parameters?.classification ?? 0);
+        if (Number.isInteger(k) && k > 0) {
+          const kk = Math.min(k, labels.length);
+          const data = Array.from({ length: count }, (_, i) =>
+            topPredictions(out.probabilities, labels, kk, i).map((p) => `${p.probability}:${labels.indexOf(p.label)}:${p.label}`),
+          ).flat();
+          return { name: o.name, shape: [count, kk], datatype: 'BYTES', data };
+        }
+        return { name: o.name, shape: [count, labels.length], datatype: 'FP32', data: Array.from(out.probabilities) };
+      });
+      res.json({ model_name: m.name, model_version: String(m.version), ...(body.data.id === undefined ? {} : { id: body.data.id }), outputs });
+    });
+  };
+  r.post('/models/:name/infer', json, infer);
+  r.post('/models/:name/versions/:v/infer', json, infer);
+  return r;
+}

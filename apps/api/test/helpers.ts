@@ -1,0 +1,47 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { buildTinyClassifierOnnx, type TinyClassifierOptions } from '@headstart/inference/testing';
+
+export const LABELS = ['red', 'green', 'blue'];
+
+/** Writes models/<name>/<version>/model.onnx (+ headstart.json) into `root`. */
+export function writeModel(root: string, name: string, version: number, opts: Partial<TinyClassifierOptions> = {}): string {
+  const dir = join(root, name, String(version));
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'model.onnx');
+  writeFileSync(path, buildTinyClassifierOnnx({ labels: LABELS, size: [8, 8], ...opts }));
+  writeFileSync(join(dir, 'headstart.json'), JSON.stringify({ name, note: 'test model' }));
+  return path;
+}
+
+/** A temporary registry with `colors` v1 and v2 (v2 has swapped red/blue weights) and `tall` (12×6, cover resize). */
+export function makeRegistry(): string {
+  const root = mkdtempSync(join(tmpdir(), 'headstart-api-'));
+  writeModel(root, 'colors', 1);
+  writeModel(root, 'colors', 2, { weights: [-2, -2, 8, -2, 8, -2, 8, -2, -2] });
+  writeModel(root, 'tall', 1, { size: [12, 6], preprocess: { resize: 'cover' } });
+  return root;
+}
+
+/** A solid-colour image in the given format. */
+export function solid(rgb: [number, number, number], format: 'png' | 'jpeg' | 'webp' = 'png', w = 32, h = 24): Promise<Buffer> {
+  return sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+    .toFormat(format)
+    .toBuffer();
+}
+
+/** A gradient image (non-trivial pixels for parity checks). */
+export function gradient(w = 50, h = 30): Promise<Buffer> {
+  const raw = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      raw[i] = Math.round((x / w) * 255);
+      raw[i + 1] = Math.round((y / h) * 255);
+      raw[i + 2] = (x * 7 + y * 13) % 256;
+    }
+  }
+  return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+}
