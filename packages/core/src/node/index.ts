@@ -1,2 +1,16 @@
-/** @headstart/core/node — Node-only parts: file-system discovery, sharp decoding, dataset check. */
-export {};
+/**
+ * @headstart/core/node — Node-only parts: file-system discovery, sharp decoding, dataset check.
+ * @example
+ *   import { loadDataset, decodeImage, checkDataset } from '@headstart/core/node';
+ *   const report = await checkDataset('data/demo/fashion-mnist');
+ */
+export * from './atomic.ts';
+export * from './sniff.ts';
+export * from './decode.ts';
+export * from './idx-files.ts';
+export * from './discover.ts';
+export * from './manifest.ts';
+export * from './load-dataset.ts';
+export * from './check-types.ts';
+export * from './check.ts';
+export { mapLimit } from './map-limit.ts';

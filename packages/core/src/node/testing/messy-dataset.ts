@@ -1,0 +1,125 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+
+/** A distinct RGB test picture: a gradient keyed by `seed`, `width`×`height`. */
+export function testPixels(width: number, height: number, seed: number): Buffer {
+  const px = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      px[i] = (x * 7 + seed * 31) & 255;
+      px[i + 1] = (y * 5 + seed * 17) & 255;
+      px[i + 2] = (x * y + seed * 13) & 255;
+    }
+  }
+  return px;
+}
+
+/** Encodes a test picture as JPEG or PNG. */
+export async function testImage(format: 'jpeg' | 'png', seed: number, width = 48, height = 40): Promise<Buffer> {
+  const img = sharp(testPixels(width, height, seed), { raw: { width, height, channels: 3 } });
+  return format === 'jpeg' ? img.jpeg({ quality: 90 }).toBuffer() : img.png().toBuffer();
+}
+
+const crc32 = (buf: Buffer): number => {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+};
+
+const chunk = (type: string, data: Buffer): Buffer => {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+};
+
+/**
+ * A PNG whose header announces `width`×`height` grey pixels but whose data holds only a
+ * few rows: a decompression-bomb stand-in that only a header-first check refuses cheaply.
+ */
+export function hugePngHeader(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  const rows = deflateSync(Buffer.alloc((width + 1) * 4));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', rows),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** What `buildMessyDataset` planted, for assertions. */
+export interface MessyDataset {
+  root: string;
+  /** Good images expected per class (empty class included with 0). */
+  goodCounts: Record<string, number>;
+  /** Expected problem code per relative path. */
+  problems: Array<{ path: string; code: string }>;
+}
+
+/**
+ * Writes a deliberately messy class-per-folder dataset under `root`: a truncated JPEG, a
+ * text file named .jpg, a CMYK JPEG, a 16-bit PNG, an EXIF-rotated (orientation 6) JPEG,
+ * an empty class folder, one image in two classes, a duplicate within a class, a unicode
+ * class name, upper-case extensions, a tiny single-image class, hidden and stray files.
+ */
+export async function buildMessyDataset(root: string): Promise<MessyDataset> {
+  const put = async (rel: string, data: Buffer | string): Promise<void> => {
+    const path = join(root, rel);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, data);
+  };
+  const rgb = (seed: number, w = 48, h = 40) => sharp(testPixels(w, h, seed), { raw: { width: w, height: h, channels: 3 } });
+  const cat = '猫';
+  const shoes = 'chaussures_été';
+  await put(`${shoes}/a.JPG`, await testImage('jpeg', 1));
+  await put(`${shoes}/b.jpg`, await testImage('jpeg', 2));
+  await put(`${shoes}/sub/c.PNG`, await testImage('png', 3));
+  await put(`${cat}/x.PNG`, await testImage('png', 4));
+  await put(`${cat}/y.jpeg`, await testImage('jpeg', 5));
+  await put(`${cat}/cmyk.jpg`, await rgb(6).toColourspace('cmyk').jpeg().toBuffer());
+  await put(`${cat}/deep16.png`, await rgb(7).toColourspace('rgb16').png().toBuffer());
+  await put(`${cat}/rotated.jpg`, await rgb(8, 60, 30).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+  const d1 = await testImage('jpeg', 9);
+  await put('dog/d1.jpg', d1);
+  await put('dog/d1-copy.jpg', d1);
+  await put('dog/d2.jpg', await testImage('jpeg', 10));
+  await put('dog/x-again.png', await testImage('png', 4));
+  const truncated = await testImage('jpeg', 11, 200, 200);
+  await put('dog/corrupt.jpg', truncated.subarray(0, Math.floor(truncated.length * 0.6)));
+  await put('dog/notes.jpg', 'these are my notes, not a picture\n');
+  await put('lonely/one.jpg', await testImage('jpeg', 12, 8, 8));
+  await mkdir(join(root, 'empty_class'), { recursive: true });
+  await put('.DS_Store', 'junk');
+  await put(`${cat}/.hidden.jpg`, 'not even looked at');
+  await put('README.txt', 'about this dataset');
+  return {
+    root,
+    goodCounts: { [shoes]: 3, [cat]: 5, dog: 4, lonely: 1, empty_class: 0 },
+    problems: [
+      { path: 'dog/corrupt.jpg', code: 'IMAGE_UNDECODABLE' },
+      { path: 'dog/notes.jpg', code: 'NOT_AN_IMAGE' },
+      { path: 'dog/d1.jpg', code: 'DUPLICATE' },
+      { path: `${cat}/x.PNG`, code: 'DUPLICATE_ACROSS_CLASSES' },
+      { path: 'empty_class', code: 'CLASS_EMPTY' },
+      { path: 'lonely', code: 'CLASS_SINGLE_IMAGE' },
+      { path: 'lonely/one.jpg', code: 'IMAGE_TINY' },
+      { path: '.', code: 'IMBALANCE' },
+      { path: `${cat}/cmyk.jpg`, code: 'IMAGE_CMYK' },
+      { path: `${cat}/deep16.png`, code: 'IMAGE_16BIT' },
+      { path: `${cat}/rotated.jpg`, code: 'IMAGE_EXIF_ROTATED' },
+      { path: 'README.txt', code: 'FILE_IGNORED' },
+    ],
+  };
+}
