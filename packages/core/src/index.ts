@@ -22,3 +22,6 @@ export * from './math/softmax.ts';
 export * from './freeze/plan.ts';
 export * from './metrics/report-schema.ts';
 export * from './metrics/report.ts';
+export * from './augment/affine.ts';
+export * from './augment/crop.ts';
+export * from './augment/augment.ts';

@@ -60,6 +60,8 @@ export const AugmentSpecSchema = z
       .strict()
       .optional(),
     fillMode: z.enum(['nearest', 'constant', 'reflect']).default('nearest'),
+    /** Grey level used by fillMode 'constant' (Keras `cval`); default 0. */
+    fillValue: z.number().int().min(0).max(255).optional(),
   })
   .strict();
 export type AugmentSpec = z.infer<typeof AugmentSpecSchema>;
