@@ -51,6 +51,8 @@ export function errorMiddleware(onServerError: (err: unknown, reqId: string | un
       res.end();
       return;
     }
+    res.removeHeader('Content-Disposition');
+    res.type('application/json');
     if (he.code === 'QUEUE_FULL') res.setHeader('Retry-After', String(he.details?.retryAfterS ?? 1));
     const message = he.message;
     if (req.path.startsWith('/v2/')) res.status(status).json({ error: `${he.code}: ${message}` });
