@@ -25,3 +25,4 @@ export * from './metrics/report.ts';
 export * from './augment/affine.ts';
 export * from './augment/crop.ts';
 export * from './augment/augment.ts';
+export * from './strategy/advise.ts';
