@@ -1,0 +1,221 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ortNode from 'onnxruntime-node';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resizeRgb } from '@headstart/core';
+import { encodePng, syntheticRgb } from './helpers/png.ts';
+import { serveStatic, type RunningServer } from './helpers/static-server.ts';
+import { buildTinyClassifier } from './helpers/tiny-onnx.ts';
+
+/**
+ * End to end: build the page with Vite, serve it cross-origin isolated beside a stand-in registry,
+ * drive Debian Chromium with playwright-core, and check the browser's answers against
+ * onnxruntime-node on the same model and pixels.
+ */
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const artifacts = join(appDir, 'test-artifacts');
+const LABELS = ['t-shirt', 'trouser', 'bag'];
+const SIZE: [number, number] = [8, 8];
+// Core's golden preprocessing image (first of its batch), so web and core share a fixture.
+const golden = JSON.parse(readFileSync(join(appDir, '../../packages/core/test/fixtures/preprocess-golden.json'), 'utf8')) as {
+  image: { height: number; width: number; pixels: number[] };
+};
+const goldenRgb = Uint8Array.from(golden.image.pixels.slice(0, golden.image.height * golden.image.width * 3));
+const FIXTURES = [
+  { name: 'exact-8x8.png', w: 8, h: 8, rgb: syntheticRgb(8, 8, 1) },
+  { name: 'wide-20x12.png', w: 20, h: 12, rgb: syntheticRgb(20, 12, 2) },
+  { name: 'tall-30x70.png', w: 30, h: 70, rgb: syntheticRgb(30, 70, 3) },
+  { name: 'core-golden-5x6.png', w: golden.image.width, h: golden.image.height, rgb: goldenRgb },
+];
+const REPORT = {
+  accuracy: 0.8,
+  macroF1: 0.79,
+  topK: { '1': 0.8, '2': 0.95 },
+  labels: LABELS,
+  confusion: [
+    [5, 1, 0],
+    [0, 4, 1],
+    [1, 0, 3],
+  ],
+  perClass: LABELS.map((label, i) => ({ label, precision: 0.8 - i * 0.05, recall: 0.75, f1: 0.77, support: 5 })),
+  confusedPairs: [{ actual: 'trouser', predicted: 'bag', count: 1 }],
+  history: [1, 2, 3].map((epoch) => ({ phase: epoch < 3 ? 'phase1' : 'phase2', epoch, loss: 1 / epoch, acc: 0.5 + epoch / 10, val_loss: 1.2 / epoch, val_acc: 0.45 + epoch / 10 })),
+};
+
+let tmp: string;
+let server: RunningServer;
+let context: BrowserContext;
+let page: Page;
+let session: ortNode.InferenceSession;
+const model = buildTinyClassifier({ size: SIZE, labels: LABELS, resize: 'cover' });
+const pngs = new Map<string, { png: Buffer; rgb: Uint8Array; w: number; h: number }>();
+const requests: string[] = [];
+const wasmResponses: { url: string; type: string | undefined }[] = [];
+
+/** The reference answer: the same resize, then onnxruntime-node. */
+async function expected(rgb: Uint8Array, w: number, h: number): Promise<Float32Array> {
+  const pixels = resizeRgb(rgb, [h, w], SIZE, 'cover');
+  const out = await session.run({ pixels: new ortNode.Tensor('float32', Float32Array.from(pixels), [1, SIZE[0], SIZE[1], 3]) });
+  return out['probabilities']?.data as Float32Array;
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'headstart-web-e2e-'));
+  mkdirSync(artifacts, { recursive: true });
+  const dist = join(tmp, 'dist');
+  await build({ configFile: join(appDir, 'vite.config.ts'), root: appDir, logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
+  session = await ortNode.InferenceSession.create(model);
+  for (const f of FIXTURES) {
+    const rgb = f.rgb;
+    const png = encodePng(rgb, f.w, f.h);
+    writeFileSync(join(tmp, f.name), png);
+    pngs.set(f.name, { png, rgb, w: f.w, h: f.h });
+  }
+  writeFileSync(join(tmp, 'report.json'), JSON.stringify(REPORT));
+
+  // Stand-in for the API until its createApp({webRoot}) is wired here: same routes the page uses.
+  server = await serveStatic(dist, [
+    (req, res) => {
+      if (req.url !== '/v1/models') return false;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ models: [{ name: 'tiny', versions: [1] }] }));
+      return true;
+    },
+    (req, res) => {
+      if (req.url !== '/v1/models/tiny/versions/1/model.onnx') return false;
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(model));
+      return true;
+    },
+    (req, res) => {
+      if (req.url !== '/v1/models/tiny/versions/1/report.json') return false;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(REPORT));
+      return true;
+    },
+    (req, res) => {
+      if (!req.url?.startsWith('/v1/models/tiny/versions/1/predict') || req.method !== 'POST') return false;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const fx = [...pngs.values()].find((p) => p.png.equals(body));
+        if (!fx) {
+          res.writeHead(415, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'IMAGE_FORMAT_UNSUPPORTED', message: 'unknown fixture' } }));
+          return;
+        }
+        void expected(fx.rgb, fx.w, fx.h).then((p) => {
+          const predictions = LABELS.map((label, i) => ({ label, probability: p[i] as number })).sort((a, b) => b.probability - a.probability);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ model: 'tiny', version: 1, predictions }));
+        });
+      });
+      return true;
+    },
+  ]);
+
+  context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1100, height: 900 },
+  });
+  context.on('request', (r) => void requests.push(r.url()));
+  context.on('response', (r) => {
+    if (new URL(r.url()).pathname.endsWith('.wasm')) wasmResponses.push({ url: r.url(), type: r.headers()['content-type'] });
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+}, 150_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  await session?.release();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function classifyFile(name: string): Promise<{ label: string; probability: number }> {
+  await page.setInputFiles('#image-file', join(tmp, name));
+  await page.waitForFunction((n) => {
+    const s = document.getElementById('result-status');
+    return s?.dataset['state'] !== 'running' && (s?.textContent ?? '').startsWith(n);
+  }, name);
+  const state = await page.getAttribute('#result-status', 'data-state');
+  expect(state, await page.textContent('#result-status') ?? '').toBe('done');
+  const top = page.locator('#browser-result li').first();
+  return { label: (await top.getAttribute('data-label')) ?? '', probability: Number(await top.getAttribute('data-probability')) };
+}
+
+describe('web page (built, served with COOP/COEP, in Chromium)', () => {
+  it('loads the registry model and agrees with onnxruntime-node within 1e-4', async () => {
+    await page.goto(server.origin + '/');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await page.waitForSelector('#registry[data-state="ready"]');
+    expect(await page.locator('#registry option').first().textContent()).toContain('tiny');
+    await page.click('#load-registry');
+    await page.waitForSelector('#model-status[data-state="ready"], #model-status[data-state="error"]');
+    const modelStatus = (await page.textContent('#model-status')) ?? '';
+    expect(await page.getAttribute('#model-status', 'data-state'), modelStatus).toBe('ready');
+    expect(modelStatus).toMatch(/3 classes, input 8×8/);
+    // No GPU here: wasm, multi-threaded because the page is cross-origin isolated.
+    expect(modelStatus).toMatch(/running on wasm \([2-9] threads\)|running on webgpu/);
+    await page.check('#compare');
+
+    for (const f of FIXTURES) {
+      const fx = pngs.get(f.name);
+      if (!fx) throw new Error(f.name);
+      const probs = await expected(fx.rgb, fx.w, fx.h);
+      const best = probs.indexOf(Math.max(...probs));
+      const got = await classifyFile(f.name);
+      expect(got.label, f.name).toBe(LABELS[best]);
+      expect(Math.abs(got.probability - (probs[best] as number)), f.name).toBeLessThan(1e-4);
+      // All classes, not just top-1, and the server-compare view agrees too.
+      for (const li of await page.locator('#browser-result li').all()) {
+        const i = LABELS.indexOf((await li.getAttribute('data-label')) ?? '');
+        expect(Math.abs(Number(await li.getAttribute('data-probability')) - (probs[i] as number))).toBeLessThan(1e-4);
+      }
+      expect(Number(await page.getAttribute('#server-result', 'data-max-delta'))).toBeLessThan(1e-4);
+    }
+    expect(await page.textContent('#browser-result .caption')).toMatch(/inference \d+(\.\d+)? ms/);
+    await page.screenshot({ path: join(artifacts, 'classify-desktop.png'), fullPage: true });
+  });
+
+  it('renders the report view with a confusion matrix (API route and file drop)', async () => {
+    await page.click('#load-report');
+    await page.waitForSelector('svg.confusion-matrix');
+    const cells = page.locator('svg.confusion-matrix .cm-cell');
+    expect(await cells.count()).toBe(LABELS.length * LABELS.length);
+    expect(await page.getAttribute('.cm-cell[data-actual="trouser"][data-predicted="bag"]', 'data-count')).toBe('1');
+    expect(await page.locator('svg.curve').count()).toBe(2);
+    expect(await page.locator('#report tbody tr').count()).toBe(LABELS.length);
+    await page.locator('#report').screenshot({ path: join(artifacts, 'report.png') });
+    // The same report from a local file.
+    await page.evaluate(() => document.getElementById('report')?.replaceChildren());
+    await page.setInputFiles('#report-file', join(tmp, 'report.json'));
+    await page.waitForSelector('svg.confusion-matrix');
+  });
+
+  it('is usable on a phone-sized screen and every control has a label', async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.screenshot({ path: join(artifacts, "phone.png"), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const wide = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5).map((e) => e.tagName + "#" + e.id + "." + e.className).slice(0, 8).join(" "));
+    expect(overflow, wide).toBeLessThanOrEqual(0);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, button')]
+        .filter((el) => !(el as HTMLInputElement).labels?.length && !el.textContent?.trim() && !el.getAttribute('aria-label'))
+        .map((el) => el.id),
+    );
+    expect(unlabelled).toEqual([]);
+    await page.screenshot({ path: join(artifacts, 'phone.png'), fullPage: true });
+  });
+
+  it('serves the wasm runtime itself as application/wasm and contacts no other host', () => {
+    expect(wasmResponses.length).toBeGreaterThan(0);
+    for (const r of wasmResponses) expect(r.type, r.url).toBe('application/wasm');
+    const foreign = requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== server.origin);
+    expect(foreign).toEqual([]);
+    expect(requests.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.jsep.wasm'))).toBe(true);
+  });
+});
