@@ -123,7 +123,8 @@ async function inspectFile(item: DatasetItem, rel: string, opts: CheckOptions): 
   } catch (e) {
     if (isHeadstartError(e, 'IMAGE_TOO_LARGE')) return { item: withHash, problems: [problem('IMAGE_TOO_LARGE', 'error', e.message)] };
     if (isHeadstartError(e, 'IMAGE_UNDECODABLE')) {
-      return { item: withHash, problems: [problem('IMAGE_UNDECODABLE', 'error', e.message)] };
+      const why = e.cause instanceof Error ? e.cause.message : e.message;
+      return { item: withHash, problems: [problem('IMAGE_UNDECODABLE', 'error', `cannot be decoded (${why}): truncated or corrupt; re-save it as JPEG or PNG, or remove it`)] };
     }
     throw e;
   }
