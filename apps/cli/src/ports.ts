@@ -3,7 +3,7 @@
  * `headstart --help` never pulls in TF.js, and so commands can be tested with scripted fakes.
  * Shapes follow the agreed cross-team contract.
  */
-import { HeadstartError, type EventSink, type HeadSpec, type PreprocessMode, type RunManifest } from '@headstart/core';
+import { HeadstartError, type EvalReport, type EventSink, type HeadSpec, type PreprocessMode, type RunManifest } from '@headstart/core';
 import type { z } from 'zod';
 import type { AugmentSpecSchema, HeadSpecSchema, PhaseSpecSchema, UnfreezePolicy } from '@headstart/core';
 
@@ -41,17 +41,8 @@ export interface TrainOptions {
   maxImages?: number;
 }
 
-/** Evaluation report (core's EvalReport shape, the fields the CLI reads). */
-export interface EvalReport {
-  accuracy: number;
-  topK: Record<string, number>;
-  labels: string[];
-  confusion: number[][];
-  perClass: Array<{ label: string; precision: number; recall: number; f1: number; support: number }>;
-  macroF1: number;
-  confusedPairs: Array<{ actual: string; predicted: string; count: number }>;
-  topLosses: Array<{ path?: string; actual: string; predicted: string; loss: number; probability: number }>;
-}
+/** Evaluation report: core's EvalReport (report.json). */
+export type { EvalReport };
 
 export interface TrainResult {
   runDir: string;

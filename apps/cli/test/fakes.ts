@@ -38,7 +38,7 @@ export function replayTrainer(events: TrainerEvent[], seen: TrainOptions[] = [])
       return {
         runDir: opts.out,
         manifest: { metrics: { val_acc: 0.8 } } as unknown as TrainResult['manifest'],
-        report: { ...ev, labels: ['cat', 'dog', 'fox'], confusion: [], macroF1: 0.78, topLosses: [] },
+        report: { ...ev, count: 30, labels: ['cat', 'dog', 'fox'], confusion: [], macroF1: 0.78, weightedF1: 0.79, topLosses: [] },
       };
     },
     evaluateRun: () => Promise.reject(new Error('not scripted')),

@@ -40,7 +40,7 @@ describe('--unfreeze', () => {
     expect(parseUnfreezeFlag('all')).toEqual({ kind: 'all' });
     expect(parseUnfreezeFlag('none')).toEqual({ kind: 'none' });
     expect(() => parseUnfreezeFlag('top:-1')).toThrow(/--unfreeze/);
-    expect(() => parseUnfreezeFlag('bottom')).toThrow(/expected top:N/);
+    expect(() => parseUnfreezeFlag('bottom')).toThrow(/--unfreeze "bottom": expected 'top:N'/);
   });
 });
 

@@ -3,7 +3,7 @@
  * each result is validated against core's zod schema, errors are commander usage errors.
  */
 import { InvalidArgumentError } from 'commander';
-import { AugmentSpecSchema, HeadSpecSchema, UnfreezePolicySchema, type UnfreezePolicy } from '@headstart/core';
+import { AugmentSpecSchema, HeadSpecSchema, UNFREEZE_FORMS, UnfreezePolicySchema, parseUnfreeze, type UnfreezePolicy } from '@headstart/core';
 import type { z } from 'zod';
 
 type HeadInput = z.input<typeof HeadSpecSchema>;
@@ -147,17 +147,13 @@ export function parseAugment(value: string): { augment?: AugmentInput; passes?: 
   return out;
 }
 
-/** Parses `--unfreeze top:N | from:<layer> | all | none`. */
+/** Parses `--unfreeze top:N | from:<layer> | all | none` with core's parser. */
 export function parseUnfreezeFlag(value: string): UnfreezePolicy {
-  const v = value.trim();
-  let policy: unknown;
-  if (v === 'all' || v === 'none') policy = { kind: v };
-  else if (v.startsWith('top:')) policy = { kind: 'top', n: number('--unfreeze', value, v.slice(4)) };
-  else if (v.startsWith('from:') && v.length > 5) policy = { kind: 'from', layer: v.slice(5) };
-  else throw bad('--unfreeze', value, 'expected top:N, from:<layer>, all or none');
-  const r = UnfreezePolicySchema.safeParse(policy);
-  if (!r.success) throw bad('--unfreeze', value, r.error.issues.map((i) => i.message).join('; '));
-  return r.data;
+  try {
+    return UnfreezePolicySchema.parse(parseUnfreeze(value));
+  } catch (e) {
+    throw bad('--unfreeze', value, `expected ${UNFREEZE_FORMS} (${(e as Error).message})`);
+  }
 }
 
 /** Commander argument parser for an integer ≥ min. */

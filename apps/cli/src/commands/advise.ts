@@ -1,0 +1,80 @@
+/** `headstart advise <data>`: the four-case strategy advisor (dataset size × similarity to the base's domain). */
+import type { Advice, ScheduleInput } from '../ports.ts';
+import { loadTrainer } from '../ports.ts';
+import { shellLine } from '../run-training.ts';
+import { intArg } from '../options/specs.ts';
+import { EXIT } from '../io.ts';
+import type { RegisterCommand } from './index.ts';
+
+const CASES: Record<number, string> = {
+  1: 'small dataset, similar to the base\'s domain: train the head on frozen features',
+  2: 'large dataset, similar domain: fine-tune the top of the base',
+  3: 'small dataset, different domain: cut earlier, train the head, fine-tune lightly, augment',
+  4: 'large dataset, different domain: fine-tune most or all of the base',
+};
+
+/** `headstart train` flags that apply an advised schedule. */
+export function adviceFlags(advice: Advice): string[] {
+  const s: ScheduleInput = advice.schedule;
+  const f: string[] = [];
+  const layer = typeof advice['cutLayer'] === 'string' ? advice['cutLayer'] : advice.cut !== 'default' && advice.cut !== 'earlier' ? advice.cut : undefined;
+  if (layer) f.push('--cut', layer);
+  if (s.phase1?.epochs !== undefined) f.push('--epochs', String(s.phase1.epochs));
+  if (s.phase1?.learningRate !== undefined) f.push('--lr', String(s.phase1.learningRate));
+  if (s.phase2?.epochs !== undefined) f.push('--fine-tune-epochs', String(s.phase2.epochs));
+  if (s.phase2?.learningRate !== undefined) f.push('--fine-tune-lr', String(s.phase2.learningRate));
+  const u = s.phase2?.unfreeze;
+  if (u) f.push('--unfreeze', u.kind === 'top' ? `top:${u.n}` : u.kind === 'from' ? `from:${u.layer}` : u.kind);
+  if (s.augment) {
+    const a = s.augment;
+    const items = [
+      a.horizontalFlip ? 'flip' : '',
+      a.verticalFlip ? 'vflip' : '',
+      a.rotation ? `rotate=${a.rotation}` : '',
+      a.zoom ? `zoom=${a.zoom}` : '',
+      a.shear ? `shear=${a.shear}` : '',
+      a.widthShift ? `wshift=${a.widthShift}` : '',
+      a.heightShift ? `hshift=${a.heightShift}` : '',
+      a.brightness ? `brightness=${a.brightness[0]}-${a.brightness[1]}` : '',
+      s.augmentedPasses ? `passes=${s.augmentedPasses}` : '',
+    ].filter(Boolean);
+    if (items.length > 0) f.push('--augment', items.join(','));
+  }
+  if (s.classWeights === 'auto') f.push('--class-weights', 'auto');
+  return f;
+}
+
+/** Human-readable lines of an advice. */
+export function adviceLines(data: string, advice: Advice): string[] {
+  return [
+    `case ${advice.case}: ${CASES[advice.case] ?? ''}`,
+    `cut: ${advice.cut}`,
+    'why:',
+    ...advice.reasons.map((r) => `  - ${r}`),
+    'schedule:',
+    ...JSON.stringify(advice.schedule, null, 2)
+      .split('\n')
+      .map((l) => `  ${l}`),
+    'train with:',
+    `  ${shellLine(['npx', 'headstart', 'train', data, '--out', 'runs/advised', ...adviceFlags(advice)])}`,
+  ];
+}
+
+export const registerAdvise: RegisterCommand = (program, io, setExit) => {
+  program
+    .command('advise')
+    .description('measure dataset size and similarity to the base (quick linear probe) and recommend a schedule and cut, with reasons')
+    .argument('<data>', 'dataset directory')
+    .option('--base <id>', 'base model to advise for (default mobilenet_v2)')
+    .option('--input-size <px>', 'input size for the probe', intArg('--input-size', 8))
+    .option('--json', 'print the advice as one JSON object')
+    .action(async (data: string, flags: { base?: string; inputSize?: number; json?: boolean }) => {
+      const trainer = await loadTrainer();
+      const advice = await trainer.adviseForDataset(data, {
+        ...(flags.base ? { base: flags.base } : {}),
+        ...(flags.inputSize ? { inputSize: flags.inputSize } : {}),
+      });
+      io.stdout.write(flags.json ? `${JSON.stringify(advice)}\n` : `${adviceLines(data, advice).join('\n')}\n`);
+      setExit(EXIT.ok);
+    });
+};

@@ -1,0 +1,47 @@
+/** `headstart eval <runDir> [--data <dir>] [--json]`: accuracy, per-class metrics and confusion of a run. */
+import type { EvalReport } from '@headstart/core';
+import { confusedLines, pct, perClassTable, table } from '../dashboard/format.ts';
+import { intArg } from '../options/specs.ts';
+import { loadTrainer } from '../ports.ts';
+import { EXIT } from '../io.ts';
+import type { RegisterCommand } from './index.ts';
+
+/** Human-readable lines of an evaluation report. */
+export function evalLines(r: EvalReport): string[] {
+  const topK = Object.entries(r.topK)
+    .map(([k, v]) => `  ${k} ${pct(v)}`)
+    .join('');
+  const short = r.labels.map((l, i) => `${i}`);
+  return [
+    `accuracy ${pct(r.accuracy)}${topK}  macro F1 ${r.macroF1.toFixed(3)}  (${r.count} images)`,
+    `labels ${r.labels.map((l, i) => `${i}=${l}`).join(' ')}`,
+    '',
+    ...perClassTable(r.perClass),
+    '',
+    'confusion (rows: actual, columns: predicted)',
+    ...table(['', ...short], r.confusion.map((row, i) => [`${i} ${r.labels[i] ?? ''}`, ...row.map(String)])),
+    ...(r.confusedPairs.length > 0 ? ['', 'most confused (actual → predicted):', ...confusedLines(r.confusedPairs).map((l) => `  ${l}`)] : []),
+    ...(r.topLosses.length > 0
+      ? ['', 'top losses:', ...r.topLosses.slice(0, 5).map((t) => `  ${t.path ?? `#${t.index}`}  ${t.actual} → ${t.predicted}  loss ${t.loss.toFixed(3)}`)]
+      : []),
+  ];
+}
+
+export const registerEval: RegisterCommand = (program, io, setExit) => {
+  program
+    .command('eval')
+    .description('evaluate a finished run on its test/validation split or on another dataset')
+    .argument('<runDir>', 'run directory written by `headstart train`')
+    .option('--data <dir>', 'dataset to evaluate on (default: the run\'s own held-out split)')
+    .option('--top-k <k>', 'also report top-k accuracy', intArg('--top-k', 1))
+    .option('--json', 'print the report as one JSON object')
+    .action(async (runDir: string, flags: { data?: string; topK?: number; json?: boolean }) => {
+      const trainer = await loadTrainer();
+      const report = await trainer.evaluateRun(runDir, {
+        ...(flags.data ? { data: flags.data } : {}),
+        ...(flags.topK ? { topK: flags.topK } : {}),
+      });
+      io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${evalLines(report).join('\n')}\n`);
+      setExit(EXIT.ok);
+    });
+};

@@ -1,0 +1,105 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { HeadstartError } from '@headstart/core';
+import type { Advice, BaseInfo, TrainerApi } from '../src/ports.ts';
+import { captureIo, replayTrainer } from './fakes.ts';
+import { scriptedRun } from './scripted-events.ts';
+
+let trainer: TrainerApi = replayTrainer(scriptedRun());
+vi.mock('../src/ports.ts', async (orig) => ({
+  ...(await orig<typeof import('../src/ports.ts')>()),
+  loadTrainer: async () => trainer,
+  loadExporter: async () => undefined,
+}));
+const { main } = await import('../src/main.ts');
+
+const run = async (...args: string[]) => {
+  const io = captureIo();
+  const code = await main(['node', 'headstart', ...args], io);
+  return { code, out: io.out(), err: io.err() };
+};
+
+const report = {
+  count: 30, accuracy: 0.8, topK: { top1: 0.8, top2: 0.95 }, labels: ['cat', 'dog', 'fox'],
+  confusion: [[10, 2, 0], [1, 8, 1], [0, 2, 6]],
+  perClass: [
+    { label: 'cat', precision: 0.909, recall: 0.833, f1: 0.87, support: 12 },
+    { label: 'dog', precision: 0.667, recall: 0.8, f1: 0.727, support: 10 },
+    { label: 'fox', precision: 0.857, recall: 0.75, f1: 0.8, support: 8 },
+  ],
+  macroF1: 0.799, weightedF1: 0.8,
+  confusedPairs: [{ actual: 'cat', predicted: 'dog', count: 2 }],
+  topLosses: [{ index: 3, path: 'fox/3.png', actual: 'fox', predicted: 'dog', loss: 2.3, probability: 0.1, predictedProbability: 0.8 }],
+};
+
+beforeEach(() => {
+  trainer = replayTrainer(scriptedRun());
+});
+
+describe('headstart commands', () => {
+  it('exit codes: --help 0, unknown command 1, missing --out 1, bad flag value 1', async () => {
+    expect((await run('--help')).code).toBe(0);
+    expect((await run('train', '--help')).out).toContain('--fine-tune-epochs');
+    expect((await run('frobnicate')).code).toBe(1);
+    expect((await run('train', 'data')).code).toBe(1);
+    const bad = await run('train', 'data', '--out', 'r', '--head', 'mean');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--head "mean"');
+  });
+
+  it('train --json streams events and ends with done (exit 0)', async () => {
+    const seen: Parameters<TrainerApi['train']>[0][] = [];
+    trainer = replayTrainer(scriptedRun(), seen);
+    const r = await run('train', 'data/x', '--out', 'runs/t', '--epochs', '3', '--json');
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.out.trimEnd().split('\n').at(-1) ?? '{}') as { type: string; runDir: string };
+    expect(last).toMatchObject({ type: 'done', runDir: 'runs/t' });
+    expect(seen[0]).toMatchObject({ data: 'data/x', out: 'runs/t', schedule: { phase1: { epochs: 3 } } });
+    expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('a data problem from the trainer exits 2 with the message', async () => {
+    trainer = { ...trainer, train: () => Promise.reject(new HeadstartError('DATASET_UNUSABLE', 'data/x: class "fox" has 1 image')) };
+    const r = await run('train', 'data/x', '--out', 'runs/t', '--plain');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error [DATASET_UNUSABLE]: data/x: class "fox" has 1 image');
+  });
+
+  it('eval prints accuracy, labels, per-class table and confusion; --json the report', async () => {
+    const calls: unknown[] = [];
+    trainer = { ...trainer, evaluateRun: async (dir, o) => (calls.push([dir, o]), report) };
+    const r = await run('eval', 'runs/t', '--data', 'd2', '--top-k', '2');
+    expect(r.code).toBe(0);
+    expect(calls).toEqual([['runs/t', { data: 'd2', topK: 2 }]]);
+    expect(r.out).toContain('accuracy 80.0%  top1 80.0%  top2 95.0%  macro F1 0.799  (30 images)');
+    expect(r.out).toContain('labels 0=cat 1=dog 2=fox');
+    expect(r.out).toMatch(/dog\s+0\.667\s+0\.800\s+0\.727\s+10/);
+    expect(r.out).toMatch(/1 dog\s+1\s+8\s+1/);
+    expect(r.out).toContain('fox/3.png  fox → dog  loss 2.300');
+    const j = await run('eval', 'runs/t', '--json');
+    expect(JSON.parse(j.out)).toMatchObject({ accuracy: 0.8, labels: ['cat', 'dog', 'fox'], confusion: report.confusion });
+  });
+
+  it('models lists the catalogue with provenance', async () => {
+    const bases: BaseInfo[] = [{ id: 'mobilenet_v2', inputSize: [224, 224], preprocess: 'tf', defaultCut: 'out_relu', resizable: true, source: 'nsfwjs 4.4.0', provenance: 'ImageNet weights fine-tuned by nsfwjs authors', description: 'MobileNetV2 1.0' }];
+    trainer = { ...trainer, listBases: () => bases };
+    const r = await run('models');
+    expect(r.out).toMatch(/mobilenet_v2\s+224×224\s+yes\s+tf\s+out_relu\s+nsfwjs 4\.4\.0/);
+    expect(r.out).toContain('provenance: ImageNet weights fine-tuned by nsfwjs authors');
+    expect(JSON.parse((await run('models', '--json')).out)).toEqual(bases);
+  });
+
+  it('advise prints the case, reasons and a train command applying it', async () => {
+    const advice: Advice = {
+      case: 3, cut: 'earlier', cutLayer: 'block_12_add',
+      schedule: { phase1: { epochs: 20 }, phase2: { epochs: 5, learningRate: 1e-5, unfreeze: { kind: 'top', n: 20 } }, augment: { horizontalFlip: true, rotation: 10 } },
+      reasons: ['80 training images is small', 'linear-probe accuracy 0.41 says the data is far from ImageNet'],
+    };
+    trainer = { ...trainer, adviseForDataset: async () => advice };
+    const r = await run('advise', 'data/x');
+    expect(r.out).toContain('case 3: small dataset, different domain');
+    expect(r.out).toContain('  - linear-probe accuracy 0.41 says the data is far from ImageNet');
+    expect(r.out).toContain(
+      'npx headstart train data/x --out runs/advised --cut block_12_add --epochs 20 --fine-tune-epochs 5 --fine-tune-lr 0.00001 --unfreeze top:20 --augment flip,rotate=10',
+    );
+  });
+});
