@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PreprocessSpecSchema, type PreprocessMode } from '../specs/preprocess.ts';
-import { applyPreprocess, preprocessAffine } from './normalize.ts';
+import { applyPreprocess, preprocessAffine, preprocessSpecFor } from './normalize.ts';
 
 interface GoldenCase {
   mode: PreprocessMode;
@@ -92,5 +92,12 @@ describe('applyPreprocess hand-derived values', () => {
   it('rejects a pixel buffer of the wrong size and a non-positive std', () => {
     expect(() => applyPreprocess(px, 2, spec('tf'))).toThrow(/expected 2 image\(s\) of 1x1x3 = 6 bytes, got 3/);
     expect(() => applyPreprocess(px, 1, spec('none', { std: [1, 0, 1] }))).toThrow(RangeError);
+  });
+});
+
+describe('preprocessSpecFor', () => {
+  it('writes the effective channel order and defaults', () => {
+    expect(preprocessSpecFor('caffe', [224, 224])).toEqual({ size: [224, 224], mode: 'caffe', resize: 'cover', channelOrder: 'bgr', grayscale: false });
+    expect(preprocessSpecFor('tf', [96, 128], 'contain')).toMatchObject({ channelOrder: 'rgb', resize: 'contain', size: [96, 128] });
   });
 });

@@ -1,4 +1,5 @@
 import {
+  PreprocessSpecSchema,
   CAFFE_MEAN_BGR,
   IMAGENET_MEAN_RGB,
   IMAGENET_STD_RGB,
@@ -77,4 +78,12 @@ export function applyPreprocess(rgb: Uint8Array | Uint8ClampedArray, count: numb
     out[i + 2] = (rgb[i + s2] as number) * m2 + a2;
   }
   return out;
+}
+
+/**
+ * A parsed PreprocessSpec for a mode and size with the conventional channel order written
+ * out (`caffe` → `bgr`, others `rgb`), so manifests say what the tensor really is.
+ */
+export function preprocessSpecFor(mode: PreprocessMode, size: [number, number], resize: PreprocessSpec['resize'] = 'cover'): PreprocessSpec {
+  return PreprocessSpecSchema.parse({ size, mode, resize, channelOrder: mode === 'caffe' ? 'bgr' : 'rgb' });
 }

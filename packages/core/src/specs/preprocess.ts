@@ -21,7 +21,7 @@ export const PreprocessSpecSchema = z
     size: z.tuple([z.number().int().positive(), z.number().int().positive()]),
     resize: ResizeModeSchema.default('cover'),
     mode: PreprocessModeSchema,
-    /** Channel order of the tensor fed to the network after normalisation. */
+    /** Channel order of the tensor fed to the network after normalisation (mode `caffe` is always `bgr`). */
     channelOrder: z.enum(['rgb', 'bgr']).default('rgb'),
     /** Per-channel mean in the tensor's channel order and in the scale of the mode (see above). */
     mean: z.tuple([z.number(), z.number(), z.number()]).optional(),
