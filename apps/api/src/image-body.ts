@@ -1,7 +1,7 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { HeadstartError } from '@headstart/core';
-import { describeRefusedFormat, sniffImageFormat } from './magic.ts';
+import { describeRefusedFormat, sniffAllowedImageFormat } from './magic.ts';
 
 /** Content types accepted as a raw image body. */
 export const RAW_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
@@ -21,7 +21,7 @@ function tooLarge(limit: number): HeadstartError {
 /** Refuses anything whose magic bytes are not JPEG, PNG or WebP (415), and empty files (400). */
 export function assertAllowedImage(buf: Buffer, index: number): void {
   if (buf.length === 0) throw new HeadstartError('USAGE', `image ${index} is empty`);
-  if (sniffImageFormat(buf) === undefined) {
+  if (sniffAllowedImageFormat(buf) === undefined) {
     throw new HeadstartError(
       'IMAGE_FORMAT_UNSUPPORTED',
       `image ${index} is not JPEG, PNG or WebP (its bytes look like ${describeRefusedFormat(buf)}); only those formats are accepted`,

@@ -11,5 +11,5 @@ export { ApiConfigSchema, ENV_NAMES, FLAG_NAMES, parseConfigArgs, resolveConfig,
 export { startServer, type RunningServer } from './server.ts';
 export { Batcher, type BatcherOptions, type BatchResult } from './batcher.ts';
 export { ModelRegistry, MODEL_NAME_RE, type ModelVersion } from './registry.ts';
-export { sniffImageFormat, type AllowedImageFormat } from './magic.ts';
+export { sniffAllowedImageFormat, type AllowedImageFormat } from './magic.ts';
 export { statusForCode } from './http-errors.ts';

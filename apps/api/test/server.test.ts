@@ -33,7 +33,7 @@ describe('startServer', () => {
     const live = await fetch(`${running.url}/v2/health/live`);
     expect(live.status).toBe(200);
     const png = await solid([0, 250, 0]);
-    const inflight = fetch(`${running.url}/v1/models/colors/versions/1/predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });
+    const inflight = fetch(`${running.url}/v1/models/colors/versions/1/predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) });
     await new Promise((r) => setTimeout(r, 100));
     const closing = running.close();
     const res = await inflight;

@@ -21,7 +21,7 @@ export interface NodeClassifierOptions {
   threads?: number;
   /** Inter-op threads (default 1: graphs here are sequential). */
   interOpThreads?: number;
-  /** Decoded-pixel cap for `classify` (default 40 megapixels). */
+  /** Decoded-pixel cap for `classify` (default: core decodeImage's 100 MP). */
   maxPixels?: number;
   logger?: (msg: string) => void;
 }
