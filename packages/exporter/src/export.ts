@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { HeadstartError, RunManifestSchema, type PreprocessSpec } from '@headstart/core';
+import { decodeArtifact, readLayersArtifact, type ArtifactSource, type LayersArtifact } from './artifact.ts';
+import { convertArtifact } from './convert.ts';
+import { encodeModel } from './onnx/proto.ts';
+
+/** The exporter's version, written to `headstart.version`. */
+export const EXPORTER_VERSION = '0.1.0';
+
+/** What an export wrote. */
+export interface ExportResult {
+  path: string;
+  bytes: number;
+  opset: number;
+  /** sha256 of the written file. */
+  sha256: string;
+  inputName: string;
+  outputName: string;
+  inputShape: number[];
+  outputShape: number[];
+  foldedBatchNorms: number;
+}
+
+/** Options shared by every export entry point. */
+export interface ExportOptions {
+  out: string;
+  preprocess?: PreprocessSpec;
+  labels?: string[];
+  opset?: number;
+  fp16?: boolean;
+  featureExtractor?: { cut: string; pooling?: 'avg' | 'max' | 'none' };
+  /** Fixes the input [height, width] of a model whose topology leaves it open. */
+  inputSize?: [number, number];
+  /** Recorded as `headstart.source_run`. */
+  sourceRun?: string;
+}
+
+/** Exports any TF.js layers model.json (no preprocessing in the graph unless `preprocess` is given). */
+export async function exportLayersModel(modelJson: string, opts: ExportOptions): Promise<ExportResult> {
+  const artifact = await readLayersArtifact(modelJson);
+  return exportArtifact(artifact, { sourceRun: opts.sourceRun ?? resolve(modelJson), ...opts });
+}
+
+/** Exports an in-memory artifact (tf.io.ModelArtifacts shape, or an already decoded one). */
+export async function exportArtifact(source: ArtifactSource | LayersArtifact, opts: ExportOptions): Promise<ExportResult> {
+  const bytes = serialiseArtifact(source, opts);
+  await writeFileAtomic(opts.out, bytes.data);
+  return { ...bytes.info, path: opts.out, bytes: bytes.data.byteLength, sha256: sha256(bytes.data) };
+}
+
+/** Converts to ONNX bytes without writing (used by the file exporters and the parity harness). */
+export function serialiseArtifact(
+  source: ArtifactSource | LayersArtifact,
+  opts: Omit<ExportOptions, 'out'>,
+): { data: Uint8Array; info: Omit<ExportResult, 'path' | 'bytes' | 'sha256'> } {
+  const artifact = 'weights' in source ? source : decodeArtifact(source);
+  const metadata: Record<string, string> = { 'headstart.version': EXPORTER_VERSION };
+  if (opts.labels) metadata['headstart.labels'] = JSON.stringify(opts.labels);
+  if (opts.preprocess) metadata['headstart.preprocess'] = JSON.stringify(opts.preprocess);
+  if (opts.sourceRun) metadata['headstart.source_run'] = opts.sourceRun;
+  if (opts.featureExtractor) metadata['headstart.feature_cut'] = opts.featureExtractor.cut;
+  const converted = convertArtifact(artifact, {
+    opset: opts.opset,
+    fp16: opts.fp16,
+    preprocess: opts.preprocess,
+    inputSize: opts.inputSize,
+    featureExtractor: opts.featureExtractor,
+    metadata,
+  });
+  const [, h, w] = converted.inputShape;
+  if (h !== undefined && w !== undefined && h > 0 && w > 0) converted.model.metadataProps.push({ key: 'headstart.input_size', value: JSON.stringify([h, w]) });
+  const outDim = converted.outputShape[converted.outputShape.length - 1] ?? -1;
+  if (opts.labels && !opts.featureExtractor && opts.labels.length !== outDim) {
+    throw new HeadstartError('SPEC_MISMATCH', `${opts.labels.length} labels given but the model outputs ${outDim} classes (${artifact.origin})`);
+  }
+  // Content hash of graph + weights (everything but this key), so consumers can identify the model.
+  const content = sha256(encodeModel(converted.model));
+  converted.model.metadataProps.push({ key: 'headstart.sha256', value: content });
+  const data = encodeModel(converted.model);
+  const { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms } = converted;
+  return { data, info: { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms } };
+}
+
+/** Exports a training run: reads runDir/headstart.json and runDir/model/, writes runDir/model.onnx (or opts.out). */
+export async function exportRun(runDir: string, opts: { out?: string; opset?: number; fp16?: boolean } = {}): Promise<ExportResult> {
+  const manifestPath = join(runDir, 'headstart.json');
+  let raw: string;
+  try {
+    raw = await readFile(manifestPath, 'utf8');
+  } catch (e) {
+    throw new HeadstartError('RUN_NOT_FOUND', `no run at ${runDir}: ${manifestPath} cannot be read`, { cause: e });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    throw new HeadstartError('MANIFEST_INVALID', `${manifestPath} is not valid JSON`, { cause: e });
+  }
+  const manifest = RunManifestSchema.safeParse(parsed);
+  if (!manifest.success) {
+    throw new HeadstartError('MANIFEST_INVALID', `${manifestPath} does not match headstart-run@1: ${manifest.error.message}`, { cause: manifest.error });
+  }
+  const modelJson = join(runDir, 'model', 'model.json');
+  try {
+    await stat(modelJson);
+  } catch (e) {
+    throw new HeadstartError('RUN_INCOMPLETE', `run ${runDir} has no trained model at ${modelJson}; finish or resume training first`, { cause: e });
+  }
+  const m = manifest.data;
+  return exportLayersModel(modelJson, {
+    out: opts.out ?? join(runDir, 'model.onnx'),
+    opset: opts.opset,
+    fp16: opts.fp16,
+    preprocess: m.preprocess,
+    labels: m.labels,
+    sourceRun: m.name || basename(resolve(runDir)),
+  });
+}
+
+/** sha256 hex of bytes. */
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new HeadstartError('IO', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
