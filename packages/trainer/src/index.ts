@@ -1,6 +1,21 @@
-export * from './backend/select-backend.ts';
-export * from './backend/tfjs-instance.ts';
-export * from './kernels/register-wasm.ts';
-export * from './kernels/conv2d-grads.ts';
-export * from './kernels/depthwise-grads.ts';
-export * from './kernels/max-pool-grad.ts';
+/**
+ * @headstart/trainer — TF.js transfer learning: base catalogue and loaders, base + head,
+ * two-phase training with feature and boundary caching, checkpoints, evaluation.
+ * @example
+ *   import { train } from '@headstart/trainer';
+ *   const { runDir, report } = await train({ data: 'data/demo', out: 'runs/demo' }, (e) => log(e));
+ */
+export { listBases, findBase, type BaseInfo } from './bases/catalogue.ts';
+export { loadBase, type LoadedBase, type LoadBaseOptions, type BaseLayer } from './bases/load-base.ts';
+export { defaultCacheDir } from './bases/remote.ts';
+export { buildClassifier, buildScratchCnn, SCRATCH_CUT } from './model/build.ts';
+export { splitModel, modelGraph, type SplitModel } from './model/graph.ts';
+export { pinInference } from './model/modes.ts';
+export { train, type TrainOptions, type TrainResult } from './train/train.ts';
+export { resolveSchedule, resolveHead, DEFAULT_SCHEDULE, DEFAULT_HEAD, type ScheduleInput } from './train/schedule.ts';
+export type { EpochRecord } from './train/fit-loop.ts';
+export { evaluateRun } from './eval/evaluate.ts';
+export { renderReportHtml } from './eval/report-html.ts';
+export { readManifest, readHistory } from './run/manifest.ts';
+export { saveLayersModel, loadLayersModelFile } from './run/model-io.ts';
+export { selectBackend, type BackendName, type BackendReport } from './backend/select-backend.ts';

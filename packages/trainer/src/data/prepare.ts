@@ -1,0 +1,94 @@
+/** Dataset → checked, split, decoded and resized pixels held in memory (uint8 RGB). */
+import { relative, sep } from 'node:path';
+import { assignSplits, createRng, HeadstartError, type Dataset, type EventSink, type ResizeMode } from '@headstart/core';
+import { checkDataset, loadDataset, mapLimit, readDatasetItem } from '@headstart/core/node';
+
+/** A split of decoded images (each `size[0]×size[1]×3` uint8). */
+export interface ImageSplit {
+  pixels: Uint8Array[];
+  labels: Int32Array;
+  paths: string[];
+}
+
+/** The data a run trains on. */
+export interface PreparedData {
+  dataset: Dataset;
+  labels: string[];
+  train: ImageSplit;
+  val: ImageSplit;
+  test: ImageSplit;
+  /** Images per class in the training split. */
+  trainCounts: number[];
+  /** scikit-learn 'balanced' weights from the check, by label. */
+  checkWeights?: Record<string, number>;
+  fingerprint: string;
+}
+
+/** Options of `prepareData`. */
+export interface PrepareOptions {
+  size: [number, number];
+  resize: ResizeMode;
+  valSplit: number;
+  testSplit: number;
+  seed: number;
+  maxImages?: number;
+  onEvent?: EventSink;
+}
+
+function fnv1a(text: string, h = 0x811c9dc5): number {
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Checks the dataset (unusable → DATASET_UNUSABLE listing the problems, before any
+ * training), drops files the check rejected, assigns a seeded stratified split where the
+ * dataset has none, and decodes every image at `size`.
+ */
+export async function prepareData(path: string, o: PrepareOptions): Promise<PreparedData> {
+  const report = await checkDataset(path);
+  if (!report.usable) {
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    const list = errors.slice(0, 10).map((p) => `  ${p.path}: ${p.code} ${p.message}`).join('\n');
+    throw new HeadstartError('DATASET_UNUSABLE', `Dataset ${path} is not usable for training: ${report.verdict}${list ? `\n${list}` : ''}`, {
+      details: { problems: report.problems },
+    });
+  }
+  for (const p of report.problems.filter((q) => q.severity === 'warning').slice(0, 20)) {
+    o.onEvent?.({ type: 'warning', code: p.code, message: p.message, path: p.path });
+  }
+  const dataset = await loadDataset(path);
+  const rejected = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
+  const rel = (p: string): string => relative(dataset.root, p).split(sep).join('/');
+  let items = dataset.items.filter((it) => !rejected.has(rel(it.path)) && !rejected.has(it.path));
+  if (o.maxImages !== undefined && items.length > o.maxImages) {
+    const keep = new Set(createRng(o.seed).fork(7).shuffle(items.map((_, i) => i)).slice(0, o.maxImages));
+    items = items.filter((_, i) => keep.has(i));
+  }
+  const split = assignSplits(items, { val: o.valSplit, test: o.testSplit }, o.seed);
+  const decoded = await mapLimit(split, 4, async (it) => (await readDatasetItem(dataset, it, { size: o.size, resize: o.resize })).data);
+  const part = (name: 'train' | 'val' | 'test'): ImageSplit => {
+    const idx = split.map((it, i) => (it.split === name ? i : -1)).filter((i) => i >= 0);
+    return {
+      pixels: idx.map((i) => decoded[i] as Uint8Array),
+      labels: Int32Array.from(idx, (i) => (split[i] as { label: number }).label),
+      paths: idx.map((i) => (split[i] as { path: string }).path),
+    };
+  };
+  const train = part('train');
+  const trainCounts = dataset.labels.map((_, c) => train.labels.filter((l) => l === c).length);
+  const fingerprint = split.reduce((h, it) => fnv1a(`${it.path}\u0000${it.label}\u0000${it.split ?? ''}\n`, h), 0x811c9dc5).toString(16).padStart(8, '0');
+  return {
+    dataset,
+    labels: dataset.labels,
+    train,
+    val: part('val'),
+    test: part('test'),
+    trainCounts,
+    ...(report.classWeights ? { checkWeights: report.classWeights } : {}),
+    fingerprint: `fnv1a:${fingerprint}:${split.length}`,
+  };
+}

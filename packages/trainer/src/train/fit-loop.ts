@@ -1,0 +1,217 @@
+/** The training loop of one phase: batches, class weights, callbacks, events, interrupt and resume. */
+import type { EventSink, PhaseName, PhaseSpec, Rng } from '@headstart/core';
+import { reseedStochastic } from '../model/modes.ts';
+import { tfc, type LayersModel } from '../tf.ts';
+import { initialCallbackState, onEpochEnd, type CallbackState } from './callbacks.ts';
+import { createOptimizer, restoreOptimizerState, setLearningRate, type NamedTensors } from './optimizer.ts';
+
+/** Supplies input tensors for a list of sample indices (cached activations or images). */
+export interface BatchSource {
+  count: number;
+  labels: Int32Array;
+  /** Model inputs for `indices`; `rng` drives augmentation / pass choice (absent = deterministic, pass 0). */
+  batch(indices: number[], rng?: Rng): tfc.Tensor[];
+}
+
+/** One epoch's record (a line of history.jsonl). */
+export interface EpochRecord {
+  phase: PhaseName;
+  epoch: number;
+  loss: number;
+  acc: number;
+  val_loss?: number;
+  val_acc?: number;
+  lr: number;
+  seconds: number;
+}
+
+/** Where a phase stands: saved in checkpoints, enough to continue exactly. */
+export interface PhaseState {
+  epoch: number;
+  batch: number;
+  sums: { loss: number; correct: number; seen: number; seconds: number };
+  callbacks: CallbackState;
+  done: boolean;
+}
+
+/** What a checkpoint of a phase receives. */
+export interface PhaseCheckpoint {
+  state: PhaseState;
+  optimizer: tfc.Optimizer;
+  /** Weight values of the best epoch so far (undefined until one exists). */
+  best: Float32Array[] | undefined;
+  record?: EpochRecord;
+}
+
+/** Inputs of `fitPhase`. */
+export interface FitPhaseOptions {
+  phase: PhaseName;
+  /** The model trained (its trainable weights are the variables updated). */
+  model: LayersModel;
+  spec: PhaseSpec;
+  train: BatchSource;
+  val?: BatchSource;
+  classes: number;
+  classWeights?: number[];
+  /** L2 penalties on named weights: loss += l2 * sum(w^2). */
+  l2?: { weight: string; l2: number }[];
+  rng: Rng;
+  onEvent: EventSink;
+  signal?: AbortSignal;
+  /** Called after every epoch and on interrupt; must persist atomically. */
+  checkpoint: (c: PhaseCheckpoint) => Promise<void>;
+  resume?: { state: PhaseState; optimizer: NamedTensors; best?: Float32Array[] };
+}
+
+/** Result of a phase. */
+export interface FitPhaseResult {
+  records: EpochRecord[];
+  bestEpoch: number;
+  epochsRun: number;
+  interrupted: boolean;
+  state: PhaseState;
+}
+
+function weightValues(model: LayersModel): Float32Array[] {
+  return model.weights.map((w) => w.read().dataSync() as Float32Array).map((a) => new Float32Array(a));
+}
+
+function setWeightValues(model: LayersModel, values: Float32Array[]): void {
+  const tensors = model.weights.map((w, i) => tfc.tensor(values[i] as Float32Array, w.shape as number[]));
+  model.setWeights(tensors);
+  tensors.forEach((t) => t.dispose());
+}
+
+/** Mean loss and accuracy of `model` on a source (inference mode). */
+export function evaluateSource(model: LayersModel, src: BatchSource, classes: number, batchSize = 64): { loss: number; acc: number; probs: Float32Array } {
+  const probs = new Float32Array(src.count * classes);
+  let loss = 0;
+  let correct = 0;
+  for (let s = 0; s < src.count; s += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, src.count - s) }, (_, k) => s + k);
+    const xs = src.batch(idx);
+    const p = tfc.tidy(() => model.predict(xs.length === 1 ? (xs[0] as tfc.Tensor) : xs) as tfc.Tensor);
+    const data = p.dataSync() as Float32Array;
+    probs.set(data, s * classes);
+    idx.forEach((i, r) => {
+      const y = src.labels[i] as number;
+      let arg = 0;
+      for (let c = 1; c < classes; c++) if ((data[r * classes + c] as number) > (data[r * classes + arg] as number)) arg = c;
+      if (arg === y) correct++;
+      loss -= Math.log(Math.min(1 - 1e-7, Math.max(1e-7, data[r * classes + y] as number)));
+    });
+    p.dispose();
+    xs.forEach((x) => x.dispose());
+  }
+  return { loss: loss / Math.max(1, src.count), acc: correct / Math.max(1, src.count), probs };
+}
+
+/** The RNG stream of one epoch (independent of how many batches ran before: resume-exact). */
+function epochRng(rng: Rng, epoch: number): Rng {
+  return rng.fork(epoch + 1);
+}
+
+/** Trains one phase. */
+export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
+  const { spec, model, train, classes } = o;
+  const vars = model.trainableWeights.map((w) => w.read() as tfc.Variable);
+  let state: PhaseState = o.resume?.state ?? { epoch: 0, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: initialCallbackState(spec), done: false };
+  const optimizer = createOptimizer(spec, state.callbacks.lr);
+  if (o.resume && o.resume.optimizer.length > 0) await restoreOptimizerState(optimizer, o.resume.optimizer);
+  let best = o.resume?.best;
+  const records: EpochRecord[] = [];
+  const weightsT = o.classWeights ? tfc.tensor1d(o.classWeights) : undefined;
+  const l2 = (o.l2 ?? []).map((p) => ({ v: model.weights.find((w) => w.originalName === p.weight || w.name === p.weight)?.read(), l2: p.l2 })).filter((p) => p.v);
+  const bs = spec.batchSize;
+  const batches = Math.ceil(train.count / bs);
+  let interrupted = false;
+  while (!state.done && state.epoch < spec.epochs) {
+    const epoch = state.epoch;
+    const erng = epochRng(o.rng, epoch);
+    const order = erng.fork(0).shuffle(Array.from({ length: train.count }, (_, i) => i));
+    if (state.batch === 0) o.onEvent({ type: 'epoch-start', phase: o.phase, epoch: epoch + 1, epochs: spec.epochs, batches });
+    const t0 = Date.now() - state.sums.seconds * 1000;
+    for (let b = state.batch; b < batches; b++) {
+      const brng = erng.fork(b + 1);
+      const idx = order.slice(b * bs, (b + 1) * bs);
+      const xs = train.batch(idx, brng);
+      reseedStochastic(model, brng);
+      const y = tfc.tensor1d(Array.from(idx, (i) => train.labels[i] as number), 'int32');
+      let probsKept: tfc.Tensor | undefined;
+      const cost = optimizer.minimize(
+        () =>
+          tfc.tidy(() => {
+            const probs = model.apply(xs.length === 1 ? (xs[0] as tfc.Tensor) : xs, { training: true }) as tfc.Tensor;
+            probsKept = tfc.keep(probs.clone());
+            const oneHot = tfc.oneHot(y, classes);
+            const nll = tfc.neg(tfc.sum(tfc.mul(oneHot, tfc.log(tfc.clipByValue(probs, 1e-7, 1 - 1e-7))), 1));
+            let loss = weightsT ? tfc.mean(tfc.mul(nll, tfc.gather(weightsT, y))) : tfc.mean(nll);
+            for (const p of l2) loss = tfc.add(loss, tfc.mul(p.l2, tfc.sum(tfc.square(p.v as tfc.Tensor))));
+            return loss as tfc.Scalar;
+          }),
+        true,
+        vars,
+      );
+      const lossV = (cost as tfc.Scalar).dataSync()[0] as number;
+      const pred = (probsKept as tfc.Tensor).argMax(1);
+      const correct = (tfc.sum(tfc.cast(tfc.equal(pred, y), 'int32')).dataSync()[0] as number) ?? 0;
+      [cost as tfc.Tensor, probsKept as tfc.Tensor, pred, y, ...xs].forEach((t) => t.dispose());
+      state.sums.loss += lossV * idx.length;
+      state.sums.correct += correct;
+      state.sums.seen += idx.length;
+      state.batch = b + 1;
+      const elapsed = (Date.now() - t0) / 1000;
+      state.sums.seconds = elapsed;
+      const ips = state.sums.seen / Math.max(1e-6, elapsed);
+      o.onEvent({
+        type: 'batch',
+        phase: o.phase,
+        epoch: epoch + 1,
+        batch: b + 1,
+        batches,
+        loss: state.sums.loss / state.sums.seen,
+        acc: state.sums.correct / state.sums.seen,
+        imagesPerSec: ips,
+        etaSec: ((batches - b - 1) * bs + (spec.epochs - epoch - 1) * train.count) / Math.max(1e-6, ips),
+      });
+      if (o.signal?.aborted && b + 1 < batches) {
+        await o.checkpoint({ state, optimizer, best });
+        interrupted = true;
+        break;
+      }
+    }
+    if (interrupted) break;
+    const seconds = (Date.now() - t0) / 1000;
+    const metrics: Record<string, number> = { loss: state.sums.loss / Math.max(1, state.sums.seen), acc: state.sums.correct / Math.max(1, state.sums.seen) };
+    if (o.val && o.val.count > 0) {
+      const v = evaluateSource(model, o.val, classes);
+      metrics['val_loss'] = v.loss;
+      metrics['val_acc'] = v.acc;
+    }
+    const d = onEpochEnd(spec, state.callbacks, epoch, metrics, Boolean(o.val && o.val.count > 0));
+    if (d.isBest) best = weightValues(model);
+    const record: EpochRecord = { phase: o.phase, epoch: epoch + 1, loss: metrics['loss'] as number, acc: metrics['acc'] as number, lr: state.callbacks.lr, seconds };
+    if (metrics['val_loss'] !== undefined) {
+      record.val_loss = metrics['val_loss'];
+      record.val_acc = metrics['val_acc'] as number;
+    }
+    records.push(record);
+    o.onEvent({ type: 'epoch-end', phase: o.phase, epoch: epoch + 1, epochs: spec.epochs, learningRate: state.callbacks.lr, seconds, best: d.isBest, ...metrics } as Parameters<EventSink>[0]);
+    if (d.lrChange) {
+      setLearningRate(optimizer, d.lrChange.to);
+      o.onEvent({ type: 'lr-change', phase: o.phase, epoch: epoch + 1, from: d.lrChange.from, to: d.lrChange.to, reason: 'reduce-on-plateau' });
+    }
+    const stop = d.stop || epoch + 1 >= spec.epochs;
+    if (d.stop) o.onEvent({ type: 'early-stop', phase: o.phase, epoch: epoch + 1, bestEpoch: d.state.bestEpoch + 1, reason: `no improvement for ${spec.earlyStopping?.patience ?? 0} epochs` });
+    if (stop && best && (spec.earlyStopping?.restoreBest ?? true)) setWeightValues(model, best);
+    state = { epoch: epoch + 1, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: d.state, done: stop };
+    await o.checkpoint({ state, optimizer, best, record });
+    if (o.signal?.aborted && !stop) {
+      interrupted = true;
+      break;
+    }
+  }
+  weightsT?.dispose();
+  optimizer.dispose();
+  return { records, bestEpoch: state.callbacks.bestEpoch, epochsRun: state.epoch, interrupted, state };
+}

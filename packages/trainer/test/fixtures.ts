@@ -1,0 +1,69 @@
+/** Test fixtures: tiny generated image datasets and tiny layers models. */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { createRng } from '@headstart/core';
+
+/** A fresh temporary directory. */
+export function tempDir(prefix = 'hs-trainer-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/**
+ * Writes a class-per-folder dataset of small PNGs: each class has its own colour and
+ * stripe orientation plus noise, so a classifier can learn it quickly.
+ */
+export async function makeImageDataset(root: string, opts: { classes?: number; perClass?: number; size?: number; seed?: number } = {}): Promise<string> {
+  const classes = opts.classes ?? 3;
+  const per = opts.perClass ?? 12;
+  const size = opts.size ?? 32;
+  const rng = createRng(opts.seed ?? 1);
+  const palette = [
+    [220, 40, 40],
+    [40, 200, 60],
+    [50, 70, 230],
+    [230, 210, 40],
+  ];
+  for (let c = 0; c < classes; c++) {
+    const dir = join(root, `class_${String.fromCharCode(97 + c)}`);
+    await mkdir(dir, { recursive: true });
+    for (let i = 0; i < per; i++) {
+      const px = Buffer.alloc(size * size * 3);
+      const col = palette[c % palette.length] as number[];
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const stripe = (c % 2 === 0 ? x : y) % 8 < 4 ? 1 : 0.5;
+          for (let k = 0; k < 3; k++) px[(y * size + x) * 3 + k] = Math.max(0, Math.min(255, Math.round((col[k] as number) * stripe + rng.uniform(-40, 40))));
+        }
+      }
+      await writeFile(join(dir, `img_${i}.png`), await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+    }
+  }
+  return root;
+}
+
+/** Writes a tiny conv "pretrained" model (conv-BN-relu ×2, then a GAP+dense classifier) to `dir/model.json`. */
+export async function makeTinyBase(dir: string, seed = 3): Promise<string> {
+  const { tfl } = await import('../src/tf.ts');
+  const { saveLayersModel } = await import('../src/run/model-io.ts');
+  const init = (k: number): ReturnType<typeof tfl.initializers.glorotUniform> => tfl.initializers.glorotUniform({ seed: seed * 100 + k });
+  const input = tfl.input({ shape: [16, 16, 3], name: 'tiny_input' });
+  let x = tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'c1', kernelInitializer: init(1) }).apply(input) as ReturnType<typeof tfl.input>;
+  x = tfl.layers.batchNormalization({ name: 'bn1' }).apply(x) as typeof x;
+  x = tfl.layers.reLU({ name: 'r1' }).apply(x) as typeof x;
+  x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', name: 'c2', kernelInitializer: init(2) }).apply(x) as typeof x;
+  x = tfl.layers.batchNormalization({ name: 'bn2' }).apply(x) as typeof x;
+  x = tfl.layers.reLU({ name: 'out' }).apply(x) as typeof x;
+  x = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as typeof x;
+  x = tfl.layers.dense({ units: 4, activation: 'softmax', name: 'cls', kernelInitializer: init(3) }).apply(x) as typeof x;
+  const model = tfl.model({ inputs: input, outputs: x, name: 'tiny' });
+  // Non-trivial BN statistics so that "unchanged" is a real check.
+  for (const name of ['bn1', 'bn2']) {
+    const layer = model.getLayer(name);
+    const ws = layer.getWeights();
+    layer.setWeights(ws.map((w, i) => (i >= 2 ? w.add(i === 2 ? 0.1 : 0.5) : w)));
+  }
+  await saveLayersModel(model, dir);
+  return `${dir}/model.json`;
+}
