@@ -110,10 +110,11 @@ export function warpAffine(rgb: Uint8Array, h: number, w: number, m: Affine2x3, 
       const y0 = Math.floor(yi);
       const fx = xi - x0;
       const fy = yi - y0;
-      const xa = mapIndex(x0, w, fillMode);
-      const xb = mapIndex(x0 + 1, w, fillMode);
-      const ya = mapIndex(y0, h, fillMode);
-      const yb = mapIndex(y0 + 1, h, fillMode);
+      const inside = x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h;
+      const xa = inside ? x0 : mapIndex(x0, w, fillMode);
+      const xb = inside ? x0 + 1 : mapIndex(x0 + 1, w, fillMode);
+      const ya = inside ? y0 : mapIndex(y0, h, fillMode);
+      const yb = inside ? y0 + 1 : mapIndex(y0 + 1, h, fillMode);
       const p00 = (ya * w + xa) * 3;
       const p01 = (ya * w + xb) * 3;
       const p10 = (yb * w + xa) * 3;

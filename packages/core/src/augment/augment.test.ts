@@ -47,6 +47,13 @@ describe('augment', () => {
     expect(out).not.toBe(img);
   });
 
+  it('never mutates its input, even a Node Buffer', () => {
+    const buf = Buffer.from(img);
+    const out = applyAugmentParams(buf, H, W, { affine: NO_AFFINE, flipHorizontal: true, flipVertical: true, brightness: 1.2 });
+    expect(new Uint8Array(buf)).toEqual(img);
+    expect(out).not.toEqual(img);
+  });
+
   it('flips exactly', () => {
     const base = { affine: NO_AFFINE, flipHorizontal: false, flipVertical: false, brightness: 1 };
     const h = applyAugmentParams(img, H, W, { ...base, flipHorizontal: true });

@@ -47,7 +47,7 @@ export function applyAugmentParams(
   fill: { mode?: AugmentSpec['fillMode']; value?: number } = {},
 ): Uint8Array {
   if (rgb.length !== h * w * 3) throw new RangeError(`augment: expected ${h}x${w}x3 = ${h * w * 3} bytes, got ${rgb.length}`);
-  let x: Uint8Array = params.crop ? resizeRgb(cropRgb(rgb, w, params.crop), [params.crop.height, params.crop.width], [h, w], 'stretch') : rgb.slice();
+  let x: Uint8Array = params.crop ? resizeRgb(cropRgb(rgb, w, params.crop), [params.crop.height, params.crop.width], [h, w], 'stretch') : new Uint8Array(rgb); // a copy even for a Buffer (whose slice() is a view)
   if (!isIdentityAffine(params.affine)) x = warpAffine(x, h, w, affineMatrix(params.affine, h, w), fill.mode ?? 'nearest', fill.value ?? 0);
   if (params.flipHorizontal) {
     for (let y = 0; y < h; y++)
