@@ -46,8 +46,9 @@ export function isIdentityAffine(p: AffineParams): boolean {
 /**
  * The output→input sampling matrix for an h×w image, in (x = column, y = row) pixel-centre
  * coordinates, composed exactly as tf.keras (rotation · shift · shear · zoom; after its
- * row/column swap the matrices act on (x, y)). Shifts here are named by axis (Keras derives
- * its `tx` from the height range but applies it to x; we apply widthShift to x). The centre is the pixel-grid centre ((w-1)/2, (h-1)/2); Keras'
+ * row/column swap the matrices act on (x, y)). Shifts here are named by axis: tf.keras derives
+ * its `tx` from height_shift_range but applies it to x (keras-team/tf-keras#310); we apply
+ * widthShift to x and heightShift to y, as documented by Keras. The centre is the pixel-grid centre ((w-1)/2, (h-1)/2); Keras'
  * `transform_matrix_offset_center` uses n/2 + 0.5, one pixel off, which we do not copy (it
  * would make a 90° rotation shift the image by a pixel).
  */

@@ -113,6 +113,16 @@ describe('augment', () => {
     }
   });
 
+  it('widthShift moves only horizontally, heightShift only vertically', () => {
+    const rng = createRng(2);
+    const w = sampleAugmentParams(AugmentSpecSchema.parse({ widthShift: 0.2 }), H, W, rng).affine;
+    const h = sampleAugmentParams(AugmentSpecSchema.parse({ heightShift: 0.2 }), H, W, rng).affine;
+    expect(w.shiftY).toBe(0);
+    expect(w.shiftX).not.toBe(0);
+    expect(h.shiftX).toBe(0);
+    expect(h.shiftY).not.toBe(0);
+  });
+
   it('rejects a buffer of the wrong size', () => {
     expect(() => augment(img, H, W + 1, everything, createRng(1))).toThrow(RangeError);
   });
