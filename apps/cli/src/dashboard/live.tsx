@@ -56,7 +56,7 @@ export function mountDashboard(io: CliIo, store: DashboardStore, onStop: () => v
     stdin: io.stdin as NodeJS.ReadStream,
     stderr: io.stderr as NodeJS.WriteStream,
     exitOnCtrlC: false,
-    patchConsole: false,
+    patchConsole: true,
   });
   return {
     async close() {

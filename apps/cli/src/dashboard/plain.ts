@@ -15,8 +15,13 @@ export function startLines(s: DashboardState): string[] {
   ];
 }
 
-/** The end-of-run summary: evaluation table, confused pairs, paths. */
-export function summaryLines(s: DashboardState): string[] {
+/** A final metric: seconds as `12.3s`, fractions to 4 decimals. */
+function metric(key: string, v: number): string {
+  return key.endsWith('seconds') ? `${key} ${v.toFixed(1)}s` : `${key} ${num(v)}`;
+}
+
+/** The end-of-run summary: evaluation table, confused pairs, best epoch (unless `best: false`), paths. */
+export function summaryLines(s: DashboardState, opts: { best?: boolean } = {}): string[] {
   const out: string[] = [];
   const ev = s.evaluation;
   if (ev) {
@@ -28,11 +33,11 @@ export function summaryLines(s: DashboardState): string[] {
     const pairs = confusedLines(ev.confusedPairs);
     if (pairs.length > 0) out.push('most confused (actual → predicted):', ...pairs.map((p) => `  ${p}`));
   }
-  if (s.best) out.push(`best epoch: ${phaseTag(s.best.phase)} epoch ${s.best.epoch}  val_acc ${num(s.best.val_acc)}  val_loss ${num(s.best.val_loss)}`);
+  if (s.best && opts.best !== false) out.push(`best epoch: ${phaseTag(s.best.phase)} epoch ${s.best.epoch}  val_acc ${num(s.best.val_acc)}  val_loss ${num(s.best.val_loss)}`);
   const d = s.done;
   if (d) {
     const metrics = Object.entries(d.metrics)
-      .map(([k, v]) => `${k} ${num(v)}`)
+      .map(([k, v]) => metric(k, v))
       .join('  ');
     out.push(`done in ${duration(d.seconds)}${metrics ? `  ${metrics}` : ''}`);
     out.push(`run directory  ${d.runDir}`, `report         ${d.reportPath}`);

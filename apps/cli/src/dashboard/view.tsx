@@ -120,7 +120,7 @@ export function Dashboard({ state, width, interactive = false, stopping = false 
         <Curves state={state} width={width} />
         {finished && (
           <Box flexDirection="column" marginTop={1}>
-            {summaryLines(state).map((l, i) => (
+            {summaryLines(state, { best: false }).map((l, i) => (
               <Text key={i} bold={i === 0}>
                 {l}
               </Text>
