@@ -30,7 +30,15 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
       if (!(await stat(dir).catch(() => undefined))) {
         cmd.error(`error: ${dir} does not exist; give the folder (or CSV manifest) of your dataset`, { exitCode: EXIT.usage, code: 'headstart.usage' });
       }
-      const report = await checkDataset(dir, { concurrency: flags.concurrency ?? 4, minSide: flags.minSide ?? 16 });
+      const tty = (io.stderr as NodeJS.WritableStream & { isTTY?: boolean }).isTTY === true;
+      const onProgress = (done: number, total: number): void => {
+        if (done === total || done % 50 === 0) io.stderr.write(`\rchecking ${done}/${total} files${done === total ? '\n' : ''}`);
+      };
+      const report = await checkDataset(dir, {
+        concurrency: flags.concurrency ?? 4,
+        minSide: flags.minSide ?? 16,
+        ...(tty ? { onProgress } : {}),
+      });
       io.stdout.write(flags.json ? checkJson(report) : formatCheck(report));
       setExit(report.usable ? EXIT.ok : EXIT.problem);
     });
