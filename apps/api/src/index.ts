@@ -8,7 +8,7 @@
  */
 export { createApp, type AppDeps, type HeadstartApp } from './app.ts';
 export { ApiConfigSchema, ENV_NAMES, FLAG_NAMES, parseConfigArgs, resolveConfig, type ApiConfig, type ApiConfigInput } from './config.ts';
-export { startServer, type RunningServer } from './server.ts';
+export { createLogger, startServer, type RunningServer } from './server.ts';
 export { Batcher, type BatcherOptions, type BatchResult } from './batcher.ts';
 export { ModelRegistry, MODEL_NAME_RE, type ModelVersion } from './registry.ts';
 export { sniffAllowedImageFormat, type AllowedImageFormat } from './magic.ts';

@@ -5,6 +5,11 @@ import { pino, type Logger } from 'pino';
 import { createApp, type HeadstartApp } from './app.ts';
 import type { ApiConfig } from './config.ts';
 
+/** The server's pino logger (JSON lines) at `level`, writing to `destination` (default stdout). */
+export function createLogger(level: ApiConfig['logLevel'], destination?: NodeJS.WritableStream): Logger {
+  return destination === undefined ? pino({ level }) : pino({ level }, destination as unknown as pino.DestinationStream);
+}
+
 /** A listening server and how to stop it. */
 export interface RunningServer {
   app: HeadstartApp;

@@ -5,15 +5,21 @@ import { registerDemo } from './demo.ts';
 import { registerEval } from './eval.ts';
 import { registerModels } from './models.ts';
 import { registerTrain } from './train.ts';
+import { registerCheck } from './check.ts';
+import { registerPredict } from './predict.ts';
+import { registerServe } from './serve.ts';
 
 /** A command module adds itself to the program; its action resolves to an exit code. */
 export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: ExitCode) => void) => void;
 
 /** Every `headstart` sub-command, in help order. Each helper adds its line here. */
 export const commands: RegisterCommand[] = [
+  registerCheck,
   registerDemo,
   registerTrain,
   registerEval,
   registerModels,
   registerAdvise,
+  registerPredict,
+  registerServe,
 ];
