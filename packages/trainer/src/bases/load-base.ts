@@ -154,10 +154,11 @@ export async function loadBase(ref: string, opts: LoadBaseOptions = {}): Promise
   if (opts.inputSize !== undefined) {
     const s = opts.inputSize;
     const [lo, hi] = src.sizeRange;
-    if (!Number.isInteger(s) || s < lo || s > hi) {
+    const isNative = native !== undefined && native[0] === s && native[1] === s;
+    if (!isNative && (!Number.isInteger(s) || s < lo || s > hi)) {
       throw new HeadstartError('INPUT_SIZE_UNSUPPORTED', `Input size ${s} is not supported by base ${src.id} (accepted: ${lo}–${hi} px)`, { details: { inputSize: s } });
     }
-    if (!native || native[0] !== s || native[1] !== s) size = [s, s];
+    if (!isNative) size = [s, s];
   }
   if (size) {
     const kept = functionalConfig(rewriteTopology(src.json.modelTopology, cut)).layers;

@@ -1,6 +1,7 @@
 /** The training loop of one phase: batches, class weights, callbacks, events, interrupt and resume. */
 import type { EventSink, PhaseName, PhaseSpec, Rng } from '@headstart/core';
 import { reseedStochastic } from '../model/modes.ts';
+import { setWeightValues, weightValues } from '../model/weights.ts';
 import { tfc, type LayersModel } from '../tf.ts';
 import { initialCallbackState, onEpochEnd, type CallbackState } from './callbacks.ts';
 import { createOptimizer, restoreOptimizerState, setLearningRate, type NamedTensors } from './optimizer.ts';
@@ -70,16 +71,6 @@ export interface FitPhaseResult {
   epochsRun: number;
   interrupted: boolean;
   state: PhaseState;
-}
-
-function weightValues(model: LayersModel): Float32Array[] {
-  return model.weights.map((w) => w.read().dataSync() as Float32Array).map((a) => new Float32Array(a));
-}
-
-function setWeightValues(model: LayersModel, values: Float32Array[]): void {
-  const tensors = model.weights.map((w, i) => tfc.tensor(values[i] as Float32Array, w.shape as number[]));
-  model.setWeights(tensors);
-  tensors.forEach((t) => t.dispose());
 }
 
 /** Mean loss and accuracy of `model` on a source (inference mode). */

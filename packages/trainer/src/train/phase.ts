@@ -5,6 +5,7 @@ import type { PreparedData } from '../data/prepare.ts';
 import { CachedSource, extract, ImageSource, type AugmentFn } from '../data/sources.ts';
 import { splitModel, STOCHASTIC_LAYERS } from '../model/graph.ts';
 import { pinInferenceLayers } from '../model/modes.ts';
+import { stableWeights } from '../model/weights.ts';
 import { saveCheckpoint } from '../run/checkpoint.ts';
 import type { LayersModel } from '../tf.ts';
 import { tfc } from '../tf.ts';
@@ -121,14 +122,14 @@ export async function runPhase(ctx: PhaseContext, phase: PhaseName, resume?: { s
     ...(resume ? { resume } : {}),
     checkpoint: async (c) => {
       if (c.record) ctx.history.push(c.record);
-      const weights = model.weights.map((w, i) => ({ name: `w${i}`, tensor: w.read() }));
+      const weights = stableWeights(model).map((w, i) => ({ name: `w${i}`, tensor: w.read() }));
       const path = await saveCheckpoint(
         ctx.runDir,
         { version: 1, phase, phaseState: c.state, history: ctx.history },
         weights,
         await optimizerState(c.optimizer),
         c.best,
-        fitModel.weights.map((w) => w.shape as number[]),
+        stableWeights(fitModel).map((w) => w.shape),
       );
       await ctx.onProgress(phase, c.state.epoch);
       onEvent({ type: 'checkpoint', phase, epoch: c.state.epoch, path });

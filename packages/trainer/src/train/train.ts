@@ -22,6 +22,7 @@ import type { AugmentFn } from '../data/sources.ts';
 import { evaluateAndReport } from '../eval/evaluate.ts';
 import { buildClassifier, buildScratchCnn, SCRATCH_CUT } from '../model/build.ts';
 import { headL2 } from '../model/head.ts';
+import { setWeightValues, stableWeights } from '../model/weights.ts';
 import { loadCheckpoint, removeCheckpoint } from '../run/checkpoint.ts';
 import { readManifest, writeHistory, writeManifest } from '../run/manifest.ts';
 import { replaceDir, saveLayersModel } from '../run/model-io.ts';
@@ -146,11 +147,9 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
 
   const model = buildClassifier(baseModel, head, classes, rng.fork(1));
   if (ckpt) {
-    const ws = model.weights;
-    if (ckpt.weights.length !== ws.length) throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint of ${runDir} has ${ckpt.weights.length} weights, the model ${ws.length}`);
-    const ts = ckpt.weights.map((a, i) => tfc.tensor(a, ws[i]?.shape as number[]));
-    model.setWeights(ts);
-    ts.forEach((t) => t.dispose());
+    const n = stableWeights(model).length;
+    if (ckpt.weights.length !== n) throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint of ${runDir} has ${ckpt.weights.length} weights, the model ${n}`);
+    setWeightValues(model, ckpt.weights);
   }
 
   await mkdir(runDir, { recursive: true });

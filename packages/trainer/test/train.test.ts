@@ -1,0 +1,156 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isHeadstartError, type TrainerEvent } from '@headstart/core';
+import { evaluateRun, loadBase, loadLayersModelFile, readManifest, selectBackend, train, type TrainOptions } from '../src/index.ts';
+import type { LayersModel } from '../src/tf.ts';
+import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
+
+function weightsOf(model: LayersModel, layer: string): Float32Array[] {
+  return model.getLayer(layer).getWeights().map((w) => new Float32Array(w.dataSync()));
+}
+
+function allWeights(model: LayersModel): Float32Array[] {
+  return model.weights.map((w) => new Float32Array(w.read().dataSync()));
+}
+
+const same = (a: Float32Array[], b: Float32Array[]): boolean => a.length === b.length && a.every((x, i) => x.length === b[i]?.length && x.every((v, j) => v === b[i]?.[j]));
+
+describe('train (tiny base, generated images)', () => {
+  let data: string;
+  let basePath: string;
+  let original: LayersModel;
+  const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
+    data,
+    out,
+    base: basePath,
+    preprocess: 'tf',
+    backend: 'cpu',
+    schedule: {
+      phase1: { epochs: 3, batchSize: 8, learningRate: 1e-2 },
+      phase2: { epochs: 2, batchSize: 8, learningRate: 1e-3, unfreeze: { kind: 'top', n: 2 } },
+      seed: 7,
+    },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    await selectBackend('cpu');
+    const root = await tempDir();
+    data = await makeImageDataset(join(root, 'data'), { classes: 3, perClass: 10, size: 20 });
+    basePath = await makeTinyBase(join(root, 'base'));
+    original = await loadLayersModelFile(basePath);
+  });
+
+  it('phase 1 leaves the base bit-identical; phase 2 changes the top N, never BN moving stats', async () => {
+    const root = await tempDir();
+    const p1 = await train(opts(join(root, 'p1'), { schedule: { phase1: { epochs: 3, batchSize: 8 }, phase2: { epochs: 0 }, seed: 7 } }));
+    expect(p1.manifest.status).toBe('complete');
+    const m1 = await loadLayersModelFile(join(p1.runDir, 'model', 'model.json'));
+    for (const l of ['c1', 'bn1', 'c2', 'bn2']) expect(same(weightsOf(m1, l), weightsOf(original, l))).toBe(true);
+    const events: TrainerEvent[] = [];
+    const p2 = await train(opts(join(root, 'p2')), (e) => events.push(e));
+    const m2 = await loadLayersModelFile(join(p2.runDir, 'model', 'model.json'));
+    expect(same(weightsOf(m2, 'c1'), weightsOf(original, 'c1'))).toBe(true);
+    expect(same(weightsOf(m2, 'bn1'), weightsOf(original, 'bn1'))).toBe(true);
+    const bn2 = weightsOf(m2, 'bn2');
+    const bn2o = weightsOf(original, 'bn2');
+    // gamma/beta train, moving mean/variance stay (BatchNorm in inference mode).
+    expect(same([bn2[0] as Float32Array], [bn2o[0] as Float32Array])).toBe(false);
+    expect(same(bn2.slice(2), bn2o.slice(2))).toBe(true);
+    expect(same(weightsOf(m2, 'c2'), weightsOf(original, 'c2'))).toBe(false);
+    const starts = events.filter((e) => e.type === 'phase-start');
+    expect(starts.map((e) => e.type === 'phase-start' && [e.phase, e.trainableLayers])).toEqual([
+      ['phase1', 1],
+      ['phase2', 3],
+    ]);
+    expect(events.filter((e) => e.type === 'cache' && e.stage === 'end')).toHaveLength(2);
+    const batch = events.find((e) => e.type === 'batch');
+    expect(batch && batch.type === 'batch' && batch.imagesPerSec > 0 && Number.isFinite(batch.etaSec)).toBe(true);
+    const done = events.at(-1);
+    expect(done?.type).toBe('done');
+  });
+
+  it('is reproducible under a seed, and the cached path matches the uncached one', async () => {
+    const root = await tempDir();
+    const a = await train(opts(join(root, 'a')));
+    const b = await train(opts(join(root, 'b')));
+    const u = await train(opts(join(root, 'u'), { cache: false }));
+    const ma = await loadLayersModelFile(join(a.runDir, 'model', 'model.json'));
+    const mb = await loadLayersModelFile(join(b.runDir, 'model', 'model.json'));
+    const mu = await loadLayersModelFile(join(u.runDir, 'model', 'model.json'));
+    expect(same(allWeights(ma), allWeights(mb))).toBe(true);
+    expect(a.report.accuracy).toBe(b.report.accuracy);
+    const wa = allWeights(ma);
+    const wu = allWeights(mu);
+    let maxDiff = 0;
+    wa.forEach((x, i) => x.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - (wu[i]?.[j] as number))))));
+    expect(maxDiff).toBeLessThan(1e-4);
+    const ha = (await readFile(join(a.runDir, 'history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+    const hu = (await readFile(join(u.runDir, 'history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+    expect(hu.length).toBe(ha.length);
+    hu.forEach((h, i) => expect(h.loss).toBeCloseTo(ha[i]?.loss as number, 4));
+  });
+
+  it('resumes exactly after an interrupt in phase 1 and in phase 2', async () => {
+    const root = await tempDir();
+    const ref = await train(opts(join(root, 'ref')));
+    const refW = allWeights(await loadLayersModelFile(join(ref.runDir, 'model', 'model.json')));
+    for (const stopAt of [{ phase: 'phase1', epoch: 2, batch: 1 }, { phase: 'phase2', epoch: 1, batch: 2 }]) {
+      const out = join(root, `r-${stopAt.phase}`);
+      const ctl = new AbortController();
+      const events: TrainerEvent[] = [];
+      const err = await train(opts(out, { signal: ctl.signal }), (e) => {
+        events.push(e);
+        if (e.type === 'batch' && e.phase === stopAt.phase && e.epoch === stopAt.epoch && e.batch === stopAt.batch) ctl.abort();
+      }).catch((e: unknown) => e);
+      expect(isHeadstartError(err, 'INTERRUPTED')).toBe(true);
+      const interrupted = events.find((e) => e.type === 'interrupted');
+      expect(interrupted && interrupted.type === 'interrupted' && interrupted.resumeCommand).toContain('--resume');
+      expect((await readManifest(out)).status).toBe('interrupted');
+      const resumedEvents: TrainerEvent[] = [];
+      const res = await train(opts(out, { resume: true }), (e) => resumedEvents.push(e));
+      expect(resumedEvents[0]?.type === 'start' && resumedEvents[0].resumed).toBe(true);
+      const w = allWeights(await loadLayersModelFile(join(res.runDir, 'model', 'model.json')));
+      expect(same(w, refW)).toBe(true);
+      expect(res.report.accuracy).toBe(ref.report.accuracy);
+      const hist = (await readFile(join(out, 'history.jsonl'), 'utf8')).trim().split('\n');
+      const refHist = (await readFile(join(ref.runDir, 'history.jsonl'), 'utf8')).trim().split('\n');
+      expect(hist.map((l) => JSON.parse(l).loss)).toEqual(refHist.map((l) => JSON.parse(l).loss));
+      await expect(stat(join(out, 'checkpoint'))).rejects.toThrow();
+    }
+  });
+
+  it('writes the run directory, evaluates it again, and serves as a base', async () => {
+    const root = await tempDir();
+    const r = await train(opts(join(root, 'run'), { schedule: { phase1: { epochs: 2, batchSize: 8 }, phase2: { epochs: 0 }, testSplit: 0.2, seed: 3 } }));
+    for (const f of ['headstart.json', 'model/model.json', 'model/weights.bin', 'history.jsonl', 'report.json', 'report.html']) {
+      expect((await stat(join(r.runDir, f))).isFile()).toBe(true);
+    }
+    expect(r.manifest.base.cut).toBe('out');
+    expect(r.manifest.dataset.counts.test).toBeGreaterThan(0);
+    expect(r.manifest.metrics['test_acc']).toBe(r.report.accuracy);
+    const html = await readFile(join(r.runDir, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/https?:\/\//);
+    const again = await evaluateRun(r.runDir);
+    expect(again.accuracy).toBe(r.report.accuracy);
+    expect(again.confusion.flat().reduce((s, v) => s + v, 0)).toBe(r.manifest.dataset.counts.test);
+    const whole = await evaluateRun(r.runDir, { data });
+    expect(whole.count).toBe(30);
+    const asBase = await loadBase(r.runDir);
+    expect(asBase.cut).toBe('out');
+    expect(asBase.model.layers.some((l) => l.name.startsWith('head_'))).toBe(false);
+    expect(asBase.id).toBe('run:run');
+  });
+
+  it('stops an unusable dataset before training, with the check problems', async () => {
+    const root = await tempDir();
+    const bad = await makeImageDataset(join(root, 'one-class'), { classes: 1, perClass: 4, size: 16 });
+    const events: TrainerEvent[] = [];
+    const err = await train(opts(join(root, 'run'), { data: bad }), (e) => events.push(e)).catch((e: unknown) => e);
+    expect(isHeadstartError(err, 'DATASET_UNUSABLE')).toBe(true);
+    expect((err as Error).message).toContain(bad);
+    expect(events.some((e) => e.type === 'phase-start' || e.type === 'start')).toBe(false);
+  });
+});
