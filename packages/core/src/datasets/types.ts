@@ -31,6 +31,8 @@ export interface IdxImages {
 export interface IgnoredFile {
   path: string;
   reason: string;
+  /** True when the entry could not be read at all (permissions, I/O error). */
+  unreadable?: boolean;
 }
 
 /** A discovered dataset: label names (index = label id), items, and how it was laid out. */

@@ -64,6 +64,17 @@ describe('checkDataset across layouts', () => {
     expect(r.problems.map((p) => `${p.code} ${p.path}`)).toEqual(['SPLIT_LEAKAGE train-images-idx3-ubyte#2']);
   });
 
+  it('refuses files over maxFileBytes without reading them', async () => {
+    await put('big/a/1.png', await testImage('png', 1, 200, 200));
+    await put('big/a/2.png', await testImage('png', 2, 8, 8));
+    await put('big/b/3.png', await testImage('png', 3, 8, 8));
+    await put('big/b/4.png', await testImage('png', 4, 8, 8));
+    await put('big/a/5.png', await testImage('png', 5, 8, 8));
+    const r = await checkDataset(join(tmp, 'big'), { maxFileBytes: 2000, minSide: 1 });
+    expect(r.problems.map((p) => `${p.code} ${p.path}`)).toEqual(['IMAGE_TOO_LARGE a/1.png']);
+    expect(r.classes).toEqual({ a: 2, b: 2 });
+  });
+
   it('reports an unreadable layout as a not-usable report instead of throwing', async () => {
     await put('flat/a.png', await testImage('png', 1));
     const r = await checkDataset(join(tmp, 'flat'));

@@ -68,6 +68,8 @@ export interface CheckOptions {
   concurrency?: number;
   /** Decoded-pixel limit per image (default 100 MP). */
   maxPixels?: number;
+  /** Files larger than this many bytes are reported IMAGE_TOO_LARGE without being read (default 256 MiB). */
+  maxFileBytes?: number;
   /** Images whose shorter side is below this are IMAGE_TINY (default 16). */
   minSide?: number;
   /** Largest/smallest class ratio from which IMBALANCE is reported (default 3). */

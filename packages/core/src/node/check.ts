@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { isHeadstartError } from '../errors.ts';
 import type { Dataset, DatasetItem } from '../datasets/types.ts';
@@ -9,6 +9,9 @@ import { decodeImage, DEFAULT_MAX_PIXELS } from './decode.ts';
 import { loadDataset } from './load-dataset.ts';
 import { mapLimit } from './map-limit.ts';
 import { sniffImageFormat } from './sniff.ts';
+
+/** Files larger than this (256 MiB) are not read by the check. */
+export const DEFAULT_MAX_FILE_BYTES = 256 * 2 ** 20;
 
 const LAYOUT_CODES = ['DATASET_LAYOUT', 'DATASET_EMPTY', 'MANIFEST_INVALID', 'IDX_INVALID'] as const;
 
@@ -45,9 +48,9 @@ export async function checkDataset(path: string, opts: CheckOptions = {}): Promi
   };
   const problems: CheckProblem[] = ds.ignored.map((f) => ({
     path: f.path.split(sep).join('/'),
-    code: 'FILE_IGNORED' as const,
-    severity: 'info' as const,
-    message: `ignored: ${f.reason}`,
+    code: f.unreadable ? 'FILE_UNREADABLE' : 'FILE_IGNORED',
+    severity: f.unreadable ? 'warning' : 'info',
+    message: f.unreadable ? `${f.reason}; its images are not counted — fix the permissions` : `ignored: ${f.reason}`,
   }));
   let done = 0;
   const inspected = await mapLimit(ds.items, opts.concurrency ?? 4, async (item) => {
@@ -92,6 +95,11 @@ async function inspectFile(item: DatasetItem, rel: string, opts: CheckOptions): 
   const problem = (code: CheckProblem['code'], severity: CheckProblem['severity'], message: string): CheckProblem => ({ path: rel, code, severity, message });
   let bytes: Buffer;
   try {
+    const { size } = await stat(item.path);
+    const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    if (size > maxBytes) {
+      return { item: base, problems: [problem('IMAGE_TOO_LARGE', 'error', `file is ${(size / 2 ** 20).toFixed(0)} MiB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB limit for one image; not read`)] };
+    }
     bytes = await readFile(item.path);
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';

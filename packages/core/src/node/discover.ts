@@ -45,14 +45,21 @@ export async function listSubdirs(dir: string): Promise<string[]> {
 }
 
 /** Every visible file under `dir`, recursively (depth-limited against symlink loops), sorted. */
-export async function walkFiles(dir: string, depth = 0): Promise<string[]> {
+export async function walkFiles(dir: string, onUnreadable?: (dir: string, error: Error) => void, depth = 0): Promise<string[]> {
   if (depth > 32) return [];
-  const entries = await readdir(dir, { withFileTypes: true });
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if (!onUnreadable) throw e;
+    onUnreadable(dir, e as Error);
+    return [];
+  }
   const out: string[] = [];
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (isHidden(e.name)) continue;
     const path = join(dir, e.name);
-    if (await isDir(e, path)) out.push(...(await walkFiles(path, depth + 1)));
+    if (await isDir(e, path)) out.push(...(await walkFiles(path, onUnreadable, depth + 1)));
     else out.push(path);
   }
   return out;
@@ -77,7 +84,10 @@ export async function scanClassTree(dir: string, root: string): Promise<ClassTre
   }
   for (const name of sortLabels(subdirs)) {
     const images: string[] = [];
-    for (const file of await walkFiles(join(dir, name))) {
+    const unreadable = (d: string, e: Error): void => {
+      ignored.push({ path: relative(root, d), reason: `folder cannot be read (${e.message})`, unreadable: true });
+    };
+    for (const file of await walkFiles(join(dir, name), unreadable)) {
       if (hasImageExtension(file)) images.push(file);
       else ignored.push({ path: relative(root, file), reason: `extension "${extname(file)}" is not an image type` });
     }
