@@ -159,6 +159,8 @@ describe('wasm convolution-gradient kernels', () => {
     [2, 2, 'same', [2, 7, 5, 3]],
     [3, 2, 'same', [1, 9, 9, 2]],
     [3, 1, 'same', [1, 5, 6, 2]],
+    [3, 3, 'valid', [2, 9, 6, 3]],
+    [[2, 1], [2, 1], 'valid', [2, 6, 5, 3]],
   ] as const) {
     it(`maxPool ${filter}x${filter} s${strides} ${pad} gradient matches the cpu backend (negative inputs too)`, async () => {
       const xs = rand(shape as unknown as number[]);
@@ -167,7 +169,7 @@ describe('wasm convolution-gradient kernels', () => {
       const run = () =>
         tf.tidy(() => {
           const loss = (x: tf.Tensor) => {
-            const p = tf.maxPool(x as tf.Tensor4D, filter, strides, pad);
+            const p = tf.maxPool(x as tf.Tensor4D, filter as [number, number], strides as [number, number], pad);
             return tf.sum(tf.mul(p, tf.reshape(tf.range(1, 1 + p.size), p.shape)));
           };
           return Array.from(tf.grad(loss)(tf.tensor(xv, shape as unknown as number[])).dataSync());
@@ -178,6 +180,19 @@ describe('wasm convolution-gradient kernels', () => {
       expectClose(run(), ref, 1e-6);
     });
   }
+
+  it('maxPool gradient on tied windows (zeros after relu) keeps the cpu total per window', async () => {
+    const xv = new Float32Array(2 * 4 * 4 * 3); // all zero: every 2x2 window is a four-way tie
+    const run = () =>
+      tf.tidy(() => {
+        const g = tf.grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(tf.tensor(xv, [2, 4, 4, 3]));
+        return tf.sum(tf.reshape(g, [2, 2, 2, 2, 2, 3]), [2, 4]).dataSync();
+      });
+    await tf.setBackend('cpu');
+    const ref = Array.from(run());
+    await tf.setBackend('wasm');
+    expectClose(Array.from(run()), ref, 1e-6);
+  });
 
   it('tf.grads through a fused conv + depthwise + pooling stack matches the cpu backend', async () => {
     const xs = rand([2, 12, 12, 3]).dataSync();

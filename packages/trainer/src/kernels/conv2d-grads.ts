@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type ConvGeometry, type ConvPad, pair, spreadOutputGradient, tapWindow } from './conv-geometry.ts';
+import { type ConvGeometry, type ConvPad, pair, spreadOutputGradient, tapPadding, tapWindow } from './conv-geometry.ts';
 
 /** Options shared by the convolution-gradient functions (tfjs kernel attributes). */
 export interface ConvGradOptions {
@@ -52,7 +52,7 @@ export function conv2dFilterGrad(
     const xh = toNhwc(x, o.dataFormat);
     const dyh = toNhwc(dy, o.dataFormat);
     const g = conv2dGeometry(xh.shape, filterShape, o);
-    const { top, bottom, left, right } = g.padInfo;
+    const [[top, bottom], [left, right]] = tapPadding(g);
     // [Ci, N, Hp, Wp]: each tap window then reshapes to [Ci, N*outH*outW] without copying again.
     let xt: tf.Tensor = tf.transpose(xh, [3, 0, 1, 2]);
     if (top || bottom || left || right) xt = tf.pad(xt, [[0, 0], [0, 0], [top, bottom], [left, right]]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { spreadOutputGradient, tapWindow } from './conv-geometry.ts';
+import { spreadOutputGradient, tapPadding, tapWindow } from './conv-geometry.ts';
 import { type ConvGradOptions, conv2dGeometry } from './conv2d-grads.ts';
 
 /**
@@ -15,7 +15,7 @@ export function depthwiseFilterGrad(
   return tf.tidy(() => {
     const g = conv2dGeometry(x.shape, filterShape, o, true);
     const [, , channels, mult] = filterShape;
-    const { top, bottom, left, right } = g.padInfo;
+    const [[top, bottom], [left, right]] = tapPadding(g);
     // [C, N, Hp, Wp]: each tap window reshapes to [C, N*outH*outW].
     let xt: tf.Tensor = tf.transpose(x, [3, 0, 1, 2]);
     if (top || bottom || left || right) xt = tf.pad(xt, [[0, 0], [0, 0], [top, bottom], [left, right]]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type ConvGeometry, padOrCrop, tapWindow } from './conv-geometry.ts';
+import { type ConvGeometry, padOrCrop, spreadRows, tapPadding, tapWindow } from './conv-geometry.ts';
 
 /** Attributes of the MaxPoolGrad kernel. */
 export interface PoolGradOptions {
@@ -11,18 +11,49 @@ export interface PoolGradOptions {
 
 /** Puts a [N, outH, outW, C] tap contribution back at its input positions (stride-spread, offset). */
 function place(t: tf.Tensor4D, g: ConvGeometry, offH: number, offW: number): tf.Tensor {
-  const [n, oh, ow, c] = t.shape;
+  const [, oh, ow] = t.shape;
   const sh = g.strideHeight;
   const sw = g.strideWidth;
-  let spread: tf.Tensor = t;
-  if (sh > 1 || sw > 1) {
-    const six = tf.pad(tf.reshape(t, [n, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-    spread = tf.reshape(six, [n, oh * sh, ow * sw, c]);
-  }
+  const spread = sh > 1 || sw > 1 ? spreadRows(t, sh, sw) : t;
   return padOrCrop(spread, 1, [
     [offH, g.inHeight - offH - oh * sh],
     [offW, g.inWidth - offW - ow * sw],
   ]);
+}
+
+/** True for the common pooling whose windows tile the input exactly (filter = stride, no padding). */
+function isTiling(g: ConvGeometry): boolean {
+  return (
+    g.filterHeight === g.strideHeight &&
+    g.filterWidth === g.strideWidth &&
+    g.outHeight * g.strideHeight === g.inHeight &&
+    g.outWidth * g.strideWidth === g.inWidth &&
+    g.padInfo.top === 0 &&
+    g.padInfo.left === 0
+  );
+}
+
+/** Repeats every pixel of an NHWC tensor sh x sw times (nearest-neighbour upsampling, exact). */
+function upsample(t: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  const [n, h, w, c] = t.shape;
+  const pow2 = (v: number) => (v & (v - 1)) === 0;
+  // Power-of-two ratios are exact in the resize kernel's float index math; others use concat.
+  if (pow2(sh) && pow2(sw)) return tf.image.resizeNearestNeighbor(t, [h * sh, w * sw]);
+  const rows = tf.concat(new Array<tf.Tensor>(sh).fill(tf.reshape(t, [n * h, 1, w, c])), 1);
+  return tf.reshape(tf.concat(new Array<tf.Tensor>(sw).fill(rows), 3), [n, h * sh, w * sw, c]);
+}
+
+/**
+ * Tiling windows: compare the input with the upsampled maximum; exact ties within a window share
+ * the gradient equally (the cpu backend gives it all to the first), so the total is the same.
+ * Only rank-4, non-broadcasting ops: wasm runs those natively.
+ */
+function tilingGrad(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const sh = g.strideHeight;
+  const sw = g.strideWidth;
+  const mask = tf.cast(tf.equal(x, upsample(y, sh, sw)), 'float32') as tf.Tensor4D;
+  const count = tf.mul(tf.avgPool(mask, [sh, sw], [sh, sw], 'valid'), sh * sw);
+  return tf.mul(mask, upsample(tf.div(dy, count) as tf.Tensor4D, sh, sw)) as tf.Tensor4D;
 }
 
 /**
@@ -33,7 +64,8 @@ function place(t: tf.Tensor4D, g: ConvGeometry, offH: number, offW: number): tf.
 export function maxPoolInputGrad(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, o: PoolGradOptions): tf.Tensor4D {
   return tf.tidy(() => {
     const g = tf.backend_util.computePool2DInfo(x.shape, o.filterSize, o.strides, 1, o.pad, o.dimRoundingMode);
-    const { top, bottom, left, right } = g.padInfo;
+    if (isTiling(g)) return tilingGrad(dy, x, y, g);
+    const [[top, bottom], [left, right]] = tapPadding(g);
     const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], -Infinity) : x;
     let remaining: tf.Tensor = tf.onesLike(dy);
     const parts: tf.Tensor[] = [];

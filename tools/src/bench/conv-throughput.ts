@@ -1,0 +1,193 @@
+/**
+ * Training throughput of the two-conv CNN (32 and 64 3x3 filters, 28x28 grey, batch 32) on the
+ * wasm backend with Headstart's gradient kernels, on the pure-JS cpu backend, and in PyTorch CPU.
+ *
+ * Usage: nice -n 10 npx tsx tools/src/bench/conv-throughput.ts [--runs 5] [--batches 20]
+ *          [--cpu-batches 2] [--arch pooled,keras] [--threads 2] [--no-torch] [--md docs/benchmarks-conv.md]
+ * Prints one JSON document on stdout and writes a markdown table (atomically) to --md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { type BackendName, selectBackend } from '@headstart/trainer';
+
+type Arch = 'pooled' | 'keras';
+
+interface Measurement {
+  framework: string;
+  backend: string;
+  arch: Arch;
+  batchSize: number;
+  batchesPerRun: number;
+  imagesPerSecond: number[];
+  median: number;
+  note?: string;
+}
+
+const ARCH_TEXT: Record<Arch, string> = {
+  pooled: 'conv3x3(32,same)+relu → maxpool2 → conv3x3(64,same)+relu → maxpool2 → dense(10)',
+  keras: 'conv3x3(32,valid)+relu → conv3x3(64,valid)+relu → maxpool2 → dense(128)+relu → dense(10) (Keras mnist_cnn)',
+};
+
+function buildModel(arch: Arch): tf.Sequential {
+  const m = tf.sequential();
+  if (arch === 'pooled') {
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  } else {
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }));
+    m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  }
+  m.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  return m;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+async function measureTfjs(backend: BackendName, arch: Arch, runs: number, batches: number, batchSize: number): Promise<Measurement> {
+  const report = await selectBackend(backend);
+  tf.util.assert(report.name === backend, () => `asked for ${backend}, got ${report.name}`);
+  const model = buildModel(arch);
+  const x = tf.randomUniform([batchSize, 28, 28, 1]);
+  const y = tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32') as tf.Tensor1D, 10);
+  const step = async () => {
+    const loss = (await model.trainOnBatch(x, y)) as number;
+    if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} on ${backend}`);
+  };
+  await step(); // warm-up: kernel setup, weight init, optimizer slots
+  const rates: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    for (let b = 0; b < batches; b++) await step();
+    rates.push((batches * batchSize) / ((performance.now() - t0) / 1000));
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+  const wasmNote = report.wasm ? `simd=${report.wasm.simd}, threads=${report.wasm.threads}, conv gradients: ${report.convGradients}` : undefined;
+  return {
+    framework: `tfjs ${tf.version.tfjs}`,
+    backend,
+    arch,
+    batchSize,
+    batchesPerRun: batches,
+    imagesPerSecond: rates.map((v) => Math.round(v * 10) / 10),
+    median: Math.round(median(rates) * 10) / 10,
+    ...(wasmNote ? { note: wasmNote } : {}),
+  };
+}
+
+function findTorchPython(): string | null {
+  for (const py of [process.env.HEADSTART_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p)) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function measureTorch(py: string, arch: Arch, runs: number, batches: number, batchSize: number, threads: number): Measurement {
+  const script = path.resolve(import.meta.dirname, '../../bench/conv_reference.py');
+  const out = execFileSync(
+    py,
+    [script, '--arch', arch, '--runs', String(runs), '--batches', String(batches * 3), '--batch-size', String(batchSize), '--threads', String(threads)],
+    { encoding: 'utf8' },
+  );
+  const r = JSON.parse(out.trim().split('\n').at(-1) as string) as { version: string; imagesPerSecond: number[]; median: number };
+  return {
+    framework: `pytorch ${r.version}`,
+    backend: `cpu, ${threads} threads`,
+    arch,
+    batchSize,
+    batchesPerRun: batches * 3,
+    imagesPerSecond: r.imagesPerSecond,
+    median: r.median,
+  };
+}
+
+function markdown(results: Measurement[], machine: Record<string, unknown>, command: string, torchMissing: string | null): string {
+  const lines = [
+    '## Convolution training throughput (wasm gradient kernels)',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${String(machine.cpu)} (${String(machine.cores)} logical cores, shared; load average at start ${String(machine.loadavg)}), Node ${process.version}.`,
+    '',
+    `Command: \`${command}\``,
+    '',
+    'Training step = forward + backward + Adam update on one batch of random 28×28×1 images; median of the runs.',
+    '',
+    '| network | framework | backend | images/s (median) | runs | vs PyTorch |',
+    '| --- | --- | --- | ---: | --- | ---: |',
+  ];
+  for (const r of results) {
+    const torch = results.find((t) => t.arch === r.arch && t.framework.startsWith('pytorch'));
+    const ratio = torch && r !== torch ? `${((r.median / torch.median) * 100).toFixed(1)} %` : r === torch ? '100 %' : 'n/a';
+    lines.push(`| ${r.arch} | ${r.framework} | ${r.backend}${r.note ? ` (${r.note})` : ''} | ${r.median} | ${r.imagesPerSecond.join(', ')} | ${ratio} |`);
+  }
+  lines.push('', 'Networks:', ...(['pooled', 'keras'] as Arch[]).map((a) => `- \`${a}\`: ${ARCH_TEXT[a]}`));
+  if (torchMissing) lines.push('', `PyTorch was not measured: ${torchMissing}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '5' },
+      batches: { type: 'string', default: '20' },
+      'cpu-batches': { type: 'string', default: '2' },
+      'cpu-runs': { type: 'string', default: '1' },
+      arch: { type: 'string', default: 'pooled,keras' },
+      threads: { type: 'string', default: '2' },
+      'batch-size': { type: 'string', default: '32' },
+      'no-torch': { type: 'boolean', default: false },
+      'no-cpu': { type: 'boolean', default: false },
+      md: { type: 'string', default: 'docs/benchmarks-conv.md' },
+    },
+  });
+  const runs = Number(values.runs);
+  const batches = Number(values.batches);
+  const batchSize = Number(values['batch-size']);
+  const threads = Number(values.threads);
+  const archs = String(values.arch).split(',') as Arch[];
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown CPU',
+    cores: os.cpus().length,
+    loadavg: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+  };
+  const py = values['no-torch'] ? null : findTorchPython();
+  const torchMissing = values['no-torch'] ? 'skipped (--no-torch)' : py ? null : 'python3 with torch not found (apt-get install -y python3-torch)';
+  const results: Measurement[] = [];
+  for (const arch of archs) {
+    if (py) results.push(measureTorch(py, arch, runs, batches, batchSize, threads));
+    results.push(await measureTfjs('wasm', arch, runs, batches, batchSize));
+    if (!values['no-cpu']) results.push(await measureTfjs('cpu', arch, Number(values['cpu-runs']), Number(values['cpu-batches']), batchSize));
+  }
+  const command = `nice -n 10 npx tsx tools/src/bench/conv-throughput.ts ${process.argv.slice(2).join(' ')}`.trim();
+  const md = path.resolve(String(values.md));
+  mkdirSync(path.dirname(md), { recursive: true });
+  const tmp = `${md}.tmp-${process.pid}`;
+  writeFileSync(tmp, markdown(results, machine, command, torchMissing));
+  renameSync(tmp, md);
+  const goal = archs.map((arch) => {
+    const torch = results.find((r) => r.arch === arch && r.framework.startsWith('pytorch'));
+    const wasm = results.find((r) => r.arch === arch && r.backend === 'wasm');
+    return { arch, wasmOverTorch: torch && wasm ? Math.round((wasm.median / torch.median) * 1000) / 1000 : null, goal: 0.2 };
+  });
+  process.stdout.write(`${JSON.stringify({ machine, command, results, goal, markdown: path.relative(process.cwd(), md) }, null, 2)}\n`);
+}
+
+await main();
