@@ -15,6 +15,7 @@ export { train, type TrainOptions, type TrainResult } from './train/train.ts';
 export { resolveSchedule, resolveHead, DEFAULT_SCHEDULE, DEFAULT_HEAD, type ScheduleInput } from './train/schedule.ts';
 export type { EpochRecord } from './train/fit-loop.ts';
 export { evaluateRun } from './eval/evaluate.ts';
+export { adviseForDataset, type Advice, type AdviseOptions } from './advise.ts';
 export { renderReportHtml } from './eval/report-html.ts';
 export { readManifest, readHistory } from './run/manifest.ts';
 export { saveLayersModel, loadLayersModelFile } from './run/model-io.ts';

@@ -9,6 +9,8 @@ export interface BaseInfo {
   preprocess: PreprocessMode;
   /** Default cut: the last activation before the original classifier. */
   defaultCut: string;
+  /** A good earlier cut for targets far from the source domain (more generic features). */
+  earlierCut: string;
   /** True when the base up to its default cut is fully convolutional (input size can change). */
   resizable: boolean;
   /** Smallest and largest accepted square input size when resizable. */
@@ -29,6 +31,7 @@ const BASES: BaseInfo[] = [
     inputSize: [224, 224],
     preprocess: 'tf',
     defaultCut: 'out_relu',
+    earlierCut: 'block_12_add',
     resizable: true,
     sizeRange: [32, 512],
     source: 'npm:nsfwjs/dist/models/mobilenet_v2',
@@ -41,6 +44,7 @@ const BASES: BaseInfo[] = [
     inputSize: [299, 299],
     preprocess: 'tf',
     defaultCut: 'mixed10',
+    earlierCut: 'mixed7',
     resizable: true,
     sizeRange: [75, 512],
     source: 'npm:nsfwjs/dist/models/inception_v3',

@@ -1,7 +1,7 @@
 /** Dataset → checked, split, decoded and resized pixels held in memory (uint8 RGB). */
 import { relative, sep } from 'node:path';
 import { assignSplits, createRng, HeadstartError, type Dataset, type EventSink, type ResizeMode } from '@headstart/core';
-import { checkDataset, loadDataset, mapLimit, readDatasetItem } from '@headstart/core/node';
+import { checkDataset, loadDataset, mapLimit, readDatasetItem, type CheckReport } from '@headstart/core/node';
 
 /** A split of decoded images (each `size[0]×size[1]×3` uint8). */
 export interface ImageSplit {
@@ -33,6 +33,8 @@ export interface PrepareOptions {
   seed: number;
   maxImages?: number;
   onEvent?: EventSink;
+  /** Skip the full dataset check (quick probes only; training always checks). */
+  skipCheck?: boolean;
 }
 
 function fnv1a(text: string, h = 0x811c9dc5): number {
@@ -49,7 +51,7 @@ function fnv1a(text: string, h = 0x811c9dc5): number {
  * dataset has none, and decodes every image at `size`.
  */
 export async function prepareData(path: string, o: PrepareOptions): Promise<PreparedData> {
-  const report = await checkDataset(path);
+  const report = o.skipCheck ? { usable: true, problems: [], verdict: 'not checked' } as Pick<CheckReport, 'usable' | 'problems' | 'verdict' | 'classWeights'> : await checkDataset(path);
   if (!report.usable) {
     const errors = report.problems.filter((p) => p.severity === 'error');
     const list = errors.slice(0, 10).map((p) => `  ${p.path}: ${p.code} ${p.message}`).join('\n');

@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { adviseForDataset, selectBackend } from '../src/index.ts';
+import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
+
+describe('adviseForDataset', () => {
+  it('measures a linear-probe similarity and returns a four-case advice with its evidence', async () => {
+    await selectBackend('cpu');
+    const root = await tempDir();
+    const data = await makeImageDataset(join(root, 'data'), { classes: 3, perClass: 10, size: 16 });
+    const base = await makeTinyBase(join(root, 'base'));
+    const advice = await adviseForDataset(data, { base, backend: 'cpu', sampleSize: 30 });
+    expect(advice.classes).toBe(3);
+    expect(advice.trainCount).toBe(24);
+    expect(advice.size).toBe('small');
+    expect(advice.probeImages).toBe(30);
+    expect(advice.probeAccuracy).toBeGreaterThanOrEqual(0);
+    expect(advice.similarity).toBeCloseTo(Math.max(0, (advice.probeAccuracy - 1 / 3) / (2 / 3)), 10);
+    expect([1, 3]).toContain(advice.case);
+    expect(advice.reasons.some((r) => r.includes('linear probe'))).toBe(true);
+    if (advice.schedule.augment) expect(advice.schedule.augmentedPasses).toBe(4);
+  });
+});
