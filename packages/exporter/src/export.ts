@@ -9,6 +9,10 @@ import { encodeModel } from './onnx/proto.ts';
 /** The exporter's version, written to `headstart.version`. */
 export const EXPORTER_VERSION = '0.1.0';
 
+/** Parity tolerances: max |Δprobability| vs TF.js for fp32 exports, and the looser one for `fp16` weights. */
+export const FP32_TOLERANCE = 1e-4;
+export const FP16_TOLERANCE = 2e-2;
+
 /** What an export wrote. */
 export interface ExportResult {
   path: string;

@@ -7,7 +7,7 @@
  */
 export { readLayersArtifact, decodeArtifact, type ArtifactSource, type LayersArtifact, type Weight, type WeightSpec } from './artifact.ts';
 export { convertArtifact, irVersionFor, type ConvertOptions, type ConvertedModel } from './convert.ts';
-export { exportRun, exportLayersModel, exportArtifact, serialiseArtifact, sha256, EXPORTER_VERSION, type ExportResult, type ExportOptions } from './export.ts';
+export { exportRun, exportLayersModel, exportArtifact, serialiseArtifact, sha256, EXPORTER_VERSION, FP32_TOLERANCE, FP16_TOLERANCE, type ExportResult, type ExportOptions } from './export.ts';
 export { SUPPORTED_LAYERS } from './layers/registry.ts';
 export { parseTopology, type KerasGraph, type KerasNode } from './topology.ts';
 export { encodeModel, decodeModel, type ModelMsg } from './onnx/proto.ts';
