@@ -41,13 +41,16 @@ function ortAssets(): Plugin {
   };
 }
 
+/** `vite` dev server only: forward the API routes to a running `headstart serve` (e.g. http://127.0.0.1:8080). */
+const apiUrl = process.env['HEADSTART_API_URL'];
+
 export default defineConfig({
   root: import.meta.dirname,
   base: './',
   plugins: [ortAssets()],
   resolve: { conditions: [...defaultClientConditions, 'onnxruntime-web-use-extern-wasm'] },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  server: { headers: isolationHeaders },
+  server: { headers: isolationHeaders, ...(apiUrl ? { proxy: { '/v1': apiUrl } } : {}) },
   preview: { headers: isolationHeaders },
   build: {
     outDir: 'dist',

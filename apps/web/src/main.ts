@@ -31,6 +31,9 @@ const ui = {
   resultStatus: $('result-status'),
   preview: $('preview'),
   previewImg: $<HTMLImageElement>('preview-img'),
+  modelViewFig: $('model-view-fig'),
+  modelView: $<HTMLCanvasElement>('model-view'),
+  modelViewCaption: $('model-view-caption'),
   browserResult: $('browser-result'),
   serverResult: $('server-result'),
   reportFile: $<HTMLInputElement>('report-file'),
@@ -91,6 +94,7 @@ async function classify(image: Blob, name: string): Promise<void> {
     const r = await clf.classify(image, { topK: TOP_K });
     const latency = `${clf.provider}: decode+resize ${r.timings.decodeMs.toFixed(1)} ms, inference ${r.timings.inferenceMs.toFixed(1)} ms`;
     renderPredictions(ui.browserResult, r.predictions, `In this browser (${latency})`);
+    showModelView(r.pixels, clf.inputSize, clf.preprocess.resize);
     if (ui.compare.checked && registryModel) {
       const server = await predictOnServer(registryModel, image, TOP_K);
       const d = maxDelta(r.predictions, server.predictions);
@@ -103,6 +107,17 @@ async function classify(image: Blob, name: string): Promise<void> {
     status(ui.resultStatus, `Could not classify ${name}: ${message(e)}`, true);
     ui.resultStatus.dataset['state'] = 'error';
   }
+}
+
+/** Draws the resized RGB pixels the model received. */
+function showModelView(rgb: Uint8Array, [h, w]: [number, number], resize: string): void {
+  const rgba = new Uint8ClampedArray(w * h * 4);
+  for (let i = 0; i < w * h; i++) rgba.set([rgb[i * 3] ?? 0, rgb[i * 3 + 1] ?? 0, rgb[i * 3 + 2] ?? 0, 255], i * 4);
+  ui.modelView.width = w;
+  ui.modelView.height = h;
+  ui.modelView.getContext('2d')?.putImageData(new ImageData(rgba, w, h), 0, 0);
+  ui.modelViewCaption.textContent = `What the model sees (${w}×${h}, ${resize})`;
+  ui.modelViewFig.hidden = false;
 }
 
 let history: HistoryRow[] = [];

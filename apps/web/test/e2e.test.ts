@@ -62,6 +62,8 @@ let session: ortNode.InferenceSession;
 const model = buildTinyClassifier({ size: SIZE, labels: LABELS, resize: 'cover' });
 const pngs = new Map<string, { png: Buffer; rgb: Uint8Array; w: number; h: number }>();
 const requests: string[] = [];
+/** Origins of the page's own servers besides `server` (the non-isolated one). */
+const extraOrigins: string[] = [];
 const wasmResponses: { url: string; type: string | undefined }[] = [];
 
 /** The reference answer: the same resize, then onnxruntime-node. */
@@ -88,6 +90,7 @@ beforeAll(async () => {
     pngs.set(f.name, { png, rgb, w: f.w, h: f.h });
   }
   writeFileSync(join(tmp, 'report.json'), JSON.stringify(REPORT));
+  writeFileSync(join(tmp, 'tiny.onnx'), model);
 
   // The real API serves the page (webRoot) and the registry; report.json has no API route yet
   // (proposed: GET /v1/models/:name/versions/:v/report.json), so that one route is added in front.
@@ -180,6 +183,7 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
       }
     }
     expect(await page.textContent('#browser-result .caption')).toMatch(/inference \d+(\.\d+)? ms/);
+    expect(await page.isVisible('#model-view')).toBe(true);
     await page.screenshot({ path: join(artifacts, 'classify-desktop.png'), fullPage: true });
   });
 
@@ -213,10 +217,45 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
     await page.screenshot({ path: join(artifacts, 'phone.png'), fullPage: true });
   });
 
+  it('opens a local .onnx and falls back to single-threaded wasm when the page is not cross-origin isolated', async () => {
+    // Same API, but COOP/COEP stripped: no SharedArrayBuffer, so one wasm thread.
+    const handler = api as HeadstartApp;
+    const plain = await listen((req, res) => {
+      const set = res.setHeader.bind(res);
+      res.setHeader = (name, value) => (/^cross-origin-(opener|embedder)-policy$/i.test(name) ? res : set(name, value));
+      handler(req, res);
+    });
+    extraOrigins.push(plain.origin);
+    const p2 = await context.newPage();
+    try {
+      await p2.goto(plain.origin + '/');
+      expect(await p2.evaluate(() => crossOriginIsolated)).toBe(false);
+      // This time the model comes from a local file, not the registry.
+      await p2.setInputFiles('#model-file', join(tmp, 'tiny.onnx'));
+      await p2.waitForSelector('#model-status[data-state="ready"], #model-status[data-state="error"]');
+      expect(await p2.textContent('#model-status')).toContain('tiny.onnx: 3 classes');
+      expect(await p2.isDisabled('#compare')).toBe(true);
+      expect(await p2.textContent('#model-status')).toMatch(/running on (wasm \(1 thread\)|webgpu)/);
+      const fx = pngs.get('exact-8x8.png');
+      if (!fx) throw new Error('fixture');
+      const probs = await expected(fx.rgb, fx.w, fx.h);
+      await p2.setInputFiles('#image-file', join(tmp, 'exact-8x8.png'));
+      await p2.waitForSelector('#result-status[data-state="done"]');
+      const top = p2.locator('#browser-result li').first();
+      const i = LABELS.indexOf((await top.getAttribute('data-label')) ?? '');
+      expect(Math.abs(Number(await top.getAttribute('data-probability')) - (probs[i] as number))).toBeLessThan(1e-4);
+      expect(i).toBe(probs.indexOf(Math.max(...probs)));
+    } finally {
+      await p2.close();
+      await plain.close();
+    }
+  });
+
   it('serves the wasm runtime itself as application/wasm and contacts no other host', () => {
     expect(wasmResponses.length).toBeGreaterThan(0);
     for (const r of wasmResponses) expect(r.type, r.url).toBe('application/wasm');
-    const foreign = requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== server.origin);
+    const own = new Set([server.origin, ...extraOrigins]);
+    const foreign = requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && !own.has(new URL(u).origin));
     expect(foreign).toEqual([]);
     expect(requests.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.jsep.wasm'))).toBe(true);
   });

@@ -8,7 +8,10 @@ export function renderReport(el: HTMLElement, r: ReportData): void {
   const topK = Object.entries(r.topK)
     .map(([k, v]) => `<li>top-${esc(k.replace(/^top-?/, ''))}: ${pct(v)}</li>`)
     .join('');
-  const curves = [curveSvg('Loss', r.history, 'loss', 'val_loss'), curveSvg('Accuracy', r.history, 'acc', 'val_acc')].filter(Boolean);
+  const curves = [
+    ['Loss', curveSvg('Loss', r.history, 'loss', 'val_loss')],
+    ['Accuracy', curveSvg('Accuracy', r.history, 'acc', 'val_acc')],
+  ].filter(([, svg]) => svg);
   const rows = r.perClass
     .map(
       (p) =>
@@ -22,7 +25,8 @@ export function renderReport(el: HTMLElement, r: ReportData): void {
   el.innerHTML =
     `<ul class="summary"><li>accuracy: <strong>${pct(r.accuracy)}</strong></li><li>macro F1: ${r.macroF1 === undefined ? '–' : r.macroF1.toFixed(3)}</li>${topK}</ul>` +
     (curves.length
-      ? `<h3>Training curves</h3><div class="curves">${curves.map((c) => `<figure>${c}</figure>`).join('')}</div>`
+      ? `<h3>Training curves</h3><p class="legend"><span class="key train"></span> train <span class="key val"></span> validation <span class="key phase"></span> phase change</p>` +
+        `<div class="curves">${curves.map(([title, svg]) => `<figure>${svg}<figcaption>${title}</figcaption></figure>`).join('')}</div>`
       : '<p class="hint">No training history in this report (drop history.jsonl too to see the curves).</p>') +
     `<h3>Confusion matrix</h3><div class="scroll">${confusionSvg(r.labels, r.confusion)}</div>` +
     (pairs ? `<h3>Most confused</h3><ol>${pairs}</ol>` : '') +
