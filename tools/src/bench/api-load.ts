@@ -1,0 +1,170 @@
+/**
+ * Load benchmark of the prediction API on loopback (autocannon), bounded in time:
+ * p50/p99 latency and throughput at concurrency 1 and 16, micro-batching on vs off, and the API's
+ * p50 against bare onnxruntime inference (and decode + inference) in-process.
+ *
+ *   nice -n 10 node --import tsx tools/src/bench/api-load.ts [--duration 8] [--model m.onnx] [--threads 2] [--out docs/benchmarks-api.md]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { createClassifier } from '@headstart/inference/node';
+import { exportBenchModel } from './api-load-model.ts';
+
+interface AutocannonResult {
+  latency: { p50: number; p99: number; average: number };
+  requests: { average: number; total: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    model: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'docs/benchmarks-api.md' },
+  },
+});
+const duration = Number(values.duration);
+const threads = Number(values.threads);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function timeLoop(seconds: number, fn: () => Promise<unknown>): Promise<{ p50: number; p99: number; n: number }> {
+  const times: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99), n: times.length };
+}
+
+function startServer(models: string, batch: number, delay: number): Promise<{ child: ChildProcess; url: string }> {
+  const main = resolve('apps/api/src/main.ts');
+  const args = ['--import', 'tsx', main, '--models', models, '--port', '0', '--max-batch', String(batch), '--max-delay-ms', String(delay), '--queue-size', '256', '--threads', String(threads), '--poll-ms', '0', '--log-level', 'info', '--deadline-ms', '60000'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error('server did not start in 60 s')), 60_000);
+    let found = false;
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      if (found) return; // request logs (JSON lines, as in production) are drained unread
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        const rec = JSON.parse(line) as { url?: string };
+        if (rec.url !== undefined) {
+          found = true;
+          clearTimeout(timer);
+          res({ child, url: rec.url });
+        }
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const started = new Date().toISOString();
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const bytes = values.model === undefined ? exportBenchModel() : new Uint8Array(readFileSync(values.model));
+  const root = mkdtempSync(join(tmpdir(), 'headstart-bench-'));
+  mkdirSync(join(root, 'bench', '1'), { recursive: true });
+  writeFileSync(join(root, 'bench', '1', 'model.onnx'), bytes);
+
+  // A 640×480 photo-like JPEG (gradient + noise): decode and resize are part of the API's work.
+  const w = 640;
+  const h = 480;
+  const raw = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < w * h; i++) {
+    raw[i * 3] = (i % w) % 256;
+    raw[i * 3 + 1] = Math.floor(i / w) % 256;
+    raw[i * 3 + 2] = (i * 2654435761) >>> 24;
+  }
+  const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+
+  // Bare onnxruntime in this process.
+  const clf = await createClassifier(bytes, { threads });
+  const [ih, iw] = clf.inputSize;
+  const px = new Uint8Array(ih * iw * 3).fill(127);
+  const bare = await timeLoop(Math.max(2, duration / 2), () => clf.runPixels(px, 1));
+  const bare8 = await timeLoop(Math.max(2, duration / 2), () => clf.runPixels(new Uint8Array(8 * ih * iw * 3).fill(127), 8));
+  const classify = await timeLoop(Math.max(2, duration / 2), () => clf.classify(jpeg));
+  await clf.dispose();
+
+  const rows: string[] = [];
+  for (const [label, batch, delay] of [
+    ['on (max batch 8, max delay 2 ms)', 8, 2],
+    ['off (max batch 1)', 1, 0],
+  ] as const) {
+    const { child, url } = await startServer(root, batch, delay);
+    try {
+      for (const connections of [1, 16]) {
+        const r = await autocannon({
+          url: `${url}/v1/models/bench/predict`,
+          method: 'POST',
+          headers: { 'content-type': 'image/jpeg' },
+          body: jpeg,
+          connections,
+          duration,
+          timeout: 60,
+        });
+        rows.push(
+          `| ${label} | ${connections} | ${r.latency.p50.toFixed(0)} | ${r.latency.p99.toFixed(0)} | ${r.requests.average.toFixed(1)} | ${r.requests.total} | ${r.non2xx + r.errors + r.timeouts} |`,
+        );
+        process.stderr.write(`${rows.at(-1)}\n`);
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((res) => child.once('exit', res));
+    }
+  }
+
+  const md = [
+    '# Prediction API load benchmark',
+    '',
+    `Generated by \`tools/src/bench/api-load.ts\` at ${started}.`,
+    '',
+    '```',
+    `nice -n 10 node --import tsx tools/src/bench/api-load.ts --duration ${duration} --threads ${threads}${values.model ? ` --model ${values.model}` : ''}`,
+    '```',
+    '',
+    `- Machine: ${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, load average at start ${load} (shared with other jobs: numbers are noisy).`,
+    `- Model: ${values.model ?? 'MobileNetV2 (nsfwjs bundle, 224×224, 5 classes) exported to ONNX by @headstart/exporter'}, ${(bytes.length / 1e6).toFixed(1)} MB; onnxruntime-node CPU, ${threads} intra-op threads.`,
+    `- Request: POST /v1/models/bench/predict with a ${w}×${h} JPEG (${(jpeg.length / 1024).toFixed(0)} KiB) as a raw image/jpeg body; server in its own process on loopback; autocannon ${duration} s per row.`,
+    '',
+    '## Bare onnxruntime (in-process, no HTTP)',
+    '',
+    '| what | p50 ms | p99 ms | runs |',
+    '|---|---|---|---|',
+    `| runPixels, 1 image | ${bare.p50.toFixed(1)} | ${bare.p99.toFixed(1)} | ${bare.n} |`,
+    `| runPixels, batch of 8 (per call) | ${bare8.p50.toFixed(1)} | ${bare8.p99.toFixed(1)} | ${bare8.n} |`,
+    `| classify (decode + resize + inference), 1 JPEG | ${classify.p50.toFixed(1)} | ${classify.p99.toFixed(1)} | ${classify.n} |`,
+    '',
+    '## Through the API (autocannon)',
+    '',
+    '| batching | connections | p50 ms | p99 ms | req/s | requests | non-2xx/errors |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    '## Reading it',
+    '',
+    `- API p50 at concurrency 1 vs bare inference p50 (${bare.p50.toFixed(1)} ms): the difference is HTTP + JPEG decode/resize + queueing; compare with \`classify\` (${classify.p50.toFixed(1)} ms) to separate decode from HTTP.`,
+    `- On CPU a batch of 8 costs about 8 single runs (${(bare8.p50 / 8).toFixed(1)} ms per image vs ${bare.p50.toFixed(1)} ms), so micro-batching mainly trades latency for fewer calls here; it pays on GPUs, where batch cost is sublinear.`,
+    '- At 16 connections the server is compute-bound: latency ≈ queue length × inference time; the bounded queue (429) and the deadline (504) keep it from growing without limit.',
+    '',
+  ].join('\n');
+  writeFileSync(values.out, md);
+  process.stderr.write(`wrote ${values.out}\n`);
+}
+
+await main();
