@@ -110,5 +110,6 @@ export function formatCheck(report: CheckReport, opts: { perCode?: number } = {}
     }
   }
   lines.push('', `${report.usable ? '✔' : '✘'} ${report.verdict}`);
+  if (!report.usable && report.problems.some((p) => p.severity === 'error')) lines.push('  fix the errors above, then run the check again');
   return `${lines.join('\n')}\n`;
 }

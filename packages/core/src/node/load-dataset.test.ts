@@ -74,9 +74,10 @@ describe('loadDataset', () => {
       { path: join(tmp, 'csv/img/a b.png'), label: 0, split: 'train' },
       { path: join(tmp, 'csv/img/c.png'), label: 1, split: 'val' },
     ]);
-    await put('csv2/m.csv', 'x.png,cat\ny.png,dog\n');
+    await put('csv2/m.csv', 'x.png,cat\nsub\\y.png,dog\n');
     const noHeader = await loadDataset(join(tmp, 'csv2'));
     expect(noHeader.items.map((i) => i.label)).toEqual([0, 1]);
+    expect(noHeader.items[1]?.path).toBe(join(tmp, 'csv2/sub/y.png'));
     await put('csv3/m.csv', 'path,label\nx.png\n');
     await expect(loadDataset(join(tmp, 'csv3/m.csv'))).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
   });

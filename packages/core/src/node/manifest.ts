@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { HeadstartError } from '../errors.ts';
 import { sortLabels } from '../datasets/labels.ts';
@@ -48,7 +48,9 @@ export async function readCsvManifest(csvPath: string): Promise<{ labels: string
     if (splitText && !split) {
       throw new HeadstartError('MANIFEST_INVALID', `${csvPath} line ${r + 1}: split "${splitText}" is not train, val or test`);
     }
-    raw.push({ path: isAbsolute(path) ? path : resolve(base, path), name, ...(split ? { split } : {}) });
+    // Manifests written on Windows use backslashes; on POSIX they are separators too.
+    const native = sep === '/' && !path.includes('/') ? path.replaceAll('\\', '/') : path;
+    raw.push({ path: isAbsolute(native) ? native : resolve(base, native), name, ...(split ? { split } : {}) });
   }
   const labels = sortLabels(raw.map((x) => x.name));
   const ids = new Map(labels.map((l, i) => [l, i]));
