@@ -98,6 +98,13 @@ describe('loadDataset', () => {
     const px = await readDatasetItem(ds, second!);
     expect([px.width, px.height]).toEqual([2, 2]);
     expect([...px.data.subarray(0, 6)]).toEqual([40, 40, 40, 50, 50, 50]);
+    const ten = new Uint8Array(Array.from({ length: 10 }, (_, i) => i));
+    await put('fashion-mini/train-images-idx3-ubyte', idxBytes([10, 1, 1], ten));
+    await put('fashion-mini/train-labels-idx1-ubyte', idxBytes([10], ten));
+    expect((await loadDataset(join(tmp, 'fashion-mini'))).labels[9]).toBe('Ankle_boot');
+    await put('plain-mini/train-images-idx3-ubyte', idxBytes([10, 1, 1], ten));
+    await put('plain-mini/train-labels-idx1-ubyte', idxBytes([10], ten));
+    expect((await loadDataset(join(tmp, 'plain-mini'))).labels[9]).toBe('9');
     await put('idx-bad/train-images-idx3-ubyte', idxBytes([3, 2, 2], pixels));
     await put('idx-bad/train-labels-idx1-ubyte', idxBytes([2], new Uint8Array([0, 1])));
     await expect(loadDataset(join(tmp, 'idx-bad'))).rejects.toMatchObject({ code: 'IDX_INVALID' });

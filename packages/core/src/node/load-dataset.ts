@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { HeadstartError } from '../errors.ts';
-import { parseClassList } from '../datasets/labels.ts';
+import { FASHION_MNIST_LABELS, parseClassList } from '../datasets/labels.ts';
 import type { Dataset, DatasetItem, DatasetLayout, IdxImages, Split } from '../datasets/types.ts';
 import { greyToRgb, readImageFile, type DecodeOptions } from './decode.ts';
 import { listSubdirs, scanClassTree, SPLIT_DIRS, treesToItems } from './discover.ts';
@@ -12,7 +12,11 @@ import { readCsvManifest } from './manifest.ts';
 export interface LoadDatasetOptions {
   /** Force a layout instead of detecting it. */
   layout?: DatasetLayout | 'auto';
-  /** Class names for IDX datasets, in label-id order (else `classes.txt` beside the files, else "0", "1", …). */
+  /**
+   * Class names for IDX datasets, in label-id order; else `classes.txt`/`labels.txt` beside
+   * the files; else Fashion-MNIST's names for a folder whose name contains "fashion" and
+   * whose labels are 0–9; else "0", "1", ….
+   */
   classNames?: readonly string[];
 }
 
@@ -126,6 +130,8 @@ async function loadIdx(root: string, classNames?: readonly string[]): Promise<Da
       }
     }
   }
+  // A folder named like Fashion-MNIST with labels 0–9 gets its class names.
+  if (!names && /fashion/i.test(basename(root)) && maxLabel === FASHION_MNIST_LABELS.length - 1) names = [...FASHION_MNIST_LABELS];
   names ??= Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
   if (names.length <= maxLabel) {
     throw new HeadstartError('IDX_INVALID', `${basename(root)}: labels go up to ${maxLabel} but only ${names.length} class names were given`);
