@@ -81,7 +81,7 @@ export function formatCheck(report: CheckReport, opts: { perCode?: number } = {}
   const perCode = opts.perCode ?? 8;
   const lines: string[] = [];
   lines.push(`Dataset ${report.root}${report.layout ? ` (${report.layout})` : ''}`);
-  lines.push(`${report.totals.files} files: ${report.totals.good} good images, ${report.totals.bad} unusable`);
+  lines.push(`${report.totals.files} ${report.layout === 'idx' ? 'IDX images' : 'files'}: ${report.totals.good} good images, ${report.totals.bad} unusable`);
   const names = Object.keys(report.classes);
   if (names.length > 0) {
     const splitNames = report.splits ? (['train', 'val', 'test'] as const).filter((s) => report.splits?.[s]) : [];
