@@ -1,9 +1,10 @@
 /**
- * Typed ports onto the heavy packages (@headstart/trainer, @headstart/exporter), loaded lazily so
- * `headstart --help` never pulls in TF.js, and so commands can be tested with scripted fakes.
+ * Typed ports onto @headstart/trainer (loaded lazily so `headstart --help` never pulls in TF.js)
+ * and @headstart/exporter, so commands can be tested with scripted fakes.
  * Shapes follow the agreed cross-team contract.
  */
 import { HeadstartError, type EvalReport, type EventSink, type HeadSpec, type PreprocessMode, type RunManifest } from '@headstart/core';
+import { exportRun } from '@headstart/exporter';
 import type { z } from 'zod';
 import type { AugmentSpecSchema, HeadSpecSchema, PhaseSpecSchema, UnfreezePolicy } from '@headstart/core';
 
@@ -79,13 +80,12 @@ export interface TrainerApi {
   adviseForDataset(data: string, opts?: Record<string, unknown>): Promise<Advice>;
 }
 
+/** What an export wrote (the exporter's ExportResult, the fields the CLI reads). */
 export interface ExportResult {
   path: string;
   bytes: number;
   opset: number;
   sha256: string;
-  inputName: string;
-  outputName: string;
 }
 
 /** The part of @headstart/exporter the CLI uses. */
@@ -121,12 +121,7 @@ export async function loadTrainer(): Promise<TrainerApi> {
   };
 }
 
-/** Loads @headstart/exporter on demand; `undefined` when it has no `exportRun` yet. */
+/** The exporter (light: protobuf only, no TF.js), imported statically like the `export` command does. */
 export async function loadExporter(): Promise<ExporterApi | undefined> {
-  try {
-    const mod = (await import('@headstart/exporter')) as unknown as Partial<ExporterApi>;
-    return typeof mod.exportRun === 'function' ? { exportRun: mod.exportRun } : undefined;
-  } catch (e) {
-    throw new HeadstartError('IO', `could not load @headstart/exporter: ${(e as Error).message}`, { cause: e });
-  }
+  return { exportRun: (runDir, opts) => exportRun(runDir, opts) };
 }

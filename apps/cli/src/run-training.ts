@@ -27,6 +27,8 @@ export interface RunTrainingDeps {
   exporter?: ExporterApi | undefined;
   /** Mounts the Ink view; injected so tests need no TTY. Default: the real Ink dashboard. */
   mountInk?: (io: CliIo, store: ReturnType<typeof createDashboardStore>, onStop: () => void) => { close(): Promise<void> };
+  /** Clock for throttling plain progress lines (tests inject one). */
+  now?: () => number;
   /** Handed to the trainer; the caller may abort it (tests do). */
   controller?: AbortController;
 }
@@ -52,7 +54,7 @@ export function shellLine(words: readonly string[]): string {
 export async function runTraining(io: CliIo, opts: RunTrainingOptions, deps: RunTrainingDeps): Promise<RunTrainingResult> {
   const store = createDashboardStore();
   const controller = deps.controller ?? new AbortController();
-  const plain = new PlainFormatter();
+  const plain = new PlainFormatter(deps.now);
   const started = Date.now();
   const write = (line: string): void => void io.stdout.write(`${line}\n`);
 

@@ -9,13 +9,18 @@ const base = { train: { data: 'd', out: 'runs/t' }, exportOnnx: false, resumeCom
 describe('runTraining', () => {
   it('prints readable plain lines when stdout is not a TTY', async () => {
     const io = captureIo();
-    const r = await runTraining(io, { ...base, mode: 'plain' }, { trainer: replayTrainer(scriptedRun()) });
+    let clock = 0;
+    const now = () => (clock += 4000); // every call advances 4 s: progress lines every third batch
+    const r = await runTraining(io, { ...base, mode: 'plain' }, { trainer: replayTrainer(scriptedRun()), now });
     expect(r.code).toBe(0);
     const lines = io.out().trimEnd().split('\n');
     expect(lines[0]).toBe('training runs/t');
     expect(lines).toContain('dataset 3 classes (cat, dog, fox)  train 120  val 30  test 0');
     expect(lines).toContain('! warning CLASS_IMBALANCE: fox has 10 images, cat 60 (data/fox)');
-    expect(lines.some((l) => /^ {2}p1 epoch 1\/3 [█░]{20} 1\/4 {2}loss 1\.0300/.test(l))).toBe(true);
+    const progress = lines.filter((l) => l.startsWith('  p'));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.length).toBeLessThan(10); // throttled: 20 batches, not one line each
+    expect(progress.some((l) => /^ {2}p1 epoch 1\/3 [█░]{20} [1-3]\/4 {2}loss \d\.\d{4}  acc 0\.5000  250 img\/s  ETA 0:0\d$/.test(l))).toBe(true);
     expect(lines).toContain('p2 epoch 1/2  loss 0.4000  acc 0.8500  val_loss 0.6000  val_acc 0.8000  lr 1e-5  2.0s  * best');
     expect(lines.some((l) => l.startsWith('early stop in phase2 at epoch 2'))).toBe(true);
     expect(lines).toContain('evaluation: accuracy 80.0%  top2 95.0%');

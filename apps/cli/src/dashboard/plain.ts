@@ -50,27 +50,29 @@ function entryLine(e: LogEntry): string {
   return e.kind === 'epoch' ? epochLine(e.row) : e.level === 'warn' ? `! ${e.text}` : e.text;
 }
 
-/** Turns state transitions into plain lines; prints batch progress at each quarter of an epoch. */
+/** Turns state transitions into plain lines; inside long epochs prints a progress line at most every `everyMs`. */
 export class PlainFormatter {
   private logged = 0;
-  private quarter = -1;
+  private lastProgress = 0;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly everyMs = 10_000,
+  ) {}
 
   /** Lines to print after `event` moved the state to `s`. */
   lines(event: TrainerEvent, s: DashboardState): string[] {
     const out: string[] = [];
     if (event.type === 'start') out.push(...startLines(s));
     if (event.type === 'cache' && event.stage === 'begin') out.push(`caching ${event.phase} features: ${event.total} rows`);
-    if (event.type === 'epoch-start') this.quarter = 0;
-    if (event.type === 'batch' && s.current) {
-      const q = Math.floor((4 * event.batch) / Math.max(1, event.batches));
-      if (q > this.quarter && event.batch < event.batches) {
-        this.quarter = q;
-        const c = s.current;
-        out.push(
-          `  ${phaseTag(c.phase)} epoch ${c.epoch}/${c.epochs} ${bar(c.batch, c.batches, 20)} ${c.batch}/${c.batches}` +
-            `  loss ${num(c.loss)}  acc ${num(c.acc)}  ${Math.round(c.imagesPerSec ?? 0)} img/s  ETA ${duration(c.etaSec)}`,
-        );
-      }
+    if (event.type === 'epoch-start') this.lastProgress = this.now();
+    if (event.type === 'batch' && s.current && event.batch < event.batches && this.now() - this.lastProgress >= this.everyMs) {
+      this.lastProgress = this.now();
+      const c = s.current;
+      out.push(
+        `  ${phaseTag(c.phase)} epoch ${c.epoch}/${c.epochs} ${bar(c.batch, c.batches, 20)} ${c.batch}/${c.batches}` +
+          `  loss ${num(c.loss)}  acc ${num(c.acc)}  ${Math.round(c.imagesPerSec ?? 0)} img/s  ETA ${duration(c.etaSec)}`,
+      );
     }
     for (; this.logged < s.log.length; this.logged++) {
       const entry = s.log[this.logged];
