@@ -187,6 +187,12 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
     await page.screenshot({ path: join(artifacts, 'classify-desktop.png'), fullPage: true });
   });
 
+  it('says plainly when an image cannot be decoded', async () => {
+    await page.setInputFiles('#image-file', { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('this is not a png') });
+    await page.waitForSelector('#result-status[data-state="error"]');
+    expect(await page.textContent('#result-status')).toMatch(/Could not classify broken\.png: .*could not decode/i);
+  });
+
   it('renders the report view with a confusion matrix (API route and file drop)', async () => {
     await page.click('#load-report');
     await page.waitForSelector('svg.confusion-matrix');
@@ -204,6 +210,10 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
 
   it('is usable on a phone-sized screen and every control has a label', async () => {
     await page.setViewportSize({ width: 375, height: 740 });
+    // The drop zone is a keyboard button that opens the file chooser.
+    await page.focus('#dropzone');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+    expect(chooser.isMultiple()).toBe(false);
     await page.screenshot({ path: join(artifacts, "phone.png"), fullPage: true });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     const wide = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5).map((e) => e.tagName + "#" + e.id + "." + e.className).slice(0, 8).join(" "));
