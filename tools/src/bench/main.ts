@@ -1,0 +1,195 @@
+/**
+ * Runs every benchmark script and regenerates docs/benchmarks.md: machine description, the exact
+ * command of each benchmark, and each script's own markdown section (medians, side-by-side ratios).
+ *
+ * Usage: npm run bench -- [--only conv,transfer,...] [--quick] [--out docs/benchmarks.md] [--list]
+ *   --only   run a subset; sections of the others are kept from the existing document
+ *   --quick  smoke-test sizes (seconds to a few minutes); writes to a temp file unless --out is given
+ * Run it under `nice -n 10` on a shared machine.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { demoteHeadings, parseList, readSections, secs, wrapSection } from './bench-kit.ts';
+import { describeMachine, machineLine, type MachineInfo } from './machine.ts';
+
+/** One benchmark script known to the runner. */
+export interface BenchDef {
+  id: string;
+  title: string;
+  /** File name under tools/src/bench. */
+  script: string;
+  /** Who maintains the script. */
+  owner: string;
+  /** The flag through which the script takes the path of the markdown it writes. */
+  mdFlag: string;
+  /** Arguments of the full (documented) run and of the smoke test. */
+  full: string[];
+  quick: string[];
+}
+
+/** Every benchmark, in document order. */
+export const BENCHES: BenchDef[] = [
+  { id: 'transfer', title: 'Few-shot Fashion-MNIST: transfer vs scratch', script: 'fashion-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'split', title: 'Split experiment (classes 0–4 → 5–9)', script: 'split-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'caching', title: 'Caching gains', script: 'caching.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
+  {
+    id: 'conv',
+    title: 'Convolution training throughput (wasm kernels vs cpu vs PyTorch)',
+    script: 'conv-throughput.ts',
+    owner: 'trainer kernels',
+    mdFlag: '--md',
+    full: [],
+    quick: ['--runs', '1', '--batches', '2', '--arch', 'pooled', '--no-torch', '--no-cpu'],
+  },
+  { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', full: [], quick: ['--duration', '2'] },
+];
+
+/** Parsed command line of the runner. */
+export interface MainArgs {
+  only: string[];
+  quick: boolean;
+  out: string;
+  list: boolean;
+}
+
+/** Parses the runner's argv; RangeError naming unknown benchmark ids. */
+export function parseMainArgs(argv: string[], benches: readonly BenchDef[] = BENCHES): MainArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, list: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const known = benches.map((b) => b.id);
+  const only = values.only === undefined ? known : parseList(values.only);
+  const unknown = only.filter((id) => !known.includes(id));
+  if (unknown.length > 0) throw new RangeError(`--only: unknown benchmark ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  if (only.length === 0) throw new RangeError('--only: give at least one benchmark id');
+  const out = values.out ?? (values.quick ? join(tmpdir(), 'headstart-bench', 'benchmarks-quick.md') : 'docs/benchmarks.md');
+  return { only, quick: values.quick, out, list: values.list };
+}
+
+/** The shell command that reproduces one benchmark (what the document prints). */
+export function commandFor(b: BenchDef, quick: boolean): string {
+  return ['nice -n 10 node --import tsx', `tools/src/bench/${b.script}`, ...(quick ? b.quick : b.full)].join(' ');
+}
+
+/** Outcome of running one benchmark script. */
+export interface BenchOutcome {
+  id: string;
+  status: 'ok' | 'failed' | 'missing';
+  seconds: number;
+  command: string;
+  markdown: string;
+  error?: string;
+  date: string;
+  loadBefore: number[];
+}
+
+/** One section of the document for an outcome (its own markdown with headings demoted under a `##` title). */
+export function renderSection(b: BenchDef, o: BenchOutcome): string {
+  const head = [
+    `## ${b.title}`,
+    '',
+    `\`${o.command}\` — ${o.status === 'ok' ? `ran ${o.date}, ${secs(o.seconds)} wall, load average at start ${o.loadBefore.map((x) => x.toFixed(2)).join(' ')}` : o.status === 'missing' ? 'script not present in this checkout' : `FAILED after ${secs(o.seconds)} (${o.date})`} (maintained by ${b.owner}).`,
+    '',
+  ];
+  const body = o.status === 'ok' ? demoteHeadings(o.markdown.trim(), 2) : o.status === 'failed' ? ['```', (o.error ?? '').trim().split('\n').slice(-15).join('\n'), '```'].join('\n') : '';
+  return wrapSection(b.id, [...head, body].join('\n'));
+}
+
+/** The whole document: header, machine, contents, then a section per benchmark (new ones replace kept ones). */
+export function renderDoc(machine: MachineInfo, benches: readonly BenchDef[], fresh: Map<string, string>, kept: Map<string, string>, quick: boolean): string {
+  const sections = benches.map((b) => fresh.get(b.id) ?? (kept.has(b.id) ? wrapSection(b.id, kept.get(b.id) as string) : undefined)).filter((s): s is string => s !== undefined);
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Generated by `nice -n 10 npm run bench` (tools/src/bench/main.ts); do not edit by hand. ' +
+      '`npm run bench -- --only transfer,caching` re-runs a subset and keeps the other sections; `--quick` is a smoke test.' +
+      (quick ? ' **This document was produced with `--quick`: smoke-test sizes, not results.**' : ''),
+    '',
+    `Last generated on: ${machineLine(machine)}.`,
+    '',
+    'This machine is shared with other jobs (see the load averages): absolute times are noisy; the claims rest on ratios measured side by side in one run, and on accuracies.',
+    '',
+    'Contents:',
+    '',
+    ...benches.filter((b) => fresh.has(b.id) || kept.has(b.id)).map((b) => `- [${b.title}](#${b.title.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')})`),
+    '',
+    ...sections.flatMap((s) => [s, '']),
+  ];
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+const NOISE = /is already registered|^\s*$/;
+
+/** Runs one script as a child process (its own TF.js backend), returning its markdown. */
+async function runBench(b: BenchDef, quick: boolean, root: string): Promise<BenchOutcome> {
+  const script = join(root, 'tools', 'src', 'bench', b.script);
+  const command = commandFor(b, quick);
+  const date = new Date().toISOString();
+  const loadBefore = describeMachine().loadavg;
+  if (!existsSync(script)) return { id: b.id, status: 'missing', seconds: 0, command, markdown: '', date, loadBefore };
+  const md = join(tmpdir(), 'headstart-bench', `section-${b.id}-${process.pid}.md`);
+  mkdirSync(dirname(md), { recursive: true });
+  const args = ['--import', 'tsx', script, ...(quick ? b.quick : b.full), b.mdFlag, md];
+  const t0 = performance.now();
+  const tail: string[] = [];
+  const code = await new Promise<number>((res, rej) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.resume();
+    child.stderr.setEncoding('utf8');
+    let buf = '';
+    child.stderr.on('data', (chunk: string) => {
+      buf += chunk;
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines) {
+        if (NOISE.test(line)) continue;
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        process.stderr.write(`[${b.id}] ${line}\n`);
+      }
+    });
+    child.on('error', rej);
+    child.on('close', (c) => res(c ?? 1));
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0 || !existsSync(md)) return { id: b.id, status: 'failed', seconds, command, markdown: '', error: `exit ${code}\n${tail.join('\n')}`, date, loadBefore };
+  return { id: b.id, status: 'ok', seconds, command, markdown: readFileSync(md, 'utf8'), date, loadBefore };
+}
+
+/** Runs the selected benchmarks and rewrites the document atomically; returns the exit code. */
+export async function main(argv: string[], root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')): Promise<number> {
+  const args = parseMainArgs(argv);
+  if (args.list) {
+    for (const b of BENCHES) process.stdout.write(`${b.id.padEnd(9)} ${commandFor(b, args.quick)}\n`);
+    return 0;
+  }
+  const out = resolve(root, args.out);
+  const kept = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : new Map<string, string>();
+  const fresh = new Map<string, string>();
+  let failed = 0;
+  for (const b of BENCHES.filter((d) => args.only.includes(d.id))) {
+    process.stderr.write(`== ${b.id}: ${commandFor(b, args.quick)}\n`);
+    const o = await runBench(b, args.quick, root);
+    if (o.status === 'failed') failed++;
+    process.stderr.write(`== ${b.id}: ${o.status} in ${secs(o.seconds)}\n`);
+    fresh.set(b.id, renderSection(b, o));
+    // Write after every benchmark so a long run keeps what it measured if interrupted.
+    mkdirSync(dirname(out), { recursive: true });
+    const tmp = `${out}.tmp-${process.pid}`;
+    writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, kept, args.quick));
+    renameSync(tmp, out);
+  }
+  process.stderr.write(`wrote ${out}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
