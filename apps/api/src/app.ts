@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps): HeadstartApp {
       maxBatch,
       maxDelayMs: deps.maxDelayMs ?? 2,
       queueSize: deps.queueSize ?? 64,
-      onBatch: (size) => metrics.batchSize.observe({ model: 'all' }, size),
+      onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
     },
     pollMs: deps.pollMs ?? 2000,
     log: (level, msg, extra) => logger[level]({ ...extra }, msg),

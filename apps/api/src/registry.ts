@@ -25,7 +25,7 @@ export interface ModelVersion {
 export interface RegistryOptions {
   dir: string;
   classifier: NodeClassifierOptions;
-  batching: Omit<BatcherOptions, 'imageSize' | 'classes'>;
+  batching: Omit<BatcherOptions, 'imageSize' | 'classes' | 'onBatch'> & { onBatch?: (model: string, size: number, inferenceMs: number) => void };
   /** Poll interval for changes in ms (0 = no polling; call `refresh()` yourself). */
   pollMs: number;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
@@ -203,8 +203,10 @@ export class ModelRegistry {
       logger: (msg) => this.opts.log('info', `${name} v${version}: ${msg}`),
     });
     const [h, w] = classifier.inputSize;
+    const { onBatch, ...limits } = this.opts.batching;
     const batcher = new Batcher((rgb, count) => classifier.runPixels(rgb, count), {
-      ...this.opts.batching,
+      ...limits,
+      onBatch: (size, ms) => onBatch?.(name, size, ms),
       imageSize: h * w * 3,
       classes: classifier.labels.length,
     });

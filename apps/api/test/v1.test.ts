@@ -112,7 +112,7 @@ describe('v1 routes', () => {
     expect(res.text).toMatch(/headstart_prediction_stage_seconds_count\{stage="queue",model="colors"\} \d+/);
     expect(res.text).toMatch(/headstart_prediction_stage_seconds_count\{stage="decode",model="colors"\} \d+/);
     expect(res.text).toMatch(/headstart_prediction_stage_seconds_count\{stage="inference",model="colors"\} \d+/);
-    expect(res.text).toMatch(/headstart_batch_size_count\{model="all"\} \d+/);
+    expect(res.text).toMatch(/headstart_batch_size_count\{model="colors"\} \d+/);
     expect(res.text).toMatch(/headstart_models_loaded 3/);
   });
 

@@ -96,3 +96,15 @@ describe('metadata reader', () => {
     expect(meta.extra).toBe('é✓');
   });
 });
+
+describe('grayscale specs', () => {
+  it('feed Rec. 709 luma on all three channels', async () => {
+    const grey = await createClassifier(buildTinyClassifierOnnx({ labels: LABELS, size: [4, 4], preprocess: { grayscale: true } }));
+    const rgb = await grey.decode(await solid(200, 100, 50, 4, 4));
+    const l = Math.round(0.2126 * 200 + 0.7152 * 100 + 0.0722 * 50);
+    expect(Math.abs(rgb[0]! - l)).toBeLessThanOrEqual(1);
+    expect(rgb[0]).toBe(rgb[1]);
+    expect(rgb[1]).toBe(rgb[2]);
+    await grey.dispose();
+  });
+});

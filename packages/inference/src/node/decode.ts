@@ -1,5 +1,6 @@
 import { decodeImage } from '@headstart/core/node';
 import type { PreprocessSpec } from '@headstart/core';
+import { grayscaleRgbInPlace } from '../shared/pixels.ts';
 
 /** Decoding options for {@link decodeForModel}. */
 export interface DecodeOptions {
@@ -10,7 +11,7 @@ export interface DecodeOptions {
 /**
  * Decodes an encoded image (any format sharp reads) with core's `decodeImage` (EXIF orientation,
  * grey/CMYK/alpha/16-bit → 8-bit RGB, pixel cap before decoding) resized to the model's input per
- * its PreprocessSpec. Returns RGB uint8 NHWC for one image.
+ * its PreprocessSpec (grayscale specs: Rec. 709 luma on all channels). Returns RGB uint8 NHWC for one image.
  * @throws HeadstartError IMAGE_TOO_LARGE | IMAGE_UNDECODABLE
  */
 export async function decodeForModel(input: Buffer | Uint8Array, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Uint8Array> {
@@ -19,5 +20,5 @@ export async function decodeForModel(input: Buffer | Uint8Array, spec: Preproces
     resize: spec.resize,
     ...(opts.maxPixels === undefined ? {} : { maxPixels: opts.maxPixels }),
   });
-  return data;
+  return spec.grayscale ? grayscaleRgbInPlace(data) : data;
 }
