@@ -16,6 +16,9 @@ export default [
         {
           enforceBuildableLibDependency: false,
           allow: [],
+          // Commands load heavy libraries (TF.js, onnxruntime) lazily for fast start-up; a static
+          // import of the same library elsewhere is fine.
+          checkDynamicDependenciesExceptions: ['@headstart/core', '@headstart/trainer', '@headstart/exporter', '@headstart/inference', '@headstart/api'],
           depConstraints: [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
