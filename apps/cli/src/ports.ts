@@ -104,12 +104,20 @@ function missing(pkg: string, names: string[]): HeadstartError {
 
 /** Loads @headstart/trainer on demand; throws a HeadstartError naming what is missing. */
 export async function loadTrainer(): Promise<TrainerApi> {
-  const mod = (await import('@headstart/trainer')) as unknown as Partial<TrainerApi>;
+  const mod = (await import('@headstart/trainer')) as unknown as Partial<TrainerApi> & {
+    selectBackend?: (name: BackendName | 'auto') => Promise<unknown>;
+  };
   const want = ['train', 'evaluateRun', 'listBases', 'adviseForDataset'] as const;
   const absent = want.filter((k) => typeof mod[k] !== 'function');
   if (absent.length === want.length) throw missing('@headstart/trainer', absent);
   return {
-    train: (o, s) => (mod.train ? mod.train(o, s) : Promise.reject(missing('@headstart/trainer', ['train']))),
+    async train(o, s) {
+      if (!mod.train) throw missing('@headstart/trainer', ['train']);
+      // The trainer reads a resume checkpoint before it selects the backend; in a fresh process
+      // TF.js then has none ("backend 'wasm' has not yet been initialized"). Select it first.
+      if (o.resume && mod.selectBackend) await mod.selectBackend(o.backend ?? 'auto');
+      return mod.train(o, s);
+    },
     evaluateRun: (r, o, s) =>
       mod.evaluateRun ? mod.evaluateRun(r, o, s) : Promise.reject(missing('@headstart/trainer', ['evaluateRun'])),
     listBases: () => {
