@@ -116,8 +116,10 @@ export function createApp(deps: AppDeps): HeadstartApp {
     next();
   });
   app.use((req, _res, next) => {
+    // Per-route limits are enforced while reading (image routes, v2 JSON); routes that read no body take at most 1 KiB.
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > Math.max(ctx.limits.bodyLimitBytes, ctx.limits.jsonLimitBytes)) next(new HeadstartError('PAYLOAD_TOO_LARGE', `request body of ${declared} bytes is over the server limit`));
+    const limit = req.method === 'POST' ? Math.max(ctx.limits.bodyLimitBytes, ctx.limits.jsonLimitBytes) : 1024;
+    if (declared > limit) next(new HeadstartError('PAYLOAD_TOO_LARGE', `request body of ${declared} bytes is over the ${limit}-byte limit for ${req.method} requests`));
     else next();
   });
   app.use(cors(deps.corsOrigins ?? []));

@@ -35,6 +35,11 @@ describe('body limits (413)', () => {
     expect(typeof json.body.error).toBe('string');
   });
 
+  it('refuses bodies on routes that read none (GET) over 1 KiB', async () => {
+    const app = await appWith();
+    await request(app).get('/v1/models').set('Content-Type', 'text/plain').send('x'.repeat(2000)).expect(413);
+  });
+
   it('refuses decompression bombs fast from the header (IMAGE_TOO_LARGE)', async () => {
     const app = await appWith();
     const bomb = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png({ compressionLevel: 9 }).toBuffer();

@@ -44,6 +44,25 @@ describe('startServer', () => {
   });
 });
 
+describe('slow clients', () => {
+  it('closes a connection whose headers never finish (408) after headersTimeoutMs', async () => {
+    const { connect } = await import('node:net');
+    const config = resolveConfig({ modelsDir: makeRegistry(), port: 0, pollMs: 0, threads: 1, logLevel: 'silent', headersTimeoutMs: 500, requestTimeoutMs: 1000 });
+    const running = await startServer(config);
+    const { port } = new URL(running.url);
+    const t0 = performance.now();
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /v1/models/colors/predict HTTP/1.1\r\nHost: x\r\n'));
+      let data = '';
+      socket.on('data', (c) => (data += c.toString()));
+      socket.on('close', () => resolve(data));
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(performance.now() - t0).toBeLessThan(4000);
+    await running.close();
+  });
+});
+
 describe('main', () => {
   it('logs JSON, serves, and exits 0 after SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
