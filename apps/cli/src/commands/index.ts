@@ -8,6 +8,7 @@ import { registerTrain } from './train.ts';
 import { registerCheck } from './check.ts';
 import { registerPredict } from './predict.ts';
 import { registerServe } from './serve.ts';
+import { registerExport } from './export.ts';
 
 /** A command module adds itself to the program; its action resolves to an exit code. */
 export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: ExitCode) => void) => void;
@@ -22,4 +23,5 @@ export const commands: RegisterCommand[] = [
   registerAdvise,
   registerPredict,
   registerServe,
+  registerExport,
 ];

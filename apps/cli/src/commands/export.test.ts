@@ -1,0 +1,102 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RunManifestSchema } from '@headstart/core';
+import { decodeModel } from '@headstart/exporter';
+import { main } from '../main.ts';
+import { captureIo } from '../../test/fakes.ts';
+
+/** A hand-written TF.js layers model: [N,4,4,3] → conv 2 filters → flatten → dense 3 softmax. */
+function writeTinyModel(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const layers = [
+    { class_name: 'Conv2D', config: { name: 'conv', batch_input_shape: [null, 4, 4, 3], filters: 2, kernel_size: [3, 3], strides: [2, 2], padding: 'same', activation: 'relu', use_bias: true } },
+    { class_name: 'Flatten', config: { name: 'flat' } },
+    { class_name: 'Dense', config: { name: 'dense', units: 3, activation: 'softmax', use_bias: true } },
+  ];
+  const specs = [
+    { name: 'conv/kernel', shape: [3, 3, 3, 2], dtype: 'float32' },
+    { name: 'conv/bias', shape: [2], dtype: 'float32' },
+    { name: 'dense/kernel', shape: [8, 3], dtype: 'float32' },
+    { name: 'dense/bias', shape: [3], dtype: 'float32' },
+  ];
+  const n = 54 + 2 + 24 + 3;
+  const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 0.5);
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(values.buffer));
+  const json = { format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { name: 's', layers } }, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] };
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+  return join(dir, 'model.json');
+}
+
+function writeRunDir(dir: string): void {
+  writeTinyModel(join(dir, 'model'));
+  const manifest = RunManifestSchema.parse({
+    format: 'headstart-run@1',
+    name: 'cli-run',
+    createdAt: new Date(0).toISOString(),
+    status: 'complete',
+    base: { id: 'scratch', source: 'test', provenance: 'test', cut: 'conv', inputSize: [4, 4] },
+    preprocess: { size: [4, 4], mode: 'tf' },
+    head: { kind: 'dense' },
+    schedule: { phase1: { epochs: 1, learningRate: 1e-3 }, phase2: { epochs: 0, learningRate: 1e-5, unfreeze: { kind: 'none' } } },
+    labels: ['x', 'y', 'z'],
+    dataset: { path: '/d', fingerprint: 'f', counts: { train: 1, val: 1, test: 0 } },
+    backend: 'cpu',
+    versions: {},
+  });
+  writeFileSync(join(dir, 'headstart.json'), JSON.stringify(manifest));
+}
+
+const run = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+  const io = captureIo();
+  const code = await main(['node', 'headstart', 'export', ...args], io);
+  return { code, out: io.out(), err: io.err() };
+};
+
+const metadata = (file: string): Record<string, string> =>
+  Object.fromEntries(decodeModel(new Uint8Array(readFileSync(file))).metadataProps.map((p) => [p.key, p.value]));
+
+describe('headstart export', () => {
+  it('exports a run to <runDir>/model.onnx and verifies it against TF.js', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-cli-export-'));
+    writeRunDir(dir);
+    const r = await run(dir, '--verify', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out) as { path: string; parity: { ok: boolean; cases: { batch: number }[] } };
+    expect(summary.path).toBe(join(dir, 'model.onnx'));
+    expect(summary.parity.ok).toBe(true);
+    expect(summary.parity.cases.map((c) => c.batch)).toEqual([1, 8]);
+    expect(JSON.parse(metadata(summary.path)['headstart.labels']!)).toEqual(['x', 'y', 'z']);
+  });
+
+  it('exports any model.json with --preprocess and --labels, fp16 and a chosen opset', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-cli-model-'));
+    const json = writeTinyModel(dir);
+    writeFileSync(join(dir, 'labels.txt'), 'a\nb\nc\n');
+    const out = join(dir, 'out.onnx');
+    const r = await run('--model', json, '--preprocess', 'torch', '--labels', join(dir, 'labels.txt'), '--out', out, '--opset', '13', '--fp16');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`wrote ${out}`);
+    const md = metadata(out);
+    expect(JSON.parse(md['headstart.preprocess']!)).toMatchObject({ mode: 'torch', size: [4, 4] });
+    expect(JSON.parse(md['headstart.labels']!)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('exits 1 on usage errors and 2 on model problems', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-cli-bad-'));
+    const json = writeTinyModel(dir);
+    expect((await run()).code).toBe(1);
+    expect((await run(dir, '--model', json)).code).toBe(1);
+    expect((await run('--model', json, '--opset', '9')).code).toBe(1);
+    expect((await run('--model', json, '--preprocess', 'imagenet')).code).toBe(1);
+    const missing = await run(join(dir, 'no-such-run'));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('RUN_NOT_FOUND');
+    writeFileSync(join(dir, 'labels.txt'), 'only-one\n');
+    const mismatch = await run('--model', json, '--labels', join(dir, 'labels.txt'), '--out', join(dir, 'x.onnx'));
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.err).toContain('SPEC_MISMATCH');
+  });
+});

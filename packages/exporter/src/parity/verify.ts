@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { applyPreprocess, HeadstartError, type PreprocessSpec } from '@headstart/core';
+import type { WeightSpec } from '../artifact.ts';
+import { FP16_TOLERANCE, FP32_TOLERANCE } from '../export.ts';
+
+/** One compared input batch. */
+export interface ParityCase {
+  source: 'random' | 'images';
+  batch: number;
+  maxAbsDiff: number;
+  top1Agree: boolean;
+}
+
+/** Result of {@link verifyExport}. */
+export interface ParityReport {
+  ok: boolean;
+  tolerance: number;
+  maxAbsDiff: number;
+  cases: ParityCase[];
+}
+
+/** Options of {@link verifyExport}. */
+export interface VerifyOptions {
+  /** The layers model that was exported. */
+  modelJson: string;
+  /** The exported ONNX file (path or bytes). */
+  onnx: string | Uint8Array;
+  /** Preprocessing the ONNX graph does (the TF.js side gets the same pixels through core's applyPreprocess). */
+  preprocess?: PreprocessSpec;
+  /** Real images, NHWC RGB uint8 at the model's input size. */
+  images?: { data: Uint8Array; count: number };
+  batchSizes?: number[];
+  seed?: number;
+  /** Default: 1e-4, or 2e-2 with fp16. */
+  tolerance?: number;
+  fp16?: boolean;
+  /** Exported as a feature extractor at this layer. */
+  featureCut?: string;
+}
+
+/**
+ * Parity harness: runs the TF.js layers model (pure-JS cpu backend) and the exported ONNX file
+ * (onnxruntime-node, CPU) on the same pixels (random, and real images when given) at each batch
+ * size; ok when max |Δ| ≤ tolerance and top-1 agrees everywhere. Loads TF.js and onnxruntime
+ * lazily: the exporter itself needs neither.
+ */
+export async function verifyExport(opts: VerifyOptions): Promise<ParityReport> {
+  const [tf, tfl, ort] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers'), import('onnxruntime-node')]);
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+  const raw = await readRawArtifact(opts.modelJson);
+  const full = await tfl.loadLayersModel(tf.io.fromMemory(raw));
+  const model = opts.featureCut ? tfl.model({ inputs: full.inputs, outputs: full.getLayer(opts.featureCut).output }) : full;
+  const session = typeof opts.onnx === 'string' ? await ort.InferenceSession.create(opts.onnx) : await ort.InferenceSession.create(opts.onnx);
+  const shape = full.inputs[0]!.shape;
+  const [h, w, c] = [shape[1], shape[2], shape[3]];
+  if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number') {
+    throw new HeadstartError('INPUT_SIZE_UNSUPPORTED', `${opts.modelJson}: parity needs a fixed input size, got ${JSON.stringify(shape)}`);
+  }
+  const tolerance = opts.tolerance ?? (opts.fp16 ? FP16_TOLERANCE : FP32_TOLERANCE);
+  const batches: { source: ParityCase['source']; batch: number; rgb: Uint8Array }[] = [];
+  let state = (opts.seed ?? 1) >>> 0;
+  const next = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state >>> 24;
+  };
+  for (const n of opts.batchSizes ?? [1, 8]) batches.push({ source: 'random', batch: n, rgb: Uint8Array.from({ length: n * h * w * c }, next) });
+  if (opts.images && opts.images.count > 0) batches.push({ source: 'images', batch: opts.images.count, rgb: opts.images.data });
+  const cases: ParityCase[] = [];
+  try {
+    for (const b of batches) {
+      const dims = [b.batch, h, w, c];
+      const x = opts.preprocess ? applyPreprocess(b.rgb, b.batch, opts.preprocess) : Float32Array.from(b.rgb);
+      const expected = tf.tidy(() => (model.predict(tf.tensor(x, dims)) as import('@tensorflow/tfjs-core').Tensor).dataSync() as Float32Array);
+      const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(b.rgb), dims) });
+      const actual = out[session.outputNames[0]!]!.data as Float32Array;
+      cases.push({ source: b.source, batch: b.batch, ...compareRows(expected, actual, b.batch) });
+    }
+  } finally {
+    await session.release();
+    full.dispose();
+  }
+  const maxAbsDiff = Math.max(...cases.map((k) => k.maxAbsDiff));
+  return { ok: cases.every((k) => k.maxAbsDiff <= tolerance && k.top1Agree), tolerance, maxAbsDiff, cases };
+}
+
+/** max |a - b| and whether each row's argmax agrees. */
+export function compareRows(a: Float32Array, b: Float32Array, rows: number): { maxAbsDiff: number; top1Agree: boolean } {
+  if (a.length !== b.length) throw new HeadstartError('EXPORT_PARITY', `TF.js gave ${a.length} values, ONNX ${b.length}`);
+  let maxAbsDiff = 0;
+  for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[i]! - b[i]!));
+  const width = a.length / rows;
+  let top1Agree = true;
+  for (let r = 0; r < rows; r++) {
+    let ia = 0;
+    let ib = 0;
+    for (let k = 1; k < width; k++) {
+      if (a[r * width + k]! > a[r * width + ia]!) ia = k;
+      if (b[r * width + k]! > b[r * width + ib]!) ib = k;
+    }
+    if (ia !== ib) top1Agree = false;
+  }
+  return { maxAbsDiff, top1Agree };
+}
+
+/** model.json + weight files as raw tf.io.ModelArtifacts (TF.js does its own dequantisation). */
+async function readRawArtifact(modelJson: string): Promise<{ modelTopology: object; weightSpecs: WeightSpec[]; weightData: ArrayBuffer }> {
+  const json = JSON.parse(await readFile(modelJson, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: WeightSpec[] }[] };
+  const chunks: Buffer[] = [];
+  const specs: WeightSpec[] = [];
+  for (const g of json.weightsManifest) {
+    for (const p of g.paths) chunks.push(await readFile(join(dirname(modelJson), p)));
+    specs.push(...g.weights);
+  }
+  const all = Buffer.concat(chunks);
+  return { modelTopology: json.modelTopology, weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer };
+}
