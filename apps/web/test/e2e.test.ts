@@ -261,6 +261,36 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
     }
   });
 
+  it('runs on WebGPU when asked (SwiftShader adapter) and "auto" skips a software adapter', async () => {
+    const gpuBrowser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const p3 = await gpuBrowser.newPage();
+      p3.on('request', (r) => void requests.push(r.url()));
+      const fx = pngs.get('exact-8x8.png');
+      if (!fx) throw new Error('fixture');
+      const probs = await expected(fx.rgb, fx.w, fx.h);
+      for (const [provider, want] of [['webgpu', 'webgpu'], ['auto', 'wasm']] as const) {
+        await p3.goto(server.origin + '/');
+        await p3.waitForSelector('#registry[data-state="ready"]');
+        await p3.selectOption('#provider', provider);
+        await p3.click('#load-registry');
+        await p3.waitForSelector('#model-status[data-state="ready"], #model-status[data-state="error"]');
+        expect(await p3.textContent('#model-status')).toContain(`running on ${want}`);
+        await p3.setInputFiles('#image-file', join(tmp, 'exact-8x8.png'));
+        await p3.waitForSelector('#result-status[data-state="done"]');
+        for (const li of await p3.locator('#browser-result li').all()) {
+          const i = LABELS.indexOf((await li.getAttribute('data-label')) ?? '');
+          expect(Math.abs(Number(await li.getAttribute('data-probability')) - (probs[i] as number)), `${provider} ${i}`).toBeLessThan(1e-4);
+        }
+      }
+    } finally {
+      await gpuBrowser.close();
+    }
+  });
+
   it('serves the wasm runtime itself as application/wasm and contacts no other host', () => {
     expect(wasmResponses.length).toBeGreaterThan(0);
     for (const r of wasmResponses) expect(r.type, r.url).toBe('application/wasm');

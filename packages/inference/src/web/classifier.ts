@@ -55,13 +55,21 @@ async function loadBytes(model: Uint8Array | string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-async function hasWebGpuAdapter(): Promise<boolean> {
-  const nav = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } });
-  if (!nav?.gpu) return false;
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { isFallbackAdapter?: boolean };
+}
+
+/** 'hardware' | 'fallback' (a software adapter such as SwiftShader) | 'none'. */
+async function webGpuAdapterKind(): Promise<'hardware' | 'fallback' | 'none'> {
+  const nav = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } });
+  if (!nav?.gpu) return 'none';
   try {
-    return (await nav.gpu.requestAdapter()) != null;
+    const adapter = await nav.gpu.requestAdapter();
+    if (!adapter) return 'none';
+    return (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) === true ? 'fallback' : 'hardware';
   } catch {
-    return false;
+    return 'none';
   }
 }
 
@@ -85,8 +93,9 @@ function configureWasm(ort: Ort, opts: WebClassifierOptions): number {
 }
 
 /**
- * Loads a Headstart ONNX file (bytes or URL) into onnxruntime-web: WebGPU when an adapter exists
- * (provider 'auto'), else wasm (multi-threaded when the page is cross-origin isolated).
+ * Loads a Headstart ONNX file (bytes or URL) into onnxruntime-web: WebGPU when a hardware adapter
+ * exists (provider 'auto'; 'webgpu' also accepts a software adapter), else wasm (multi-threaded when
+ * the page is cross-origin isolated).
  * @example
  *   const clf = await createClassifier('/v1/models/fashion/versions/1/model.onnx', { wasmPaths: '/ort/' });
  *   const { predictions } = await clf.classify(file);
@@ -102,7 +111,9 @@ export async function createClassifier(model: Uint8Array | string, opts: WebClas
   let session: InferenceSession | undefined;
   let provider: 'webgpu' | 'wasm' = 'wasm';
   if (want !== 'wasm') {
-    const gpu = await hasWebGpuAdapter();
+    const kind = await webGpuAdapterKind();
+    // 'auto' skips software adapters (wasm is faster than emulated WebGPU); 'webgpu' takes any.
+    const gpu = kind === 'hardware' || (kind === 'fallback' && want === 'webgpu');
     if (gpu) {
       try {
         session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
@@ -114,7 +125,7 @@ export async function createClassifier(model: Uint8Array | string, opts: WebClas
     } else if (want === 'webgpu') {
       throw new HeadstartError('BACKEND_UNAVAILABLE', 'WebGPU was requested but this browser has no WebGPU adapter; use provider "wasm" or "auto".');
     } else {
-      log('webgpu: no adapter; using wasm');
+      log(kind === 'fallback' ? 'webgpu: only a software (fallback) adapter; using wasm' : 'webgpu: no adapter; using wasm');
     }
   }
   if (!session) {
