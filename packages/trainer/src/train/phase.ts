@@ -3,12 +3,12 @@ import { planFreeze, type EventSink, type PhaseName, type PhaseSpec, type Prepro
 import type { BaseLayer } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
 import { CachedSource, extract, ImageSource, type AugmentFn } from '../data/sources.ts';
-import { splitModel, STOCHASTIC_LAYERS } from '../model/graph.ts';
+import { splitModel, STOCHASTIC_LAYERS, type SplitModel } from '../model/graph.ts';
+import { HEAD_PREFIX } from '../model/head.ts';
 import { pinInferenceLayers } from '../model/modes.ts';
 import { stableWeights } from '../model/weights.ts';
 import { saveCheckpoint } from '../run/checkpoint.ts';
-import type { LayersModel } from '../tf.ts';
-import { tfc } from '../tf.ts';
+import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { fitPhase, type BatchSource, type EpochRecord, type FitPhaseResult, type PhaseState } from './fit-loop.ts';
 import { optimizerState, type NamedTensors } from './optimizer.ts';
 
@@ -29,10 +29,24 @@ export interface PhaseContext {
   onEvent: EventSink;
   signal?: AbortSignal;
   history: EpochRecord[];
+  /** The phase after this one and its trainable base layers (to cache its boundary in the same pass). */
+  nextPhase?: { phase: PhaseName; trainableBase: Set<string> };
+  /** Caches computed ahead for a later phase. */
+  prefetched?: { phase: PhaseName; cache: CachedSplit };
   onProgress: (phase: PhaseName, epoch: number) => Promise<void>;
 }
 
 const PHASE_STREAM: Record<PhaseName, number> = { phase1: 11, phase2: 12, scratch: 13 };
+
+/** Weighted head layers (trainable in every phase). */
+function headWeighted(model: LayersModel): string[] {
+  return model.layers.filter((l) => l.name.startsWith(HEAD_PREFIX) && l.weights.length > 0).map((l) => l.name);
+}
+
+/** Base layers phase 2 trains under the schedule's unfreeze policy. */
+export function phase2TrainableBase(baseLayers: BaseLayer[], schedule: ScheduleSpec): Set<string> {
+  return planFreeze(baseLayers, schedule.phase2.unfreeze).trainable;
+}
 
 /** Sets `trainable` on every layer for a phase; returns the trainable base layer names and BN layers to pin. */
 export function applyFreeze(model: LayersModel, baseLayers: BaseLayer[], phase: PhaseName, schedule: ScheduleSpec): { trainable: Set<string>; pin: Set<string> } {
@@ -59,50 +73,94 @@ function phaseSpec(schedule: ScheduleSpec, phase: PhaseName): PhaseSpec {
   return phase === 'phase2' ? schedule.phase2 : schedule.phase1;
 }
 
+/** Cached train/val sources of one split model. */
+interface CachedSplit {
+  split: SplitModel;
+  train: CachedSource;
+  val?: CachedSource;
+}
+
+/** Seeds of a phase's top: trainable weighted layers plus every stochastic layer. */
+function topSeeds(model: LayersModel, trainable: Iterable<string>): Set<string> {
+  return new Set([...trainable, ...model.layers.filter((l) => STOCHASTIC_LAYERS.has(l.getClassName())).map((l) => l.name)]);
+}
+
+/**
+ * Runs the frozen prefixes of several splits in one pass over the images (original plus
+ * `augmentedPasses` augmented passes for training; original for validation) and caches
+ * every boundary activation.
+ */
+function buildCaches(ctx: PhaseContext, phase: PhaseName, splits: SplitModel[]): CachedSplit[] {
+  const { data, schedule, model, onEvent } = ctx;
+  const trainImages = new ImageSource(data.train.pixels, data.train.labels, ctx.preprocess, ctx.augment);
+  const valImages = new ImageSource(data.val.pixels, data.val.labels, ctx.preprocess);
+  const passes = ctx.augment ? schedule.augmentedPasses : 0;
+  const outputs = splits.flatMap((s) => (s.prefix ? s.prefix.outputs : [model.inputs[0] as tfl.SymbolicTensor]));
+  const counts = splits.map((s) => (s.prefix ? s.prefix.outputs.length : 1));
+  const inputOnly = splits.every((s) => !s.prefix);
+  const combined = inputOnly ? null : tfl.model({ inputs: model.inputs, outputs: outputs.filter((o) => o !== model.inputs[0]) });
+  const run = (x: tfc.Tensor): tfc.Tensor[] => {
+    const out = combined ? (combined.predict(x) as tfc.Tensor | tfc.Tensor[]) : [];
+    const list = Array.isArray(out) ? out : [out];
+    let k = 0;
+    return outputs.map((o) => (o === model.inputs[0] ? x.clone() : (list[k++] as tfc.Tensor)));
+  };
+  const total = trainImages.count * (1 + passes) + valImages.count;
+  const t0 = Date.now();
+  let done = 0;
+  onEvent({ type: 'cache', phase, stage: 'begin', done: 0, total });
+  const progress = (base: number) => (n: number): void => {
+    done = base + n;
+    onEvent({ type: 'cache', phase, stage: 'progress', done, total });
+  };
+  const trainPasses: Float32Array[][] = [];
+  let shapes: number[][] = [];
+  for (let p = 0; p <= passes; p++) {
+    // Augmented pass p uses the same stream in every phase, so a resumed phase 2 sees the same passes.
+    const r = extract(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(5000 + p) } : {}), onProgress: progress(done) });
+    trainPasses.push(r.data);
+    shapes = r.shapes;
+  }
+  const v = valImages.count > 0 ? extract(valImages, run, { onProgress: progress(done) }) : undefined;
+  onEvent({ type: 'cache', phase, stage: 'end', done: total, total, seconds: (Date.now() - t0) / 1000 });
+  let offset = 0;
+  return splits.map((split, i) => {
+    const n = counts[i] as number;
+    const pick = <T>(xs: T[]): T[] => xs.slice(offset, offset + n);
+    const entry: CachedSplit = { split, train: new CachedSource(trainPasses.map(pick), pick(shapes), data.train.labels) };
+    if (v) entry.val = new CachedSource([pick(v.data)], pick(v.shapes), data.val.labels);
+    offset += n;
+    return entry;
+  });
+}
+
 /** Runs one phase (cached or not), checkpointing after every epoch. */
 export async function runPhase(ctx: PhaseContext, phase: PhaseName, resume?: { state: PhaseState; optimizer: NamedTensors; best?: Float32Array[] }): Promise<FitPhaseResult> {
   const { model, data, schedule, classes, onEvent } = ctx;
   const spec = phaseSpec(schedule, phase);
   const { trainable } = applyFreeze(model, ctx.baseLayers, phase, schedule);
   const frozenCount = model.layers.filter((l) => !l.trainable && l.weights.length > 0).length;
-  const trainImages = new ImageSource(data.train.pixels, data.train.labels, ctx.preprocess, ctx.augment);
-  const valImages = new ImageSource(data.val.pixels, data.val.labels, ctx.preprocess);
   const passes = ctx.augment ? schedule.augmentedPasses : 0;
   const useCache = ctx.cache && phase !== 'scratch' && (!ctx.augment || passes > 0);
   let fitModel: LayersModel = model;
-  let train: BatchSource = trainImages;
-  let val: BatchSource | undefined = valImages.count > 0 ? valImages : undefined;
+  let train: BatchSource = new ImageSource(data.train.pixels, data.train.labels, ctx.preprocess, ctx.augment);
+  let val: BatchSource | undefined = data.val.labels.length > 0 ? new ImageSource(data.val.pixels, data.val.labels, ctx.preprocess) : undefined;
   if (useCache) {
-    const seeds = new Set([...trainable, ...model.layers.filter((l) => STOCHASTIC_LAYERS.has(l.getClassName())).map((l) => l.name)]);
-    const split = splitModel(model, seeds);
-    fitModel = split.top;
-    const prefix = split.prefix;
-    const run = (x: tfc.Tensor): tfc.Tensor[] => {
-      if (!prefix) return [x.clone()];
-      const out = prefix.predict(x) as tfc.Tensor | tfc.Tensor[];
-      return Array.isArray(out) ? out : [out];
-    };
-    const total = trainImages.count * (1 + passes) + valImages.count;
-    const t0 = Date.now();
-    let done = 0;
-    onEvent({ type: 'cache', phase, stage: 'begin', done: 0, total });
-    const progress = (base: number) => (n: number): void => {
-      done = base + n;
-      onEvent({ type: 'cache', phase, stage: 'progress', done, total });
-    };
-    const trainPasses: Float32Array[][] = [];
-    let shapes: number[][] = [];
-    for (let p = 0; p <= passes; p++) {
-      const r = extract(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(PHASE_STREAM[phase] * 1000 + p) } : {}), onProgress: progress(done) });
-      trainPasses.push(r.data);
-      shapes = r.shapes;
+    let mine: CachedSplit;
+    if (ctx.prefetched?.phase === phase) {
+      mine = ctx.prefetched.cache;
+      ctx.prefetched = undefined;
+    } else {
+      const splits = [splitModel(model, topSeeds(model, trainable))];
+      // Phase 1 also caches phase 2's boundary: its prefix is frozen base layers only, unchanged by phase 1.
+      if (phase === 'phase1' && ctx.nextPhase) splits.push(splitModel(model, topSeeds(model, [...ctx.nextPhase.trainableBase, ...headWeighted(model)])));
+      const caches = buildCaches(ctx, phase, splits);
+      mine = caches[0] as CachedSplit;
+      if (caches[1] && ctx.nextPhase) ctx.prefetched = { phase: ctx.nextPhase.phase, cache: caches[1] };
     }
-    train = new CachedSource(trainPasses, shapes, data.train.labels);
-    if (valImages.count > 0) {
-      const v = extract(valImages, run, { onProgress: progress(done) });
-      val = new CachedSource([v.data], v.shapes, data.val.labels);
-    }
-    onEvent({ type: 'cache', phase, stage: 'end', done: total, total, seconds: (Date.now() - t0) / 1000 });
+    fitModel = mine.split.top;
+    train = mine.train;
+    val = mine.val;
   }
   onEvent({ type: 'phase-start', phase, epochs: spec.epochs, learningRate: resume?.state.callbacks.lr ?? spec.learningRate, trainableLayers: trainable.size, frozenLayers: frozenCount });
   const t0 = Date.now();

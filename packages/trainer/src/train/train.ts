@@ -28,7 +28,7 @@ import { readManifest, writeHistory, writeManifest } from '../run/manifest.ts';
 import { replaceDir, saveLayersModel } from '../run/model-io.ts';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import type { EpochRecord, PhaseState } from './fit-loop.ts';
-import { runPhase, type PhaseContext } from './phase.ts';
+import { phase2TrainableBase, runPhase, type PhaseContext } from './phase.ts';
 import { resolveHead, resolveSchedule, type ScheduleInput } from './schedule.ts';
 
 /** Options of `train` (see the cross-team contract). */
@@ -212,6 +212,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     onEvent,
     ...(opts.signal ? { signal: opts.signal } : {}),
     history,
+    ...(phases.includes('phase2') ? { nextPhase: { phase: 'phase2' as const, trainableBase: phase2TrainableBase(baseLayers, schedule) } } : {}),
     onProgress: async (phase, epoch) => {
       manifest.progress = { phase, epoch };
       await writeHistory(runDir, history);
