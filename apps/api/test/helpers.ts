@@ -12,7 +12,10 @@ export function writeModel(root: string, name: string, version: number, opts: Pa
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'model.onnx');
   writeFileSync(path, buildTinyClassifierOnnx({ labels: LABELS, size: [8, 8], ...opts }));
-  writeFileSync(join(dir, 'headstart.json'), JSON.stringify({ name, note: 'test model' }));
+  writeFileSync(
+    join(dir, 'headstart.json'),
+    JSON.stringify({ name, createdAt: '2026-01-01T00:00:00Z', base: { id: 'tiny', source: '/home/me/secret/base', cut: 'x' }, metrics: { val_acc: 0.9 }, dataset: { path: '/home/me/secret/data', counts: { train: 6, val: 2, test: 2 } } }),
+  );
   return path;
 }
 

@@ -28,7 +28,8 @@ describe('v1 routes', () => {
     expect(res.body).toMatchObject({ name: 'colors', version: 2, versions: [1, 2], labels: LABELS, provider: 'cpu' });
     expect(res.body.input).toMatchObject({ name: 'pixels', shape: [-1, 8, 8, 3], datatype: 'FP32' });
     expect(res.body.output).toMatchObject({ name: 'probabilities', shape: [-1, 3] });
-    expect(res.body.manifest).toMatchObject({ note: 'test model' });
+    expect(res.body.manifest).toMatchObject({ name: 'colors', metrics: { val_acc: 0.9 }, datasetCounts: { train: 6 }, base: { id: 'tiny' } });
+    expect(JSON.stringify(res.body)).not.toContain('/home/me/secret');
     await request(app).get('/v1/models/colors/versions/1').expect(200);
   });
 

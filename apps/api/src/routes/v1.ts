@@ -16,6 +16,16 @@ function versionParam(v: string | undefined): number | undefined {
   return n;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The shareable part of a run manifest (headstart.json): no local paths (dataset path, base source). */
+export function manifestSummary(m: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (m === undefined) return undefined;
+  const base = isRecord(m.base) ? { id: m.base.id, cut: m.base.cut, inputSize: m.base.inputSize } : undefined;
+  const counts = isRecord(m.dataset) && isRecord(m.dataset.counts) ? m.dataset.counts : undefined;
+  return { name: m.name, createdAt: m.createdAt, base, head: m.head, metrics: m.metrics, datasetCounts: counts, backend: m.backend };
+}
+
 /** Public description of a loaded model version (labels, input spec, provider). */
 export function describeModel(ctx: AppContext, m: ModelVersion): Record<string, unknown> {
   const c = m.classifier;
@@ -29,7 +39,7 @@ export function describeModel(ctx: AppContext, m: ModelVersion): Record<string, 
     provider: c.provider,
     loadedAt: m.loadedAt,
     download: `/v1/models/${m.name}/versions/${m.version}/model.onnx`,
-    manifest: m.manifest,
+    manifest: manifestSummary(m.manifest),
   };
 }
 
