@@ -145,6 +145,32 @@ describe('train (tiny base, generated images)', () => {
     expect(asBase.id).toBe('run:run');
   });
 
+  it('caches augmented passes (or augments every step when none are cached), and trains the scratch CNN', async () => {
+    const root = await tempDir();
+    const cacheEnds: TrainerEvent[] = [];
+    const aug = { horizontalFlip: true, rotation: 10 };
+    const base = { phase1: { epochs: 2, batchSize: 8 }, phase2: { epochs: 0 }, seed: 7 };
+    await train(opts(join(root, 'aug'), { schedule: { ...base, augment: aug, augmentedPasses: 2 } }), (e) => {
+      if (e.type === 'cache' && e.stage === 'end') cacheEnds.push(e);
+    });
+    // 24 training images × (1 original + 2 augmented passes) + 6 validation images.
+    expect(cacheEnds.map((e) => e.type === 'cache' && e.total)).toEqual([24 * 3 + 6]);
+    const live: TrainerEvent[] = [];
+    const r = await train(opts(join(root, 'aug-live'), { schedule: { ...base, augment: aug } }), (e) => live.push(e));
+    expect(live.some((e) => e.type === 'cache')).toBe(false);
+    expect(r.manifest.schedule.augment?.horizontalFlip).toBe(true);
+    const scratchEvents: TrainerEvent[] = [];
+    const s = await train(
+      { data, out: join(root, 'scratch'), backend: 'wasm', inputSize: 16, schedule: { mode: 'scratch', phase1: { epochs: 2, batchSize: 8, learningRate: 1e-3 }, seed: 7 } },
+      (e) => scratchEvents.push(e),
+    );
+    expect(s.manifest.base.id).toBe('scratch');
+    expect(s.manifest.preprocess.size).toEqual([16, 16]);
+    expect(scratchEvents.filter((e) => e.type === 'phase-start').map((e) => e.type === 'phase-start' && e.phase)).toEqual(['scratch']);
+    const m = await loadLayersModelFile(join(s.runDir, 'model', 'model.json'));
+    expect(m.getLayer('scratch_conv1').getWeights()[0]?.shape).toEqual([3, 3, 3, 32]);
+  });
+
   it('stops an unusable dataset before training, with the check problems', async () => {
     const root = await tempDir();
     const bad = await makeImageDataset(join(root, 'one-class'), { classes: 1, perClass: 4, size: 16 });
