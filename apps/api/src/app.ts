@@ -31,6 +31,8 @@ export interface AppDeps {
   threads?: number;
   /** Registry poll interval (ms); 0 disables polling. */
   pollMs?: number;
+  /** Rescan on file-system events too (default true). */
+  watch?: boolean;
 }
 
 /** The Express app plus its registry and lifecycle hooks. */
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps): HeadstartApp {
       onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
     },
     pollMs: deps.pollMs ?? 2000,
+    watch: deps.watch ?? true,
     log: (level, msg, extra) => logger[level]({ ...extra }, msg),
   });
   const metrics = createMetrics(({ modelsLoaded, queueDepth }) => {

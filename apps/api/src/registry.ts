@@ -1,3 +1,4 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HeadstartError } from '@headstart/core';
@@ -28,6 +29,8 @@ export interface RegistryOptions {
   batching: Omit<BatcherOptions, 'imageSize' | 'classes' | 'onBatch'> & { onBatch?: (model: string, size: number, inferenceMs: number) => void };
   /** Poll interval for changes in ms (0 = no polling; call `refresh()` yourself). */
   pollMs: number;
+  /** Also rescan (debounced) on file-system events under `dir` (fs.watch, recursive); polling stays as the fallback. */
+  watch?: boolean;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -75,6 +78,9 @@ export class ModelRegistry {
   private failures: LoadFailure[] = [];
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private watcher: FSWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
   private closed = false;
   /** Resolves after the first scan. */
   readonly ready: Promise<void>;
@@ -87,6 +93,7 @@ export class ModelRegistry {
         this.timer = setInterval(() => void this.refresh(), opts.pollMs);
         this.timer.unref();
       }
+      if (opts.watch === true && !this.closed) this.startWatching();
     });
   }
 
@@ -140,12 +147,35 @@ export class ModelRegistry {
     return slot;
   }
 
-  /** Rescans the directory: loads new or changed versions, retires removed ones. Concurrent calls share one scan. */
+  /** Rescans the directory: loads new or changed versions, retires removed ones. A call during a scan waits for a fresh one. */
   refresh(): Promise<void> {
-    this.refreshing ??= this.scan().finally(() => {
-      this.refreshing = undefined;
+    if (this.refreshing === undefined) {
+      this.refreshing = this.scan().finally(() => {
+        this.refreshing = undefined;
+      });
+      return this.refreshing;
+    }
+    this.queued ??= this.refreshing.then(() => {
+      this.queued = undefined;
+      return this.refresh();
     });
-    return this.refreshing;
+    return this.queued;
+  }
+
+  private startWatching(): void {
+    try {
+      this.watcher = watch(resolve(this.opts.dir), { recursive: true, persistent: false }, () => {
+        if (this.debounce !== undefined) clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => void this.refresh(), 250);
+        this.debounce.unref();
+      });
+      this.watcher.on('error', (e) => {
+        this.opts.log('warn', `file watching of ${this.opts.dir} stopped (${e.message}); polling continues`);
+        this.watcher?.close();
+      });
+    } catch (e) {
+      this.opts.log('warn', `cannot watch ${this.opts.dir} (${(e as Error).message}); relying on polling`);
+    }
   }
 
   private async scan(): Promise<void> {
@@ -239,6 +269,9 @@ export class ModelRegistry {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.debounce !== undefined) clearTimeout(this.debounce);
+    this.watcher?.close();
+    await this.queued;
     await this.refreshing;
     for (const versions of this.slots.values()) for (const slot of versions.values()) this.retire(slot);
     this.slots.clear();

@@ -37,6 +37,7 @@ export async function startServer(config: ApiConfig, logger: Logger = pino({ lev
     provider: config.provider,
     ...(config.threads === undefined ? {} : { threads: config.threads }),
     pollMs: config.pollMs,
+    watch: config.watch,
   });
   await app.ready;
   // Slow clients: headers must arrive within headersTimeoutMs and the whole request within

@@ -29,7 +29,7 @@ describe('model registry', () => {
 
   it('reloads on change without dropping in-flight requests', async () => {
     const root = makeRegistry();
-    const app = createApp({ registryDir: root, pollMs: 0, threads: 1, maxDelayMs: 300 });
+    const app = createApp({ registryDir: root, pollMs: 0, watch: false, threads: 1, maxDelayMs: 300 });
     apps.push(app);
     await app.ready;
     const red = await solid([250, 0, 0]);
@@ -50,9 +50,24 @@ describe('model registry', () => {
     await request(app).get('/v1/models/tall').expect(404);
   });
 
+  it('picks up new versions by file watching, without polling', async () => {
+    const root = makeRegistry();
+    const app = createApp({ registryDir: root, pollMs: 0, watch: true, threads: 1 });
+    apps.push(app);
+    await app.ready;
+    writeModel(root, 'watched', 1);
+    const until = Date.now() + 5000;
+    let found = false;
+    while (!found && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+      found = (await request(app).get('/v1/models/watched')).status === 200;
+    }
+    expect(found).toBe(true);
+  });
+
   it('picks up new versions by polling', async () => {
     const root = makeRegistry();
-    const app = createApp({ registryDir: root, pollMs: 50, threads: 1 });
+    const app = createApp({ registryDir: root, pollMs: 50, watch: false, threads: 1 });
     apps.push(app);
     await app.ready;
     writeModel(root, 'late', 4);

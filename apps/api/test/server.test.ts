@@ -9,7 +9,10 @@ describe('config', () => {
       HEADSTART_PORT: '7000',
       HEADSTART_API_KEY: 'k-123456789',
       HEADSTART_MAX_DELAY_MS: '4',
+      HEADSTART_WATCH: 'false',
     });
+    expect(c.watch).toBe(false);
+    expect(resolveConfig({ modelsDir: '/m' }).watch).toBe(true);
     expect(c).toMatchObject({ modelsDir: '/m', port: 9000, maxBatch: 16, maxDelayMs: 4, apiKey: 'k-123456789', host: '127.0.0.1', corsOrigins: ['https://a.example', 'https://b.example'] });
   });
 
