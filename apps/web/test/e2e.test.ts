@@ -34,6 +34,8 @@ const FIXTURES = [
   { name: 'exact2-8x8.png', w: 8, h: 8, rgb: syntheticRgb(8, 8, 4) },
   // JPEG: Chromium and sharp both decode with libjpeg-turbo (checked: identical pixels).
   { name: 'exact-8x8.jpg', w: 8, h: 8, rgb: syntheticRgb(8, 8, 5) },
+  // EXIF orientation 6 (rotate 90° clockwise to display): both sides must apply it.
+  { name: 'exif-rot90-8x8.jpg', w: 8, h: 8, rgb: syntheticRgb(8, 8, 6), orientation: 6 },
   { name: 'wide-20x12.png', w: 20, h: 12, rgb: syntheticRgb(20, 12, 2) },
   { name: 'tall-30x70.png', w: 30, h: 70, rgb: syntheticRgb(30, 70, 3) },
   { name: 'core-golden-5x6.png', w: golden.image.width, h: golden.image.height, rgb: goldenRgb },
@@ -83,8 +85,13 @@ beforeAll(async () => {
     let rgb = f.rgb;
     let png = encodePng(rgb, f.w, f.h);
     if (f.name.endsWith('.jpg')) {
-      png = await sharp(Buffer.from(rgb), { raw: { width: f.w, height: f.h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
-      rgb = new Uint8Array(await sharp(png).raw().toBuffer());
+      const orientation = 'orientation' in f ? f.orientation : undefined;
+      png = await sharp(Buffer.from(rgb), { raw: { width: f.w, height: f.h, channels: 3 } })
+        .withMetadata(orientation ? { orientation } : {})
+        .jpeg({ quality: 85 })
+        .toBuffer();
+      rgb = new Uint8Array(await sharp(png).rotate().raw().toBuffer());
+      if (orientation) expect((await sharp(png).metadata()).orientation).toBe(orientation);
     }
     writeFileSync(join(tmp, f.name), png);
     pngs.set(f.name, { png, rgb, w: f.w, h: f.h });
