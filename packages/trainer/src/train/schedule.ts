@@ -1,9 +1,16 @@
 /** Default schedule and head, and merging a deep-partial user schedule over them. */
+import type { z } from 'zod';
 import { HeadSpecSchema, parseSpec, ScheduleSpecSchema, type HeadSpec, type ScheduleSpec } from '@headstart/core';
 
-/** Deep-partial input form of a ScheduleSpec (what users and the CLI pass). */
+type ScheduleSpecInput = z.input<typeof ScheduleSpecSchema>;
+
+/** Deep-partial input form of a ScheduleSpec (what users and the CLI pass); defaults fill the rest. */
 export type ScheduleInput = {
-  [K in keyof ScheduleSpec]?: ScheduleSpec[K] extends object ? (ScheduleSpec[K] extends unknown[] ? ScheduleSpec[K] : Partial<ScheduleSpec[K]>) : ScheduleSpec[K];
+  [K in keyof ScheduleSpecInput]?: NonNullable<ScheduleSpecInput[K]> extends unknown[]
+    ? ScheduleSpecInput[K]
+    : NonNullable<ScheduleSpecInput[K]> extends object
+      ? Partial<NonNullable<ScheduleSpecInput[K]>>
+      : ScheduleSpecInput[K];
 };
 
 /**

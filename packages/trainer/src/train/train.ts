@@ -219,13 +219,17 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
       await writeManifest(runDir, manifest);
     },
   };
-  for (let i = first; i < phases.length; i++) {
+  let interrupted = false;
+  for (let i = first; i < phases.length && !interrupted; i++) {
     const phase = phases[i] as PhaseName;
-    if (opts.signal?.aborted) break;
-    const r = await runPhase(ctx, phase, i === first ? resume : undefined);
-    if (r.interrupted) break;
+    // An abort between phases stops before the next one starts (the last phase's checkpoint is complete).
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    interrupted = (await runPhase(ctx, phase, i === first ? resume : undefined)).interrupted;
   }
-  if (opts.signal?.aborted) {
+  if (interrupted) {
     manifest.status = 'interrupted';
     await writeManifest(runDir, manifest);
     const progress = manifest.progress ?? { phase: 'phase1', epoch: 0 };
