@@ -6,6 +6,8 @@ import { renderReport } from './report/view.ts';
 import { maxDelta, renderPredictions } from './results.ts';
 
 const TOP_K = 5;
+/** Largest |Δp| still counted as the browser and server agreeing (the project's parity tolerance). */
+const AGREE = 1e-4;
 /** onnxruntime-web's runtime files, copied into dist/ort/ by vite.config.ts and served by this app. */
 const WASM_PATHS = new URL('ort/', document.baseURI).href;
 
@@ -98,7 +100,9 @@ async function classify(image: Blob, name: string): Promise<void> {
     if (ui.compare.checked && registryModel) {
       const server = await predictOnServer(registryModel, image, TOP_K);
       const d = maxDelta(r.predictions, server.predictions);
-      renderPredictions(ui.serverResult, server.predictions, `On the server — max |Δp| ${d.toExponential(1)}`);
+      const verdict = d <= AGREE ? 'agrees with this browser' : 'differs from this browser';
+      renderPredictions(ui.serverResult, server.predictions, `On the server — ${verdict} (max |Δp| ${d.toExponential(1)})`);
+      ui.serverResult.dataset['agrees'] = String(d <= AGREE);
       ui.serverResult.dataset['maxDelta'] = String(d);
     }
     status(ui.resultStatus, `${name}: ${r.predictions[0]?.label ?? '?'} (${((r.predictions[0]?.probability ?? 0) * 100).toFixed(1)} %).`);

@@ -185,6 +185,7 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
       if (f.w === SIZE[1] && f.h === SIZE[0]) {
         expect(apiDelta, `${f.name}: browser vs API max |Δp|`).toBeLessThan(1e-4);
         expect(await page.locator('#server-result li').first().getAttribute('data-label')).toBe(got.label);
+        expect(await page.getAttribute('#server-result', 'data-agrees')).toBe('true');
       } else {
         await annotate(`${f.name} (${f.w}x${f.h} → 8x8): browser vs API max |Δp| = ${apiDelta.toExponential(2)} (resampler differs)`);
       }
