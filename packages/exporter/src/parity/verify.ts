@@ -49,6 +49,8 @@ export async function verifyExport(opts: VerifyOptions): Promise<ParityReport> {
   const [tf, tfl, ort] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers'), import('onnxruntime-node')]);
   await import('@tensorflow/tfjs-backend-cpu');
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+  // The cpu backend's "install tfjs-node" banner would land in the CLI's output; parity is the point here.
+  tf.env().set('PROD', true);
   const raw = await readRawArtifact(opts.modelJson);
   const full = await tfl.loadLayersModel(tf.io.fromMemory(raw));
   const model = opts.featureCut ? tfl.model({ inputs: full.inputs, outputs: full.getLayer(opts.featureCut).output }) : full;

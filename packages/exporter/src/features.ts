@@ -1,0 +1,51 @@
+import type { ArtifactSource, LayersArtifact } from './artifact.ts';
+import { serialiseArtifact } from './export.ts';
+
+/** A base model (up to a cut) running on onnxruntime-node: the trainer's feature-extraction step without TF.js. */
+export interface OnnxFeatureExtractor {
+  /** [N, H, W, C] the extractor takes (N = -1: any batch). */
+  inputShape: number[];
+  /** Shape of one batch's output, N = -1 (NHWC maps, or [N, C] when pooled). */
+  outputShape: number[];
+  /** Runs `count` NHWC float32 images, already preprocessed exactly as the TF.js base expects. */
+  run(x: Float32Array, count: number): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+/** Options of {@link createOnnxFeatureExtractor}. */
+export interface OnnxFeatureOptions {
+  /** Layer whose output is the feature; default: the model's output. */
+  cut?: string;
+  /** Pool the feature maps in the graph (default none: NHWC maps, as TF.js returns them). */
+  pooling?: 'avg' | 'max' | 'none';
+  /** onnxruntime intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+}
+
+/**
+ * Converts a layers artifact (e.g. the trainer's cut base) to ONNX in memory and opens it on
+ * onnxruntime-node (CPU). No preprocessing in the graph: feed what the TF.js base would get.
+ * @example const fx = await createOnnxFeatureExtractor(artifacts, { cut: 'out_relu' }); const f = await fx.run(x, 8);
+ */
+export async function createOnnxFeatureExtractor(source: ArtifactSource | LayersArtifact, opts: OnnxFeatureOptions = {}): Promise<OnnxFeatureExtractor> {
+  const ort = await import('onnxruntime-node');
+  const { data, info } = serialiseArtifact(source, opts.cut ? { featureExtractor: { cut: opts.cut, pooling: opts.pooling ?? 'none' } } : {});
+  const session = await ort.InferenceSession.create(data, {
+    graphOptimizationLevel: 'all',
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+  });
+  const input = session.inputNames[0]!;
+  const output = session.outputNames[0]!;
+  const [, h, w, c] = info.inputShape;
+  return {
+    inputShape: info.inputShape,
+    outputShape: info.outputShape,
+    async run(x, count) {
+      const out = await session.run({ [input]: new ort.Tensor('float32', x, [count, h!, w!, c!]) });
+      return out[output]!.data as Float32Array;
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
