@@ -1,11 +1,13 @@
 /** `train`: dataset → base + head → phase 1 (cached features) → phase 2 (boundary cache) → evaluation → run directory. */
 import { mkdir } from 'node:fs/promises';
+import type { z } from 'zod';
 import { basename, join, resolve } from 'node:path';
 import {
   augment as coreAugment,
   balancedClassWeights,
   createRng,
   HeadstartError,
+  HeadSpecSchema,
   PreprocessSpecSchema,
   type EvalReport,
   type EventSink,
@@ -40,7 +42,8 @@ export interface TrainOptions {
   inputSize?: number;
   cut?: string;
   preprocess?: PreprocessMode;
-  head?: unknown;
+  /** Head spec (input form: defaults fill missing fields); default avg-pool + dropout 0.2 + softmax. */
+  head?: z.input<typeof HeadSpecSchema>;
   schedule?: ScheduleInput;
   backend?: BackendName | 'auto';
   resume?: boolean;
