@@ -53,13 +53,23 @@ function buildModel(arch: Arch): tf.Sequential {
   return m;
 }
 
+function progress(line: string): void {
+  process.stderr.write(`[conv-throughput] ${line}\n`);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-async function measureTfjs(backend: BackendName, arch: Arch, runs: number, batches: number, batchSize: number): Promise<Measurement> {
+interface TfjsSession {
+  runOnce(batches: number): Promise<number>;
+  finish(rates: number[], batches: number): Measurement;
+}
+
+/** Builds the model on `backend` and returns a runner; one run = `batches` training steps. */
+async function tfjsSession(backend: BackendName, arch: Arch, batchSize: number): Promise<TfjsSession> {
   const report = await selectBackend(backend);
   tf.util.assert(report.name === backend, () => `asked for ${backend}, got ${report.name}`);
   const model = buildModel(arch);
@@ -70,24 +80,28 @@ async function measureTfjs(backend: BackendName, arch: Arch, runs: number, batch
     if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} on ${backend}`);
   };
   await step(); // warm-up: kernel setup, weight init, optimizer slots
-  const rates: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    for (let b = 0; b < batches; b++) await step();
-    rates.push((batches * batchSize) / ((performance.now() - t0) / 1000));
-  }
-  tf.dispose([x, y]);
-  model.dispose();
   const wasmNote = report.wasm ? `simd=${report.wasm.simd}, threads=${report.wasm.threads}, conv gradients: ${report.convGradients}` : undefined;
   return {
-    framework: `tfjs ${tf.version.tfjs}`,
-    backend,
-    arch,
-    batchSize,
-    batchesPerRun: batches,
-    imagesPerSecond: rates.map((v) => Math.round(v * 10) / 10),
-    median: Math.round(median(rates) * 10) / 10,
-    ...(wasmNote ? { note: wasmNote } : {}),
+    async runOnce(batches) {
+      await selectBackend(backend);
+      const t0 = performance.now();
+      for (let b = 0; b < batches; b++) await step();
+      return (batches * batchSize) / ((performance.now() - t0) / 1000);
+    },
+    finish(rates, batches) {
+      tf.dispose([x, y]);
+      model.dispose();
+      return {
+        framework: `tfjs ${tf.version.tfjs}`,
+        backend,
+        arch,
+        batchSize,
+        batchesPerRun: batches,
+        imagesPerSecond: rates.map((v) => Math.round(v * 10) / 10),
+        median: Math.round(median(rates) * 10) / 10,
+        ...(wasmNote ? { note: wasmNote } : {}),
+      };
+    },
   };
 }
 
@@ -99,23 +113,16 @@ function findTorchPython(): string | null {
   return null;
 }
 
-function measureTorch(py: string, arch: Arch, runs: number, batches: number, batchSize: number, threads: number): Measurement {
+/** One PyTorch run (its own warm-up, then `batches` steps) in a child process; images/s. */
+function torchRun(py: string, arch: Arch, batches: number, batchSize: number, threads: number): { rate: number; version: string } {
   const script = path.resolve(import.meta.dirname, '../../bench/conv_reference.py');
   const out = execFileSync(
     py,
-    [script, '--arch', arch, '--runs', String(runs), '--batches', String(batches * 3), '--batch-size', String(batchSize), '--threads', String(threads)],
+    [script, '--arch', arch, '--runs', '1', '--batches', String(batches), '--batch-size', String(batchSize), '--threads', String(threads)],
     { encoding: 'utf8' },
   );
-  const r = JSON.parse(out.trim().split('\n').at(-1) as string) as { version: string; imagesPerSecond: number[]; median: number };
-  return {
-    framework: `pytorch ${r.version}`,
-    backend: `cpu, ${threads} threads`,
-    arch,
-    batchSize,
-    batchesPerRun: batches * 3,
-    imagesPerSecond: r.imagesPerSecond,
-    median: r.median,
-  };
+  const r = JSON.parse(out.trim().split('\n').at(-1) as string) as { version: string; median: number };
+  return { rate: r.median, version: r.version };
 }
 
 function markdown(results: Measurement[], machine: Record<string, unknown>, command: string, torchMissing: string | null): string {
@@ -126,7 +133,8 @@ function markdown(results: Measurement[], machine: Record<string, unknown>, comm
     '',
     `Command: \`${command}\``,
     '',
-    'Training step = forward + backward + Adam update on one batch of random 28×28×1 images; median of the runs.',
+    'Training step = forward + backward + Adam update on one batch of random 28×28×1 images (tfjs: `model.trainOnBatch`). ' +
+      'Median of the runs; PyTorch and wasm runs alternate so both see the same load on this shared machine.',
     '',
     '| network | framework | backend | images/s (median) | runs | vs PyTorch |',
     '| --- | --- | --- | ---: | --- | ---: |',
@@ -138,6 +146,18 @@ function markdown(results: Measurement[], machine: Record<string, unknown>, comm
   }
   lines.push('', 'Networks:', ...(['pooled', 'keras'] as Arch[]).map((a) => `- \`${a}\`: ${ARCH_TEXT[a]}`));
   if (torchMissing) lines.push('', `PyTorch was not measured: ${torchMissing}`);
+  lines.push(
+    '',
+    'How the wasm backend trains convolutions (packages/trainer/src/kernels): tfjs-backend-wasm 4.22 has no',
+    '`Conv2DBackpropFilter` nor depthwise backprop kernels, its `Conv2DBackpropInput` is ~8x slower than its',
+    'forward conv, and its `MaxPoolGrad` drops the gradient of windows whose maximum is negative.',
+    '`registerWasmConvGradients()` registers op-built replacements: filter gradients as one matMul per filter',
+    'tap over rank-4 slices of the transposed, padded input (strided taps via reshape, never StridedSlice);',
+    'input gradients as a stride-1 forward (depthwise) conv of the zero-spread output gradient with the flipped',
+    'filter (XNNPACK speed); MaxPoolGrad for tiling windows by compare-with-upsampled-max, general windows per tap.',
+    'The threaded SIMD wasm build cannot start in Node (its workers are blob: URLs, refused with ERR_WORKER_PATH),',
+    'so wasm runs single-threaded SIMD; PyTorch uses 2 threads.',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -172,9 +192,41 @@ async function main(): Promise<void> {
   const torchMissing = values['no-torch'] ? 'skipped (--no-torch)' : py ? null : 'python3 with torch not found (apt-get install -y python3-torch)';
   const results: Measurement[] = [];
   for (const arch of archs) {
-    if (py) results.push(measureTorch(py, arch, runs, batches, batchSize, threads));
-    results.push(await measureTfjs('wasm', arch, runs, batches, batchSize));
-    if (!values['no-cpu']) results.push(await measureTfjs('cpu', arch, Number(values['cpu-runs']), Number(values['cpu-batches']), batchSize));
+    // PyTorch and wasm runs alternate, so both see the same (shared, fluctuating) machine load.
+    const wasm = await tfjsSession('wasm', arch, batchSize);
+    const torchRates: number[] = [];
+    const wasmRates: number[] = [];
+    let torchVersion = '';
+    for (let r = 0; r < runs; r++) {
+      if (py) {
+        const t = torchRun(py, arch, batches * 3, batchSize, threads);
+        torchRates.push(t.rate);
+        torchVersion = t.version;
+      }
+      wasmRates.push(await wasm.runOnce(batches));
+      progress(`${arch} run ${r + 1}/${runs}: torch ${torchRates.at(-1)?.toFixed(1) ?? '-'} wasm ${wasmRates.at(-1)?.toFixed(1)} images/s`);
+    }
+    if (py) {
+      results.push({
+        framework: `pytorch ${torchVersion}`,
+        backend: `cpu, ${threads} threads`,
+        arch,
+        batchSize,
+        batchesPerRun: batches * 3,
+        imagesPerSecond: torchRates.map((v) => Math.round(v * 10) / 10),
+        median: Math.round(median(torchRates) * 10) / 10,
+      });
+    }
+    results.push(wasm.finish(wasmRates, batches));
+    if (!values['no-cpu']) {
+      const cpu = await tfjsSession('cpu', arch, batchSize);
+      const cpuRuns = Number(values['cpu-runs']);
+      const cpuBatches = Number(values['cpu-batches']);
+      const rates: number[] = [];
+      for (let r = 0; r < cpuRuns; r++) rates.push(await cpu.runOnce(cpuBatches));
+      progress(`${arch} cpu backend: ${rates.map((v) => v.toFixed(2)).join(', ')} images/s`);
+      results.push(cpu.finish(rates, cpuBatches));
+    }
   }
   const command = `nice -n 10 npx tsx tools/src/bench/conv-throughput.ts ${process.argv.slice(2).join(' ')}`.trim();
   const md = path.resolve(String(values.md));

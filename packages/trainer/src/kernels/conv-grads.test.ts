@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/select-backend.ts';
+import { conv2dFilterGrad, conv2dInputGrad } from './conv2d-grads.ts';
 import { registerWasmConvGradients, wasmConvGradientsRegistered } from './register-wasm.ts';
 
 type Shape4 = [number, number, number, number];
@@ -192,6 +193,22 @@ describe('wasm convolution-gradient kernels', () => {
     const ref = Array.from(run());
     await tf.setBackend('wasm');
     expectClose(Array.from(run()), ref, 1e-6);
+  });
+
+  it('NCHW conv gradients (op-built functions) match the cpu kernels', async () => {
+    await tf.setBackend('cpu');
+    tf.tidy(() => {
+      const x = rand([2, 3, 8, 7]) as tf.Tensor4D; // N C H W
+      const w = rand([3, 3, 3, 4]) as tf.Tensor4D;
+      const dy = rand([2, 4, 4, 4]) as tf.Tensor4D; // stride 2, same
+      const o = { strides: 2, pad: 'same' as const, dataFormat: 'NCHW' as const };
+      const attrs = { ...o, dimRoundingMode: undefined };
+      const refW = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const refX = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      expectClose(Array.from(conv2dFilterGrad(x, dy, w.shape, o).dataSync()), Array.from(refW.dataSync()));
+      expectClose(Array.from(conv2dInputGrad(dy, w, x.shape, o).dataSync()), Array.from(refX.dataSync()));
+    });
+    await tf.setBackend('wasm');
   });
 
   it('tf.grads through a fused conv + depthwise + pooling stack matches the cpu backend', async () => {
