@@ -1,14 +1,19 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { HeadstartError } from '@headstart/core';
-import type { Advice, BaseInfo, TrainerApi } from '../src/ports.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Advice, BaseInfo, ExporterApi, TrainerApi } from '../src/ports.ts';
+import { writeTinyDataset } from './tiny-dataset.ts';
 import { captureIo, replayTrainer } from './fakes.ts';
 import { scriptedRun } from './scripted-events.ts';
 
 let trainer: TrainerApi = replayTrainer(scriptedRun());
+let exporter: ExporterApi | undefined;
 vi.mock('../src/ports.ts', async (orig) => ({
   ...(await orig<typeof import('../src/ports.ts')>()),
   loadTrainer: async () => trainer,
-  loadExporter: async () => undefined,
+  loadExporter: async () => exporter,
 }));
 const { main } = await import('../src/main.ts');
 
@@ -33,6 +38,7 @@ const report = {
 
 beforeEach(() => {
   trainer = replayTrainer(scriptedRun());
+  exporter = undefined;
 });
 
 describe('headstart commands', () => {
@@ -101,5 +107,34 @@ describe('headstart commands', () => {
     expect(r.out).toContain(
       'npx headstart train data/x --out runs/advised --cut block_12_add --epochs 20 --fine-tune-epochs 5 --fine-tune-lr 0.00001 --unfreeze top:20 --augment flip,rotate=10',
     );
+  });
+
+  it('demo checks the data, trains both phases, exports and prints how to predict and serve', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'headstart-demo-'));
+    try {
+      const data = join(dir, 'data');
+      await writeTinyDataset(data, 4, 16);
+      const seen: Parameters<TrainerApi['train']>[0][] = [];
+      trainer = replayTrainer(scriptedRun(), seen);
+      exporter = { exportRun: async (runDir) => ({ path: join(runDir, 'model.onnx'), bytes: 10, opset: 17, sha256: 'x' }) };
+      const out = join(dir, 'run');
+      const r = await run('demo', '--data', data, '--out', out);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('dataset: 12 images in 3 classes (blue 4, green 4, red 4)');
+      expect(seen[0]).toMatchObject({ data, out, base: 'mobilenet_v2', schedule: { phase2: { unfreeze: { kind: 'top' } } } });
+      expect(seen[0]?.schedule?.phase2?.epochs).toBeGreaterThan(0);
+      expect(r.out).toContain('onnx model     ' + join(out, 'model.onnx'));
+      expect(r.out).toContain('demo finished: validation accuracy 80.0%');
+      expect(r.out).toContain(`npx headstart predict ${join(out, 'model.onnx')} ${join(data, 'blue', '0.png')}`);
+      expect(r.out).toContain('npx headstart serve --models models');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('demo stops with exit 2 when the dataset is missing', async () => {
+    const r = await run('demo', '--data', '/nonexistent/headstart-demo');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('DATASET_NOT_FOUND');
   });
 });

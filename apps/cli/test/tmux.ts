@@ -24,12 +24,22 @@ export class Tmux {
     this.tmux(['send-keys', '-t', session, ...keys]);
   }
 
+  /** Resizes the session's window (the program gets SIGWINCH). */
+  resize(session: string, width: number, height: number): void {
+    this.tmux(['resize-window', '-t', session, '-x', String(width), '-y', String(height)]);
+  }
+
+  /** The visible screen only (no scrollback). */
+  visible(session: string): string {
+    return this.tmux(['capture-pane', '-p', '-t', session]);
+  }
+
   /** Polls the screen until `pattern` matches; throws with the last screen on timeout. */
-  async waitFor(session: string, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  async waitFor(session: string, pattern: RegExp, timeoutMs: number, visibleOnly = false): Promise<RegExpMatchArray> {
     const end = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
-      last = this.screen(session);
+      last = visibleOnly ? this.visible(session) : this.screen(session);
       const m = last.match(pattern);
       if (m) return m;
       if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} on screen:\n${last}`);

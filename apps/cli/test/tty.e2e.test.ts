@@ -47,6 +47,11 @@ describe('headstart train in a terminal', () => {
     expect(screen).toMatch(/val_acc +[▁▂▃▄▅▆▇█ ]+ \d\.\d{4}/);
     expect(screen).toContain('q / Ctrl-C');
 
+    // Window resize: at 120 columns the bar is 40 cells wide; at 90 it narrows to 20.
+    expect(live[0]).toMatch(/ [█░]{40} /);
+    tmux.resize('first', 90, 40);
+    await tmux.waitFor('first', /p2 epoch \d+\/12 [█░]{20} [0-3]\/3 /, 60_000, true);
+
     tmux.keys('first', 'q');
     const stopped = await tmux.waitFor('first', /stopped; last checkpoint in (\S+)/, 60_000);
     await tmux.waitFor('first', /\[exit 130\]/, 10_000);

@@ -3,7 +3,8 @@
  * mobilenet_v2 (offline) in both phases with settings sized for a 2-core machine, evaluates,
  * exports ONNX and prints how to predict and serve with it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadstartError } from '@headstart/core';
 import { checkDataset } from '@headstart/core/node';
@@ -24,12 +25,25 @@ export function demoTrainOptions(data: string, out: string): TrainOptions {
     inputSize: 96,
     head: { kind: 'dense', pooling: 'avg', dropout: 0.2, blocks: [] },
     schedule: {
-      phase1: { epochs: 15, learningRate: 1e-3, batchSize: 32, earlyStopping: { patience: 3 } },
-      phase2: { epochs: 3, learningRate: 1e-4, batchSize: 32, unfreeze: { kind: 'top', n: 8 } },
+      phase1: { epochs: 30, learningRate: 1e-3, batchSize: 32, earlyStopping: { patience: 4 } },
+      phase2: { epochs: 5, learningRate: 1e-4, batchSize: 32, unfreeze: { kind: 'top', n: 8 }, earlyStopping: { patience: 2 } },
       valSplit: 0.2,
       seed: 42,
     },
   };
+}
+
+/** One image of the dataset to show `predict` with (first file of the first class folder). */
+export function sampleImage(data: string): string | undefined {
+  try {
+    for (const cls of readdirSync(data, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+      const file = readdirSync(join(data, cls)).sort().find((f) => /\.(png|jpe?g|webp)$/i.test(f));
+      if (file) return join(data, cls, file);
+    }
+  } catch {
+    // not a class-per-folder dataset: no sample to suggest
+  }
+  return undefined;
 }
 
 /** First free run directory: `runs/demo`, then `runs/demo-2`, ... (never overwrites a run). */
@@ -76,16 +90,24 @@ export const registerDemo: RegisterCommand = (program, io, setExit) => {
       setExit(code);
       if (code !== EXIT.ok) return;
       const onnx = state.exportPath;
-      const acc = state.done?.metrics['val_acc'] ?? state.evaluation?.accuracy;
+      const acc = state.evaluation?.accuracy ?? state.done?.metrics['val_acc'];
+      const rel = (p: string): string => {
+        const r = relative(process.cwd(), p);
+        return r.startsWith('..') ? p : r;
+      };
+      const image = sampleImage(data);
       say('');
-      say(`demo finished: validation accuracy ${acc === undefined ? 'n/a' : `${(acc * 100).toFixed(1)}%`}`);
+      say(`demo finished: validation accuracy ${acc === undefined ? 'n/a' : `${(acc * 100).toFixed(1)}%`} (report: ${rel(state.done?.reportPath ?? out)})`);
       say('next:');
-      say(`  npx headstart eval ${out}`);
-      if (onnx) {
-        say(`  npx headstart predict ${onnx} ${shellLine([`${data}/<class>/<image>.png`])}`);
-        say(`  npx headstart serve --model ${onnx}    # then POST an image to /v1/models/<name>/predict`);
-      } else {
-        say(`  (ONNX export unavailable in this checkout; train/eval still work)`);
+      say(`  npx headstart eval ${rel(out)}`);
+      if (onnx && image) {
+        say(`  npx headstart predict ${shellLine([rel(onnx), rel(image)])}`);
+        say('  # serve it: a registry holds models/<name>/<version>/{model.onnx,headstart.json}');
+        say(`  mkdir -p models/fashion/1 && cp ${shellLine([rel(onnx), rel(join(out, 'headstart.json'))])} models/fashion/1/`);
+        say('  npx headstart serve --models models');
+        say(`  curl -s -F image=@${shellLine([rel(image)])} http://127.0.0.1:8080/v1/models/fashion/predict`);
+      } else if (!onnx) {
+        say('  (no ONNX file was exported, so predict/serve are not available for this run)');
       }
     });
 };
