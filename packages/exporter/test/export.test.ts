@@ -86,6 +86,7 @@ describe('exportLayersModel', () => {
 
     const plain = await exportLayersModel(json, { out: join(dir, 'plain.onnx') });
     const plainBytes = new Uint8Array(readFileSync(plain.path));
+    checkOnnx(plainBytes);
     expect(metadataOf(plainBytes)['headstart.preprocess']).toBeUndefined();
     expect(compare(predict(model, pixels, [1, 9, 9, 3]), await runOrt(plainBytes, pixels, [1, 9, 9, 3]), 3).maxAbs).toBeLessThanOrEqual(1e-4);
 
@@ -113,7 +114,9 @@ describe('exportLayersModel', () => {
     const pooled = await exportLayersModel(json, { out: join(dir, 'pooled.onnx'), featureExtractor: { cut: 'features_relu', pooling: 'avg' } });
     expect(pooled.outputShape).toEqual([-1, 4]);
     const poolModel = tfl.model({ inputs: model.inputs, outputs: model.getLayer('pool').output as tfl.SymbolicTensor });
-    const pooledOut = await runOrt(new Uint8Array(readFileSync(pooled.path)), pixels, [1, 9, 9, 3]);
+    const pooledBytes = new Uint8Array(readFileSync(pooled.path));
+    checkOnnx(pooledBytes);
+    const pooledOut = await runOrt(pooledBytes, pixels, [1, 9, 9, 3]);
     expect(compare(predict(poolModel, pixels, [1, 9, 9, 3]), pooledOut, 4).maxAbs / scale).toBeLessThanOrEqual(1e-6);
     tf.disposeVariables();
     rmSync(dir, { recursive: true });

@@ -7,6 +7,8 @@ import { exportLayersModel } from '../src/index.ts';
 import { compareRows, verifyExport } from '../src/parity/index.ts';
 import { LAYER_CASES } from './helpers/cases.ts';
 import { writeModelDir } from './helpers/run.ts';
+import { checkOnnx } from './helpers/onnx.ts';
+import { readFileSync } from 'node:fs';
 import { artifactsOf, initTf, randomizeWeights } from './helpers/tf.ts';
 
 describe('verifyExport (the user-facing parity harness)', () => {
@@ -19,6 +21,7 @@ describe('verifyExport (the user-facing parity harness)', () => {
     randomizeWeights(a, 1);
     const jsonA = writeModelDir(join(dir, 'a'), await artifactsOf(a));
     const onnxA = await exportLayersModel(jsonA, { out: join(dir, 'a.onnx'), preprocess: spec });
+    checkOnnx(new Uint8Array(readFileSync(onnxA.path)));
     const good = await verifyExport({ modelJson: jsonA, onnx: onnxA.path, preprocess: spec, images: { data: new Uint8Array(19 * 19 * 3).fill(200), count: 1 } });
     expect(good.ok).toBe(true);
     expect(good.cases.map((k) => `${k.source}:${k.batch}`)).toEqual(['random:1', 'random:8', 'images:1']);
