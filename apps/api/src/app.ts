@@ -33,6 +33,8 @@ export interface AppDeps {
   pollMs?: number;
   /** Rescan on file-system events too (default true). */
   watch?: boolean;
+  /** Run each model's onnxruntime session in a worker thread so inference never blocks request handling (default true). */
+  inferenceWorker?: boolean;
 }
 
 /** The Express app plus its registry and lifecycle hooks. */
@@ -60,7 +62,7 @@ export function createApp(deps: AppDeps): HeadstartApp {
   const maxBatch = deps.maxBatch ?? 8;
   const registry = new ModelRegistry({
     dir: deps.registryDir,
-    classifier: { provider: deps.provider ?? 'auto', ...(deps.threads === undefined ? {} : { threads: deps.threads }), maxPixels: deps.maxPixels ?? 25_000_000 },
+    classifier: { provider: deps.provider ?? 'auto', worker: deps.inferenceWorker ?? true, ...(deps.threads === undefined ? {} : { threads: deps.threads }), maxPixels: deps.maxPixels ?? 25_000_000 },
     batching: {
       maxBatch,
       maxDelayMs: deps.maxDelayMs ?? 2,

@@ -38,6 +38,7 @@ export async function startServer(config: ApiConfig, logger: Logger = pino({ lev
     ...(config.threads === undefined ? {} : { threads: config.threads }),
     pollMs: config.pollMs,
     watch: config.watch,
+    inferenceWorker: config.inferenceWorker,
   });
   await app.ready;
   // Slow clients: headers must arrive within headersTimeoutMs and the whole request within

@@ -108,3 +108,26 @@ describe('grayscale specs', () => {
     await grey.dispose();
   });
 });
+
+describe('worker-thread sessions', () => {
+  it('give the same probabilities as in-process sessions', async () => {
+    const bytes = buildTinyClassifierOnnx({ labels: LABELS, size: [8, 8] });
+    const logs: string[] = [];
+    const inWorker = await createClassifier(bytes, { worker: true, threads: 1, logger: (m) => logs.push(m) });
+    const local = await createClassifier(bytes, { threads: 1 });
+    expect(logs.some((l) => l.includes('in a worker thread'))).toBe(true);
+    const px = Uint8Array.from({ length: 3 * 8 * 8 * 3 }, (_, i) => (i * 37) % 256);
+    const a = await inWorker.runPixels(px, 3);
+    const b = await local.runPixels(px, 3);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    const res = await inWorker.classify(await solid(5, 5, 250));
+    expect(res.predictions[0]!.label).toBe('blue');
+    await expect(inWorker.runPixels(new Float32Array(5), 1)).rejects.toSatisfy((e) => isHeadstartError(e, 'SPEC_MISMATCH'));
+    await Promise.all([inWorker.dispose(), local.dispose()]);
+  });
+
+  it('report load failures as MODEL_INVALID', async () => {
+    const broken = buildTinyClassifierOnnx({ labels: LABELS, size: [8, 8] }).slice(0, 200);
+    await expect(createClassifier(broken, { worker: true })).rejects.toSatisfy((e) => isHeadstartError(e));
+  });
+});

@@ -13,6 +13,7 @@ import {
 } from '../shared/index.ts';
 import { decodeForModel } from './decode.ts';
 import { planProviders, probeCuda, type NodeProvider } from './providers.ts';
+import { openWorkerSession } from './worker-session.ts';
 
 /** Options of {@link createClassifier} (Node). */
 export interface NodeClassifierOptions {
@@ -21,6 +22,11 @@ export interface NodeClassifierOptions {
   threads?: number;
   /** Inter-op threads (default 1: graphs here are sequential). */
   interOpThreads?: number;
+  /**
+   * Run the session in a worker thread (default false): inference then never blocks the caller's
+   * event loop (servers stay responsive); costs one copy of the pixels per call.
+   */
+  worker?: boolean;
   /** Decoded-pixel cap for `classify` (default: core decodeImage's 100 MP). */
   maxPixels?: number;
   logger?: (msg: string) => void;
@@ -36,11 +42,48 @@ export interface Classifier extends ClassifierBase {
   readonly outputName: string;
 }
 
-function tensorWidth(meta: readonly ort.InferenceSession.ValueMetadata[], name: string): number | undefined {
-  const m = meta.find((v) => v.name === name);
-  if (m === undefined || !m.isTensor) return undefined;
-  const last = m.shape[m.shape.length - 1];
-  return typeof last === 'number' ? last : undefined;
+/** The part of an onnxruntime session the classifier uses, in-process or in a worker thread. */
+interface SessionLike {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  outputWidth(name: string): number | undefined;
+  run(input: string, output: string, data: Float32Array, dims: number[]): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+async function inProcess(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
+  const session = await ort.InferenceSession.create(bytes, options);
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    outputWidth(name) {
+      const m = session.outputMetadata.find((v) => v.name === name);
+      if (m === undefined || !m.isTensor) return undefined;
+      const last = m.shape[m.shape.length - 1];
+      return typeof last === 'number' ? last : undefined;
+    },
+    async run(input, output, data, dims) {
+      const out = await session.run({ [input]: new ort.Tensor('float32', data, dims) });
+      const t = out[output];
+      if (t === undefined || !(t.data instanceof Float32Array)) throw new Error(`output "${output}" is missing or not float32`);
+      return t.data;
+    },
+    release: () => session.release(),
+  };
+}
+
+async function inWorker(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
+  const w = await openWorkerSession(bytes, options);
+  return {
+    inputNames: w.inputNames,
+    outputNames: w.outputNames,
+    outputWidth(name) {
+      const width = w.outputWidths[w.outputNames.indexOf(name)];
+      return width === undefined || width < 0 ? undefined : width;
+    },
+    run: (input, output, data, dims) => w.run(input, output, data, dims),
+    release: () => w.release(),
+  };
 }
 
 async function openSession(
@@ -48,22 +91,24 @@ async function openSession(
   providers: ('cuda' | 'cpu')[],
   threads: number,
   interOp: number,
+  worker: boolean,
   log: (msg: string) => void,
   source: string,
-): Promise<{ session: ort.InferenceSession; provider: string }> {
-  const base: ort.InferenceSession.SessionOptions = {
+): Promise<{ session: SessionLike; provider: string }> {
+  const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: interOp,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    executionProviders: providers,
   };
   try {
-    const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: providers });
+    const session = worker ? await inWorker(bytes, options) : await inProcess(bytes, options);
     return { session, provider: providers[0] ?? 'cpu' };
   } catch (cause) {
     if (providers[0] === 'cuda') {
       log(`onnxruntime: CUDA session failed (${(cause as Error).message}); falling back to cpu`);
-      return openSession(bytes, ['cpu'], threads, interOp, log, source);
+      return openSession(bytes, ['cpu'], threads, interOp, worker, log, source);
     }
     throw new HeadstartError('MODEL_INVALID', `${source}: onnxruntime could not load the model: ${(cause as Error).message}`, {
       cause,
@@ -96,8 +141,9 @@ export async function createClassifier(model: string | Uint8Array, opts: NodeCla
   const plan = planProviders(opts.provider ?? 'auto', probeCuda());
   const threads = Math.max(1, Math.floor(opts.threads ?? Math.min(4, availableParallelism())));
   const interOp = Math.max(1, Math.floor(opts.interOpThreads ?? 1));
-  const { session, provider } = await openSession(bytes, plan.providers, threads, interOp, log, source);
-  log(`onnxruntime: execution provider ${provider} (${plan.reason}); threads intra=${threads} inter=${interOp}`);
+  const worker = opts.worker === true;
+  const { session, provider } = await openSession(bytes, plan.providers, threads, interOp, worker, log, source);
+  log(`onnxruntime: execution provider ${provider} (${plan.reason}); threads intra=${threads} inter=${interOp}${worker ? '; in a worker thread' : ''}`);
 
   const inputName = session.inputNames.includes('pixels') ? 'pixels' : session.inputNames[0];
   const outputName = session.outputNames.includes('probabilities') ? 'probabilities' : session.outputNames[0];
@@ -107,7 +153,7 @@ export async function createClassifier(model: string | Uint8Array, opts: NodeCla
   }
   let info;
   try {
-    info = parseHeadstartMetadata(metadata, tensorWidth(session.outputMetadata, outputName));
+    info = parseHeadstartMetadata(metadata, session.outputWidth(outputName));
   } catch (e) {
     await session.release();
     throw e;
@@ -118,20 +164,16 @@ export async function createClassifier(model: string | Uint8Array, opts: NodeCla
 
   const runPixels = async (rgb: Float32Array | Uint8Array, count: number): Promise<Float32Array> => {
     const data = toPixelTensorData(rgb, count, inputSize);
-    let out: ort.InferenceSession.OnnxValueMapType;
+    let result: Float32Array;
     try {
-      out = await session.run({ [inputName]: new ort.Tensor('float32', data, [count, inputSize[0], inputSize[1], 3]) });
+      result = await session.run(inputName, outputName, data, [count, inputSize[0], inputSize[1], 3]);
     } catch (cause) {
       throw new HeadstartError('INFERENCE_FAILED', `${source}: inference failed: ${(cause as Error).message}`, { cause });
     }
-    const result = out[outputName];
-    if (result === undefined || !(result.data instanceof Float32Array)) {
-      throw new HeadstartError('INFERENCE_FAILED', `${source}: output "${outputName}" is missing or not float32`);
+    if (result.length !== count * labels.length) {
+      throw new HeadstartError('SPEC_MISMATCH', `${source}: output has ${result.length} values for ${count} images, but metadata lists ${labels.length} labels`);
     }
-    if (result.data.length !== count * labels.length) {
-      throw new HeadstartError('SPEC_MISMATCH', `${source}: output has ${result.data.length} values for ${count} images, but metadata lists ${labels.length} labels`);
-    }
-    return result.data;
+    return result;
   };
 
   await runPixels(new Float32Array(inputSize[0] * inputSize[1] * 3), 1);
