@@ -3,7 +3,8 @@
  * wasm backend with Headstart's gradient kernels, on the pure-JS cpu backend, and in PyTorch CPU.
  *
  * Usage: nice -n 10 npx tsx tools/src/bench/conv-throughput.ts [--runs 5] [--batches 20]
- *          [--cpu-batches 2] [--arch pooled,keras] [--threads 2] [--no-torch] [--md docs/benchmarks-conv.md]
+ *          [--cpu-batches 2] [--cpu-arch pooled,keras] [--arch pooled,keras] [--threads 2] [--no-torch] [--no-cpu]
+ *          [--md docs/benchmarks-conv.md]
  * Prints one JSON document on stdout and writes a markdown table (atomically) to --md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -173,6 +174,7 @@ async function main(): Promise<void> {
       'batch-size': { type: 'string', default: '32' },
       'no-torch': { type: 'boolean', default: false },
       'no-cpu': { type: 'boolean', default: false },
+      'cpu-arch': { type: 'string', default: 'pooled,keras' },
       md: { type: 'string', default: 'docs/benchmarks-conv.md' },
     },
   });
@@ -218,7 +220,7 @@ async function main(): Promise<void> {
       });
     }
     results.push(wasm.finish(wasmRates, batches));
-    if (!values['no-cpu']) {
+    if (!values['no-cpu'] && String(values['cpu-arch']).split(',').includes(arch)) {
       const cpu = await tfjsSession('cpu', arch, batchSize);
       const cpuRuns = Number(values['cpu-runs']);
       const cpuBatches = Number(values['cpu-batches']);
