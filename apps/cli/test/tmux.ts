@@ -6,7 +6,7 @@ export class Tmux {
   private readonly socket = `headstart-cli-test-${process.pid}-${Date.now()}`;
 
   private tmux(args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   /** Starts `command` (a shell line) in a detached session of the given size; the pane stays after exit. */

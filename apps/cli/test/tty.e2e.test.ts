@@ -3,7 +3,9 @@
  * shows the dashboard (progress bar, epoch metrics), `q` stops it with a checkpoint, and
  * `--resume` finishes with the per-class table.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +81,21 @@ describe('headstart train in a terminal', () => {
     expect(done.status).toBe('complete');
     expect(existsSync(join(run, 'report.json'))).toBe(true);
   }, 300_000);
+
+  it('--json over a pipe: every line parses, the last is done with metrics and the run dir', async () => {
+    const run = join(dir, 'json-run');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'train', join(dir, 'data'), '--out', run, '--input-size', '32', '--epochs', '2', '--fine-tune-epochs', '1', '--json'],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    const events = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+    const types = new Set(events.map((e) => e.type));
+    for (const t of ['start', 'phase-start', 'epoch-end', 'phase-end', 'eval']) expect(types).toContain(t);
+    const done = events.at(-1);
+    expect(done?.type).toBe('done');
+    expect(done?.runDir).toBe(run);
+    expect(typeof (done?.metrics as Record<string, number>)['val_acc']).toBe('number');
+    expect(existsSync(join(run, 'report.json'))).toBe(true);
+  }, 120_000);
 });

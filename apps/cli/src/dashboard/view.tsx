@@ -31,7 +31,9 @@ function Header({ state }: { state: DashboardState }): ReactElement | null {
         {lines[0]}
       </Text>
       {lines.slice(1).map((l) => (
-        <Text key={l}>{l}</Text>
+        <Text key={l} wrap="truncate-end">
+          {l}
+        </Text>
       ))}
       {state.warnings.length > 0 && <Text color="yellow">{`⚠ ${state.warnings.length} dataset warning(s), see log above`}</Text>}
     </Box>
@@ -45,7 +47,7 @@ function Phases({ state }: { state: DashboardState }): ReactElement | null {
     const ran = p.status === 'done' ? `${p.epochsRun ?? p.epochs}/${p.epochs} epochs` : `${p.epochs} epochs, lr ${lr(p.learningRate)}`;
     return `${mark} ${phaseLabel(p.phase)} ${ran}`;
   });
-  return <Text>{parts.join('   ')}</Text>;
+  return <Text wrap="truncate-end">{parts.join('   ')}</Text>;
 }
 
 function Progress({ state, width }: { state: DashboardState; width: number }): ReactElement | null {
