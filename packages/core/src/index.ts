@@ -17,6 +17,7 @@ export * from './datasets/labels.ts';
 export * from './datasets/split.ts';
 export * from './preprocess/normalize.ts';
 export * from './preprocess/resize.ts';
+export * from './preprocess/pixels.ts';
 export * from './specs/parse.ts';
 export * from './math/softmax.ts';
 export * from './freeze/plan.ts';

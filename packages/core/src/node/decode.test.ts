@@ -38,8 +38,9 @@ describe('decodeImage', () => {
     const rgbaPx = Buffer.alloc(4 * 4 * 4);
     for (let i = 0; i < 16; i++) rgbaPx.set([200, 100, 50, 0], i * 4);
     const transparent = await sharp(rgbaPx, { raw: { width: 4, height: 4, channels: 4 } }).png().toBuffer();
-    expect([...(await decodeImage(transparent)).data.subarray(0, 3)]).toEqual([0, 0, 0]);
-    expect([...(await decodeImage(transparent, { background: 'white' })).data.subarray(0, 3)]).toEqual([255, 255, 255]);
+    // Alpha is dropped (PIL convert('RGB') and browser parity), not flattened: the stored RGB stays.
+    expect([...(await decodeImage(transparent)).data.subarray(0, 3)]).toEqual([200, 100, 50]);
+    expect([...(await decodeImage(transparent, { background: 'white' })).data.subarray(0, 3)]).toEqual([200, 100, 50]);
 
     const solid = Buffer.alloc(8 * 8 * 3);
     for (let i = 0; i < 64; i++) solid.set([200, 100, 50], i * 3);
@@ -61,12 +62,14 @@ describe('decodeImage', () => {
     for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) px.fill(255, (y * 40 + x) * 3, (y * 40 + x) * 3 + 3);
     const png = await sharp(px, { raw: { width: 40, height: 20, channels: 3 } }).png().toBuffer();
     const at = (d: Uint8Array, w: number, x: number, y: number) => d[(y * w + x) * 3] ?? -1;
-    const cover = await decodeImage(png, { size: [10, 10], resize: 'cover', kernel: 'nearest' });
+    const cover = await decodeImage(png, { size: [10, 10], resize: 'cover' });
     expect([cover.width, cover.height]).toEqual([10, 10]);
     expect([at(cover.data, 10, 0, 5), at(cover.data, 10, 9, 5)]).toEqual([255, 0]);
-    const contain = await decodeImage(png, { size: [10, 10], resize: 'contain', kernel: 'nearest' });
+    const contain = await decodeImage(png, { size: [10, 10], resize: 'contain' });
     expect([at(contain.data, 10, 0, 0), at(contain.data, 10, 0, 5)]).toEqual([0, 255]); // black padding above
-    const stretch = await decodeImage(png, { size: [10, 4], resize: 'stretch', kernel: 'nearest' });
+    const white = await decodeImage(png, { size: [10, 10], resize: 'contain', background: 'white' });
+    expect([at(white.data, 10, 0, 0), at(white.data, 10, 9, 5)]).toEqual([255, 0]); // background = contain padding only
+    const stretch = await decodeImage(png, { size: [10, 4], resize: 'stretch' });
     expect([stretch.width, stretch.height]).toEqual([4, 10]);
     expect([at(stretch.data, 4, 0, 0), at(stretch.data, 4, 3, 9)]).toEqual([255, 0]);
   });

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { HeadstartError } from '../errors.ts';
 import type { ResizeMode } from '../specs/preprocess.ts';
+import { dropAlphaToRgb } from '../preprocess/pixels.ts';
+import { resizeRgb } from '../preprocess/resize.ts';
 
 /** Default decoded-pixel limit (100 megapixels): larger images are refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -14,10 +16,8 @@ export interface DecodeOptions {
   resize?: ResizeMode;
   /** Refuse images whose header announces more pixels than this (default 100 MP). */
   maxPixels?: number;
-  /** Colour transparent pixels are flattened on (default black, matching `contain` padding). */
+  /** Colour of the `contain` padding (default black). Alpha is dropped, never flattened onto it. */
   background?: 'black' | 'white';
-  /** Resampling kernel (sharp's); default `lanczos3`. */
-  kernel?: 'nearest' | 'linear' | 'cubic' | 'lanczos3';
   /** Names the input in error messages (a path). */
   source?: string;
 }
@@ -94,14 +94,22 @@ export async function probeImage(input: Uint8Array, opts: Pick<DecodeOptions, 'm
   };
 }
 
-const FIT: Record<ResizeMode, keyof sharp.FitEnum> = { cover: 'cover', contain: 'contain', stretch: 'fill' };
+function checkSize(size: readonly [number, number]): [number, number] {
+  const [h, w] = size;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h <= 0 || w <= 0) {
+    throw new RangeError(`decodeImage: size must be two positive integers [h, w], got [${size.join(', ')}]`);
+  }
+  return [h, w];
+}
 
 /**
- * Decodes encoded image bytes (any format sharp reads) to 8-bit sRGB RGB pixels:
- * EXIF auto-orientation; grey replicated to RGB; CMYK and 16-bit converted to 8-bit sRGB;
- * alpha flattened on black (or `background`); optional resize to `size` with the
- * PreprocessSpec modes (`cover` centre-crop, `contain` black padding, `stretch`). The
- * header is checked against `maxPixels` before any pixel is decoded. Takes bytes only —
+ * Decodes encoded image bytes (any format sharp reads) to 8-bit sRGB RGB pixels and, given
+ * `size`, resizes them with core's `resizeRgb` — the same code the browser runs, so Node and
+ * web feed bit-identical pixels (sharp only decodes here; it never resamples). Steps: header
+ * check against `maxPixels` before any pixel is decoded; EXIF auto-orientation; CMYK and
+ * 16-bit → 8-bit sRGB; grey replicated to RGB; alpha DROPPED (not flattened: PIL's
+ * `convert('RGB')` and the browser path drop it too); then `resizeRgb` with the PreprocessSpec
+ * mode (`cover` centre-crop, `contain` padding in `background`, `stretch`). Takes bytes only —
  * never a path. Animated images yield their first frame.
  * @throws HeadstartError IMAGE_TOO_LARGE | IMAGE_UNDECODABLE (truncated or corrupt data).
  * @example const { data, width, height } = await decodeImage(buf, { size: [224, 224] });
@@ -109,44 +117,23 @@ const FIT: Record<ResizeMode, keyof sharp.FitEnum> = { cover: 'cover', contain: 
 export async function decodeImage(input: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const info = await probeImage(input, opts);
   const source = opts.source ?? 'image';
-  const background = opts.background === 'white' ? { r: 255, g: 255, b: 255 } : { r: 0, g: 0, b: 0 };
+  const size = opts.size ? checkSize(opts.size) : undefined;
+  let raw: { data: Buffer; info: sharp.OutputInfo };
   try {
-    let pipeline = sharp(input, { limitInputPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: 'warning' })
+    raw = await sharp(input, { limitInputPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, failOn: 'warning' })
       .autoOrient()
-      .flatten({ background })
-      .toColourspace('srgb');
-    if (opts.size) {
-      const [h, w] = opts.size;
-      if (!Number.isInteger(h) || !Number.isInteger(w) || h <= 0 || w <= 0) {
-        throw new RangeError(`decodeImage: size must be two positive integers [h, w], got [${opts.size.join(', ')}]`);
-      }
-      pipeline = pipeline.resize(w, h, {
-        fit: FIT[opts.resize ?? 'cover'],
-        position: 'centre',
-        background,
-        kernel: opts.kernel ?? 'lanczos3',
-      });
-    }
-    const { data, info: out } = await pipeline.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    return { data: toRgb(data, out.width, out.height, out.channels), width: out.width, height: out.height, info };
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
   } catch (e) {
-    if (e instanceof RangeError) throw e;
     throw undecodable(source, e);
   }
-}
-
-function toRgb(data: Buffer, width: number, height: number, channels: number): Uint8Array {
-  const pixels = width * height;
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (channels === 3) return bytes;
-  const rgb = new Uint8Array(pixels * 3);
-  for (let i = 0; i < pixels; i++) {
-    const v = bytes[i * channels] ?? 0;
-    rgb[i * 3] = v;
-    rgb[i * 3 + 1] = channels >= 3 ? (bytes[i * channels + 1] ?? 0) : v;
-    rgb[i * 3 + 2] = channels >= 3 ? (bytes[i * channels + 2] ?? 0) : v;
-  }
-  return rgb;
+  const { width, height, channels } = raw.info;
+  const bytes = new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
+  const rgb = channels === 3 ? bytes : dropAlphaToRgb(bytes, width * height, channels);
+  if (!size) return { data: rgb, width, height, info };
+  const background: [number, number, number] = opts.background === 'white' ? [255, 255, 255] : [0, 0, 0];
+  return { data: resizeRgb(rgb, [height, width], size, opts.resize ?? 'cover', background), width: size[1], height: size[0], info };
 }
 
 /** Reads an image file into memory and decodes it with `decodeImage` (errors name the path). */
@@ -160,18 +147,16 @@ export async function readImageFile(path: string, opts: Omit<DecodeOptions, 'sou
   return decodeImage(bytes, { ...opts, source: path });
 }
 
-/** Decodes raw single-channel pixels (e.g. an IDX image) to RGB, resized like `decodeImage`. */
+/** Raw single-channel pixels (e.g. an IDX image) → RGB (grey replicated), resized with `resizeRgb` like `decodeImage`. */
 export async function greyToRgb(
   grey: Uint8Array,
   width: number,
   height: number,
-  opts: Pick<DecodeOptions, 'size' | 'resize' | 'kernel'> = {},
+  opts: Pick<DecodeOptions, 'size' | 'resize' | 'background'> = {},
 ): Promise<{ data: Uint8Array; width: number; height: number }> {
-  let pipeline = sharp(grey, { raw: { width, height, channels: 1 } });
-  if (opts.size) {
-    const [h, w] = opts.size;
-    pipeline = pipeline.resize(w, h, { fit: FIT[opts.resize ?? 'cover'], position: 'centre', background: { r: 0, g: 0, b: 0 }, kernel: opts.kernel ?? 'lanczos3' });
-  }
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  return { data: toRgb(data, info.width, info.height, info.channels), width: info.width, height: info.height };
+  const rgb = dropAlphaToRgb(grey, width * height, 1);
+  if (!opts.size) return { data: rgb, width, height };
+  const size = checkSize(opts.size);
+  const background: [number, number, number] = opts.background === 'white' ? [255, 255, 255] : [0, 0, 0];
+  return { data: resizeRgb(rgb, [height, width], size, opts.resize ?? 'cover', background), width: size[1], height: size[0] };
 }

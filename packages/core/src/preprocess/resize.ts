@@ -89,7 +89,7 @@ function triangleTaps(srcLen: number, scaledLen: number, start: number, outLen: 
  * `background` (default black, like sharp). Geometry is identical to sharp's; pixel values
  * differ slightly from sharp's lanczos3 (under half a level on average when shrinking; up to
  * a few levels when enlarging, where libvips uses a different pixel-centre convention).
- * Meant for browsers and tests; the Node path resizes with sharp.
+ * The one resampler of every surface: core's decodeImage (Node), the browser page and the trainer.
  */
 export function resizeRgb(
   rgb: Uint8Array | Uint8ClampedArray,
