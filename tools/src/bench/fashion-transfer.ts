@@ -3,7 +3,7 @@
  * variants) against the scratch CNN on the same k images per class, evaluated on held-out test images.
  *
  * Usage: nice -n 10 node --import tsx tools/src/bench/fashion-transfer.ts [--k 10,100] [--seeds 1]
- *          [--test-per-class 200] [--variants advised,advised-ft,scratch] [--quick] [--md out.md]
+ *          [--test-per-class 200] [--variants advised,tuned,scratch] [--tuned-cut <layer>] [--quick] [--md out.md]
  * Prints one JSON document on stdout; writes a markdown section (atomically) to --md.
  */
 import { renameSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { fashionFolder, timedTrain, type TimedRun } from './timed-train.ts';
 
 const ALL_CLASSES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 /** Variants this benchmark knows. */
-export const VARIANTS = ['advised', 'advised-ft', 'advised-flat', 'default', 'scratch', 'scratch-aug'] as const;
+export const VARIANTS = ['advised', 'advised-ft', 'advised-flat', 'tuned', 'default', 'scratch', 'scratch-aug'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 /** What each variant is, in words (for the report). */
@@ -27,10 +27,14 @@ const VARIANT_TEXT: Record<Variant, string> = {
   advised: 'adviseForDataset → its schedule and cut, mobilenet_v2 at 96 px',
   'advised-ft': 'the advised configuration, then phase 2: fine-tune the last 12 weighted base layers at 1e-4 (boundary cache)',
   'advised-flat': 'the advised configuration with a flatten head instead of global average pooling',
+  tuned: 'what worked best here: the advised cut and augmentation, a flatten head trained longer (up to 100 epochs, patience 10), then phase 2 fine-tuning the last 12 weighted base layers at 1e-4',
   default: 'trainer defaults: mobilenet_v2 96 px, cut out_relu, head on features, phase 2 top:20 at 1e-5',
   scratch: 'scratch CNN (conv32-pool-conv64-pool-dense128) at 28 px, same images, no augmentation',
   'scratch-aug': 'scratch CNN at 28 px with the advised augmentation (cached-free: augmented on the fly)',
 };
+
+/** Flatten head (keeps the spatial layout, which matters for Fashion-MNIST). */
+const FLAT_HEAD: NonNullable<TrainOptions['head']> = { kind: 'dense', pooling: 'flatten', dropout: 0.3, blocks: [] };
 
 /** One trained configuration on one subset. */
 export interface TransferRow {
@@ -43,6 +47,8 @@ export interface TransferRow {
 
 interface Plan {
   quick: boolean;
+  /** Cut of the `tuned` variant (default: the advised one). */
+  tunedCut?: string;
   log: (line: string) => void;
 }
 
@@ -72,11 +78,19 @@ async function optionsFor(variant: Variant, data: string, out: string, seed: num
   const advice = await adviseForDataset(join(data, 'train'), { seed, inputSize: size, sampleSize: plan.quick ? 40 : 300 });
   plan.log(`  advisor: case ${advice.case}, probe ${pct(advice.probeAccuracy)}, similarity ${advice.similarity.toFixed(2)}, cut ${advice.cutLayer ?? 'default'}`);
   let schedule: ScheduleInput = { ...(advice.schedule as ScheduleInput), seed };
+  if (variant === 'tuned') {
+    const patient = { monitor: 'val_loss' as const, patience: 10, minDelta: 0, restoreBest: true };
+    schedule = {
+      ...schedule,
+      phase1: { ...schedule.phase1, epochs: 100, earlyStopping: patient },
+      phase2: { epochs: 10, learningRate: 1e-4, unfreeze: { kind: 'top', n: 12 }, earlyStopping: { ...patient, patience: 3 } },
+    };
+  }
   if (variant === 'advised-ft') {
     schedule = { ...schedule, phase2: { epochs: 8, learningRate: 1e-4, unfreeze: { kind: 'top', n: 12 }, earlyStopping: { monitor: 'val_loss', patience: 3, minDelta: 0, restoreBest: true } } };
   }
-  const head = variant === 'advised-flat' ? { kind: 'dense', pooling: 'flatten', dropout: 0.3, blocks: [] } : undefined;
-  const cut = advice.cutLayer;
+  const head = variant === 'advised-flat' || variant === 'tuned' ? FLAT_HEAD : undefined;
+  const cut = variant === 'tuned' && plan.tunedCut ? plan.tunedCut : advice.cutLayer;
   const parts = [
     `case ${advice.case} (probe ${pct(advice.probeAccuracy)})`,
     `mobilenet_v2 ${size} px`,
@@ -99,7 +113,10 @@ export interface FashionTransferOptions {
   variants: Variant[];
   work: string;
   quick: boolean;
+  tunedCut?: string;
   log?: (line: string) => void;
+  /** Called after every run with the rows so far (to write partial results). */
+  onRow?: (rows: TransferRow[]) => void;
 }
 
 /** Trains every variant on every (k, seed) subset; returns one row per run. */
@@ -111,10 +128,11 @@ export async function runFashionTransfer(o: FashionTransferOptions): Promise<Tra
       const data = await fashionFolder({ root: join(o.work, 'data'), k, testPerClass: o.testPerClass, classes: ALL_CLASSES, seed });
       for (const variant of o.variants) {
         log(`k=${k} seed=${seed} ${variant}`);
-        const { opts, config } = await optionsFor(variant, data, join(o.work, 'runs', `k${k}-s${seed}-${variant}`), seed, { quick: o.quick, log });
+        const { opts, config } = await optionsFor(variant, data, join(o.work, 'runs', `k${k}-s${seed}-${variant}`), seed, { quick: o.quick, log, ...(o.tunedCut ? { tunedCut: o.tunedCut } : {}) });
         const run = await timedTrain({ ...opts, backend: 'auto' }, log);
         log(`  → ${pct(run.accuracy)} on ${run.testCount} test images, ${secs(run.times.total)}`);
         rows.push({ k, seed, variant, config, run });
+        o.onRow?.(rows);
       }
     }
   }
@@ -174,8 +192,9 @@ export async function cli(argv: string[]): Promise<number> {
       k: { type: 'string' },
       seeds: { type: 'string' },
       'test-per-class': { type: 'string' },
-      variants: { type: 'string', default: 'advised,advised-ft,scratch' },
+      variants: { type: 'string', default: 'advised,tuned,scratch' },
       work: { type: 'string', default: join(tmpdir(), 'headstart-bench', 'fashion-transfer') },
+      'tuned-cut': { type: 'string' },
       quick: { type: 'boolean', default: false },
       md: { type: 'string', default: join(tmpdir(), 'headstart-bench', 'fashion-transfer.md') },
     },
@@ -192,16 +211,20 @@ export async function cli(argv: string[]): Promise<number> {
     variants,
     work: resolve(values.work),
     quick,
+    ...(values['tuned-cut'] ? { tunedCut: values['tuned-cut'] } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const before = describeMachine().loadavg;
-  const rows = await runFashionTransfer(opts);
-  const after = describeMachine().loadavg;
   const command = `nice -n 10 node --import tsx tools/src/bench/fashion-transfer.ts ${stripFlag(argv, '--md').join(' ')}`.trim();
   const md = resolve(values.md);
-  const tmp = `${md}.tmp-${process.pid}`;
-  writeFileSync(tmp, transferMarkdown(rows, command, { before, after }));
-  renameSync(tmp, md);
+  const write = (rows: TransferRow[], done: boolean): void => {
+    const tmp = `${md}.tmp-${process.pid}`;
+    const text = transferMarkdown(rows, command, { before, after: describeMachine().loadavg });
+    writeFileSync(tmp, done ? text : `${text}\n**Partial: ${rows.length} runs finished when this was written.**\n`);
+    renameSync(tmp, md);
+  };
+  const rows = await runFashionTransfer({ ...opts, onRow: (r) => write(r, false) });
+  write(rows, true);
   const out = rows.map((r) => ({ k: r.k, seed: r.seed, variant: r.variant, config: r.config, accuracy: r.run.accuracy, testCount: r.run.testCount, times: r.run.times, backend: r.run.backend }));
   process.stdout.write(`${JSON.stringify({ benchmark: 'fashion-transfer', command, rows: out, markdown: md }, null, 2)}\n`);
   return 0;

@@ -5,6 +5,7 @@
  * Usage: npm run bench -- [--only conv,transfer,...] [--quick] [--out docs/benchmarks.md] [--list]
  *   --only   run a subset; sections of the others are kept from the existing document
  *   --quick  smoke-test sizes (seconds to a few minutes); writes to a temp file unless --out is given
+ *   --jobs N run N benchmarks at once (their times then include each other's load; the document says so)
  * Run it under `nice -n 10` on a shared machine.
  */
 import { spawn } from 'node:child_process';
@@ -35,7 +36,7 @@ export interface BenchDef {
 export const BENCHES: BenchDef[] = [
   { id: 'transfer', title: 'Few-shot Fashion-MNIST: transfer vs scratch', script: 'fashion-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
   { id: 'split', title: 'Split experiment (classes 0–4 → 5–9)', script: 'split-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
-  { id: 'caching', title: 'Caching gains', script: 'caching.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'caching', title: 'Caching gains', script: 'caching.ts', owner: 'bench', mdFlag: '--md', full: ['--runs', '2'], quick: ['--quick'] },
   {
     id: 'conv',
     title: 'Convolution training throughput (wasm kernels vs cpu vs PyTorch)',
@@ -53,6 +54,8 @@ export const BENCHES: BenchDef[] = [
 export interface MainArgs {
   only: string[];
   quick: boolean;
+  /** Benchmarks run at once (default 1; more distorts absolute times, which the document then says). */
+  jobs: number;
   out: string;
   list: boolean;
 }
@@ -61,7 +64,7 @@ export interface MainArgs {
 export function parseMainArgs(argv: string[], benches: readonly BenchDef[] = BENCHES): MainArgs {
   const { values } = parseArgs({
     args: argv,
-    options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, list: { type: 'boolean', default: false } },
+    options: { only: { type: 'string' }, jobs: { type: 'string', default: '1' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, list: { type: 'boolean', default: false } },
     strict: true,
   });
   const known = benches.map((b) => b.id);
@@ -70,7 +73,9 @@ export function parseMainArgs(argv: string[], benches: readonly BenchDef[] = BEN
   if (unknown.length > 0) throw new RangeError(`--only: unknown benchmark ${unknown.join(', ')} (known: ${known.join(', ')})`);
   if (only.length === 0) throw new RangeError('--only: give at least one benchmark id');
   const out = values.out ?? (values.quick ? join(tmpdir(), 'headstart-bench', 'benchmarks-quick.md') : 'docs/benchmarks.md');
-  return { only, quick: values.quick, out, list: values.list };
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`--jobs: '${values.jobs}' is not a positive integer`);
+  return { only, quick: values.quick, jobs, out, list: values.list };
 }
 
 /** The shell command that reproduces one benchmark (what the document prints). */
@@ -86,6 +91,8 @@ export interface BenchOutcome {
   command: string;
   markdown: string;
   error?: string;
+  /** Benchmarks that ran at the same time (--jobs > 1). */
+  concurrent?: string[];
   date: string;
   loadBefore: number[];
 }
@@ -95,10 +102,13 @@ export function renderSection(b: BenchDef, o: BenchOutcome): string {
   const head = [
     `## ${b.title}`,
     '',
-    `\`${o.command}\` — ${o.status === 'ok' ? `ran ${o.date}, ${secs(o.seconds)} wall, load average at start ${o.loadBefore.map((x) => x.toFixed(2)).join(' ')}` : o.status === 'missing' ? 'script not present in this checkout' : `FAILED after ${secs(o.seconds)} (${o.date})`} (maintained by ${b.owner}).`,
+    `\`${o.command}\` — ${o.status === 'ok' ? `ran ${o.date}, ${secs(o.seconds)} wall, load average at start ${o.loadBefore.map((x) => x.toFixed(2)).join(' ')}${o.concurrent?.length ? `, concurrently with ${o.concurrent.join(', ')} (--jobs)` : ''}` : o.status === 'missing' ? 'script not present in this checkout' : `FAILED after ${secs(o.seconds)} (${o.date})`} (maintained by ${b.owner}).`,
     '',
   ];
-  const body = o.status === 'ok' ? demoteHeadings(o.markdown.trim(), 2) : o.status === 'failed' ? ['```', (o.error ?? '').trim().split('\n').slice(-15).join('\n'), '```'].join('\n') : '';
+  // The script's own title repeats the section title: drop it.
+  const own = demoteHeadings(o.markdown.trim().replace(/^# [^\n]*\n+/, ''), 2);
+  const error = ['```', (o.error ?? '').trim().split('\n').slice(-15).join('\n'), '```'].join('\n');
+  const body = o.status === 'ok' ? own : o.status === 'failed' ? [error, ...(own ? ['', 'Partial results written before it stopped:', '', own] : [])].join('\n') : '';
   return wrapSection(b.id, [...head, body].join('\n'));
 }
 
@@ -159,7 +169,8 @@ async function runBench(b: BenchDef, quick: boolean, root: string): Promise<Benc
     child.on('close', (c) => res(c ?? 1));
   });
   const seconds = (performance.now() - t0) / 1000;
-  if (code !== 0 || !existsSync(md)) return { id: b.id, status: 'failed', seconds, command, markdown: '', error: `exit ${code}\n${tail.join('\n')}`, date, loadBefore };
+  // A failed script may still have written partial results: keep them next to the error.
+  if (code !== 0 || !existsSync(md)) return { id: b.id, status: 'failed', seconds, command, markdown: existsSync(md) ? readFileSync(md, 'utf8') : '', error: `exit ${code}\n${tail.join('\n')}`, date, loadBefore };
   return { id: b.id, status: 'ok', seconds, command, markdown: readFileSync(md, 'utf8'), date, loadBefore };
 }
 
@@ -174,18 +185,30 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
   const kept = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : new Map<string, string>();
   const fresh = new Map<string, string>();
   let failed = 0;
-  for (const b of BENCHES.filter((d) => args.only.includes(d.id))) {
-    process.stderr.write(`== ${b.id}: ${commandFor(b, args.quick)}\n`);
-    const o = await runBench(b, args.quick, root);
-    if (o.status === 'failed') failed++;
-    process.stderr.write(`== ${b.id}: ${o.status} in ${secs(o.seconds)}\n`);
-    fresh.set(b.id, renderSection(b, o));
-    // Write after every benchmark so a long run keeps what it measured if interrupted.
-    mkdirSync(dirname(out), { recursive: true });
-    const tmp = `${out}.tmp-${process.pid}`;
-    writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, kept, args.quick));
-    renameSync(tmp, out);
-  }
+  const queue = BENCHES.filter((d) => args.only.includes(d.id));
+  const running = new Set<string>();
+  const worker = async (): Promise<void> => {
+    for (let b = queue.shift(); b; b = queue.shift()) {
+      process.stderr.write(`== ${b.id}: ${commandFor(b, args.quick)}\n`);
+      const others = new Set(running);
+      running.add(b.id);
+      const ticker = setInterval(() => running.forEach((id) => id !== b?.id && others.add(id)), 1000);
+      const o = await runBench(b, args.quick, root);
+      clearInterval(ticker);
+      running.delete(b.id);
+      running.forEach((id) => others.add(id));
+      if (others.size > 0) o.concurrent = [...others];
+      if (o.status === 'failed') failed++;
+      process.stderr.write(`== ${b.id}: ${o.status} in ${secs(o.seconds)}\n`);
+      fresh.set(b.id, renderSection(b, o));
+      // Write after every benchmark so a long run keeps what it measured if interrupted.
+      mkdirSync(dirname(out), { recursive: true });
+      const tmp = `${out}.tmp-${process.pid}`;
+      writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, kept, args.quick));
+      renameSync(tmp, out);
+    }
+  };
+  await Promise.all(Array.from({ length: args.jobs }, () => worker()));
   process.stderr.write(`wrote ${out}\n`);
   return failed > 0 ? 1 : 0;
 }

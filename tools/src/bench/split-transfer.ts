@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { ScheduleInput } from '@headstart/trainer';
+import type { ScheduleInput, TrainOptions } from '@headstart/trainer';
 import { mdTable, mean, median, parseIntList, pct, secs, stdev, stripFlag } from './bench-kit.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
 import { fashionFolder, timedTrain, type TimedRun } from './timed-train.ts';
@@ -20,7 +20,7 @@ import { fashionFolder, timedTrain, type TimedRun } from './timed-train.ts';
 const SOURCE = [0, 1, 2, 3, 4] as const;
 const TARGET = [5, 6, 7, 8, 9] as const;
 /** The head both arms put on their features (the scratch CNN's own head shape). */
-const HEAD = { kind: 'dense', pooling: 'flatten', dropout: 0.25, blocks: [{ units: 128, activation: 'relu', dropout: 0, batchNorm: false }] };
+const HEAD: NonNullable<TrainOptions['head']> = { kind: 'dense', pooling: 'flatten', dropout: 0.25, blocks: [{ units: 128, activation: 'relu', dropout: 0, batchNorm: false }] };
 
 /** Options of `runSplitTransfer`. */
 export interface SplitTransferOptions {
@@ -47,17 +47,20 @@ export interface SplitResult {
   schedules: { pretrain: ScheduleInput; transfer: ScheduleInput; scratch: ScheduleInput };
 }
 
+/** Without a validation split, early stopping watches the training loss: be patient with it. */
+const PATIENT = { monitor: 'val_loss', patience: 10, minDelta: 0, restoreBest: true } as const;
+
 /** Schedules of the three trainings (fixed epochs on the tiny target: no validation split to stop on). */
 export function splitSchedules(quick: boolean): SplitResult['schedules'] {
   const e = (n: number): number => (quick ? 1 : n);
   return {
-    pretrain: { mode: 'scratch', valSplit: 0.1, phase1: { epochs: e(12), learningRate: 1e-3, earlyStopping: { monitor: 'val_loss', patience: 3, minDelta: 0, restoreBest: true } } },
+    pretrain: { mode: 'scratch', valSplit: 0.1, phase1: { epochs: e(6), learningRate: 1e-3, earlyStopping: { monitor: 'val_loss', patience: 2, minDelta: 0, restoreBest: true } } },
     transfer: {
       valSplit: 0,
-      phase1: { epochs: e(60), learningRate: 1e-3, batchSize: 16 },
-      phase2: { epochs: e(20), learningRate: 1e-4, batchSize: 16, unfreeze: { kind: 'all' } },
+      phase1: { epochs: e(60), learningRate: 1e-3, batchSize: 16, earlyStopping: PATIENT },
+      phase2: { epochs: e(20), learningRate: 1e-4, batchSize: 16, unfreeze: { kind: 'all' }, earlyStopping: PATIENT },
     },
-    scratch: { mode: 'scratch', valSplit: 0, phase1: { epochs: e(80), learningRate: 1e-3, batchSize: 16 } },
+    scratch: { mode: 'scratch', valSplit: 0, phase1: { epochs: e(80), learningRate: 1e-3, batchSize: 16, earlyStopping: PATIENT } },
   };
 }
 
