@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { HeadstartError, isHeadstartError, type TrainerEvent } from '@headstart/core';
 import { createDashboardStore } from './dashboard/store.ts';
 import { PlainFormatter } from './dashboard/plain.ts';
+import { phaseTag } from './dashboard/format.ts';
 import type { DashboardState } from './dashboard/state.ts';
 import { EXIT, type CliIo, type ExitCode } from './io.ts';
 import type { ExporterApi, TrainOptions, TrainResult, TrainerApi } from './ports.ts';
@@ -104,7 +105,8 @@ export async function runTraining(io: CliIo, opts: RunTrainingOptions, deps: Run
       if (opts.mode === 'json') {
         if (!s.interrupted) write(JSON.stringify({ type: 'interrupted', checkpoint: where, resumeCommand: opts.resumeCommand }));
       } else {
-        write(`stopped; last checkpoint in ${where}`);
+        const at = s.interrupted ? ` after ${phaseTag(s.interrupted.phase)} epoch ${s.interrupted.epoch}` : '';
+        write(`stopped${at}; last checkpoint in ${where}`);
         write(`resume with: ${opts.resumeCommand}`);
       }
       return { code: EXIT.interrupted, state: s };

@@ -63,7 +63,7 @@ describe('runTraining', () => {
     expect(r.code).toBe(130);
     expect(r.state.epochs).toHaveLength(2);
     const out = io.out();
-    expect(out).toContain('stopped; last checkpoint in runs/t/checkpoint');
+    expect(out).toContain('stopped after p1 epoch 2; last checkpoint in runs/t/checkpoint');
     expect(out).toContain('resume with: npx headstart train d --out runs/t --resume');
     expect(out).not.toContain('evaluation:');
   });

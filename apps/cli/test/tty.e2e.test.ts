@@ -55,7 +55,7 @@ describe('headstart train in a terminal', () => {
     await tmux.waitFor('first', /p2 epoch \d+\/12 [█░]{20} [0-3]\/3 /, 60_000, true);
 
     tmux.keys('first', 'q');
-    const stopped = await tmux.waitFor('first', /stopped; last checkpoint in (\S+)/, 60_000);
+    const stopped = await tmux.waitFor('first', /stopped after p2 epoch \d+; last checkpoint in (\S+)/, 60_000);
     await tmux.waitFor('first', /\[exit 130\]/, 10_000);
     screen = tmux.screen('first');
     expect(screen).toContain(`resume with: npx headstart ${args} --resume`);

@@ -212,7 +212,7 @@ export function reduce(s: DashboardState, e: TrainerEvent): DashboardState {
         status: 'interrupted',
         interrupted: e,
         checkpoint: { phase: e.phase, epoch: e.epoch, path: e.checkpoint },
-        log: note(s, `interrupted in ${e.phase} at epoch ${e.epoch}; checkpoint ${e.checkpoint}`, 'warn'),
+        // No log line: the command prints where the checkpoint is and how to resume, once.
       };
     case 'eval':
       return { ...s, status: 'evaluating', evaluation: e, current: undefined };

@@ -129,9 +129,6 @@ export function Dashboard({ state, width, interactive = false, stopping = false 
             ))}
           </Box>
         )}
-        {state.status === 'interrupted' && state.interrupted && (
-          <Text color="yellow">{`stopped at ${phaseTag(state.interrupted.phase)} epoch ${state.interrupted.epoch}; checkpoint ${state.interrupted.checkpoint}`}</Text>
-        )}
         {state.status === 'failed' && state.error && <Text color="red">{`error${state.error.code ? ` [${state.error.code}]` : ''}: ${state.error.message}`}</Text>}
         <Footer state={state} interactive={interactive} stopping={stopping} />
       </Box>
