@@ -68,6 +68,7 @@ export function tapPadding(g: ConvGeometry): [[number, number], [number, number]
  * times faster on wasm than StridedSlice.
  */
 export function tapWindow(t: tf.Tensor, axisH: number, g: ConvGeometry, kh: number, kw: number): tf.Tensor {
+  if (axisH === 1 && t.rank === 4) return nhwcTapWindow(t as tf.Tensor4D, g, kh, kw);
   const begin = new Array<number>(t.rank).fill(0);
   begin[axisH] = kh * g.dilationHeight;
   begin[axisH + 1] = kw * g.dilationWidth;
@@ -86,6 +87,24 @@ export function tapWindow(t: tf.Tensor, axisH: number, g: ConvGeometry, kh: numb
   const split = tf.reshape(rows, [p * g.outHeight, sh, g.outWidth, sw * q]);
   const picked = tf.slice(split, [0, 0, 0, 0], [p * g.outHeight, 1, g.outWidth, q]);
   return tf.reshape(picked, [...pre, g.outHeight, g.outWidth, ...post]);
+}
+
+/**
+ * NHWC tap window with width and channels folded into one axis, so wasm's JS Slice copies long
+ * contiguous runs (outW*C floats) instead of one run per pixel.
+ */
+function nhwcTapWindow(t: tf.Tensor4D, g: ConvGeometry, kh: number, kw: number): tf.Tensor4D {
+  const [n, hp, wp, c] = t.shape;
+  const sh = g.strideHeight;
+  const sw = g.strideWidth;
+  const oh = g.outHeight;
+  const ow = g.outWidth;
+  const flat = tf.reshape(t, [n, hp, wp * c]);
+  const rows = tf.slice(flat, [0, kh * g.dilationHeight, kw * g.dilationWidth * c], [n, oh * sh, ow * sw * c]);
+  if (sh === 1 && sw === 1) return tf.reshape(rows, [n, oh, ow, c]);
+  const everyRow = tf.slice(tf.reshape(rows, [n * oh, sh, ow * sw * c]), [0, 0, 0], [n * oh, 1, ow * sw * c]);
+  const everyCol = tf.slice(tf.reshape(everyRow, [n * oh * ow, sw * c]), [0, 0], [n * oh * ow, c]);
+  return tf.reshape(everyCol, [n, oh, ow, c]);
 }
 
 /** Inserts zeros after every row (sh-1) and column (sw-1) of an NHWC tensor, using rank-4 ops only. */

@@ -113,6 +113,7 @@ const depthwiseCases: Case[] = [
   { name: 'dw 3x3 s1 valid m2', x: [2, 6, 6, 2], filter: [3, 3, 2, 2], strides: 1, pad: 'valid' },
   { name: 'dw 5x5 s1 same m1', x: [1, 9, 9, 3], filter: [5, 5, 3, 1], strides: 1, pad: 'same' },
   { name: 'dw 3x3 dilation 2 m1', x: [2, 10, 9, 3], filter: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 2 },
+  { name: 'dw 3x3 s2 dilation 2 m1 (kernel only)', x: [1, 11, 10, 2], filter: [3, 3, 2, 1], strides: 2, pad: 'same', dilations: 2 },
   { name: 'dw 3x3 dilation 2 valid m2', x: [1, 9, 9, 2], filter: [3, 3, 2, 2], strides: 1, pad: 'valid', dilations: 2 },
 ];
 
