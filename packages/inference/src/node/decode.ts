@@ -1,6 +1,5 @@
 import { decodeImage } from '@headstart/core/node';
-import type { PreprocessSpec } from '@headstart/core';
-import { grayscaleRgbInPlace } from '../shared/pixels.ts';
+import { toModelPixels, type PreprocessSpec } from '@headstart/core';
 
 /** Decoding options for {@link decodeForModel}. */
 export interface DecodeOptions {
@@ -9,16 +8,13 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes an encoded image (any format sharp reads) with core's `decodeImage` (EXIF orientation,
- * grey/CMYK/alpha/16-bit → 8-bit RGB, pixel cap before decoding) resized to the model's input per
- * its PreprocessSpec (grayscale specs: Rec. 709 luma on all channels). Returns RGB uint8 NHWC for one image.
+ * Decodes an encoded image (any format sharp reads) with core's `decodeImage` at native size
+ * (EXIF orientation, grey/CMYK/16-bit → 8-bit RGB, alpha dropped, pixel cap before decoding),
+ * then core's `toModelPixels` (Rec. 709 luma for grayscale specs, then `resizeRgb`) — the same
+ * code the browser entry runs, so both feed bit-identical pixels. Returns RGB uint8 NHWC for one image.
  * @throws HeadstartError IMAGE_TOO_LARGE | IMAGE_UNDECODABLE
  */
 export async function decodeForModel(input: Buffer | Uint8Array, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Uint8Array> {
-  const { data } = await decodeImage(input, {
-    size: spec.size,
-    resize: spec.resize,
-    ...(opts.maxPixels === undefined ? {} : { maxPixels: opts.maxPixels }),
-  });
-  return spec.grayscale ? grayscaleRgbInPlace(data) : data;
+  const { data, width, height } = await decodeImage(input, opts.maxPixels === undefined ? {} : { maxPixels: opts.maxPixels });
+  return toModelPixels(data, [height, width], spec);
 }
