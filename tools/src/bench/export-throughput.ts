@@ -74,9 +74,12 @@ for (const id of bases) {
   await selectBackend('wasm');
   const base = await loadBase(id, { inputSize: size });
   const x = Float32Array.from({ length: batch * size * size * 3 }, (_, i) => Math.sin(i) * 0.9);
+  const artifacts = await artifactsOf(base.model);
   const t0 = performance.now();
-  const fx = await createOnnxFeatureExtractor(await artifactsOf(base.model), {});
+  const fx = await createOnnxFeatureExtractor(artifacts, {});
   const exportMs = performance.now() - t0;
+  // TF.js wasm runs single-threaded in Node: also measure onnxruntime pinned to one thread.
+  const fx1 = await createOnnxFeatureExtractor(artifacts, { threads: 1 });
   const onnxOut = await fx.run(x, batch);
   const tfOut = tf.tidy(() => (base.model.predict(tf.tensor(x, [batch, size, size, 3])) as tf.Tensor).dataSync());
   let maxAbs = 0;
@@ -87,7 +90,8 @@ for (const id of bases) {
   }
   notes.push(`${id} ${size}px: export + session ${exportMs.toFixed(0)} ms; features ${JSON.stringify(fx.outputShape)}, max |Δ| vs TF.js ${maxAbs.toExponential(2)} (max |feature| ${scale.toFixed(2)})`);
   const engines: [string, () => Promise<unknown>][] = [
-    ['onnxruntime-node (CPU EP)', () => fx.run(x, batch)],
+    ['onnxruntime-node (CPU EP, default threads)', () => fx.run(x, batch)],
+    ['onnxruntime-node (CPU EP, 1 thread)', () => fx1.run(x, batch)],
     ['TF.js wasm', async () => tf.tidy(() => base.model.predict(tf.tensor(x, [batch, size, size, 3])) as tf.Tensor).data()],
   ];
   for (const [engine, fn] of engines) {
@@ -100,6 +104,7 @@ for (const id of bases) {
     rows.push({ base: id, inputSize: size, batch, engine: 'TF.js cpu (pure JS)', imagesPerSecond: ips, median: median(ips) });
   }
   await fx.dispose();
+  await fx1.dispose();
   base.model.dispose();
 }
 
