@@ -1,4 +1,4 @@
-import { HeadstartError, resizeRgb, type PreprocessSpec } from '@headstart/core';
+import { dropAlphaToRgb, grayscaleRgbInPlace, HeadstartError, toModelPixels, type PreprocessSpec } from '@headstart/core';
 
 /** Anything the browser can turn into pixels: an encoded file/blob, a bitmap, a video frame, a canvas. */
 export type WebImageSource = Blob | ImageBitmap | HTMLVideoElement | HTMLCanvasElement | HTMLImageElement | OffscreenCanvas;
@@ -8,6 +8,11 @@ export interface DecodedRgba {
   data: Uint8ClampedArray;
   width: number;
   height: number;
+  /**
+   * False only when the image has semi-transparent pixels and no WebGL context could read them:
+   * the 2D canvas premultiplies, so their RGB may then be off by the premultiply rounding.
+   */
+  exact: boolean;
 }
 
 const DEFAULT_MAX_PIXELS = 64_000_000;
@@ -25,7 +30,50 @@ function canvas2d(width: number, height: number): OffscreenCanvasRenderingContex
   return ctx;
 }
 
-/** Decodes an image source to full-resolution RGBA (createImageBitmap with imageOrientation 'from-image'). */
+function hasTranslucency(rgba: Uint8ClampedArray): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return true;
+  return false;
+}
+
+/**
+ * Reads a bitmap's unpremultiplied RGBA exactly through WebGL (texture upload with
+ * UNPACK_PREMULTIPLY_ALPHA false, then readPixels). A 2D canvas stores premultiplied pixels, so
+ * the RGB under semi-transparent pixels would come back rounded; sharp (the Node path) and PIL
+ * keep it exactly. Returns undefined where WebGL is unavailable or the image exceeds its texture size.
+ */
+function readRgbaExact(bitmap: ImageBitmap): Uint8ClampedArray | undefined {
+  const { width, height } = bitmap;
+  const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
+  const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | WebGL2RenderingContext | null;
+  if (!gl) return undefined;
+  try {
+    const max = gl.getParameter(gl.MAX_TEXTURE_SIZE) as number;
+    if (width > max || height > max) return undefined;
+    const tex = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, tex);
+    gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
+    gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, bitmap);
+    const fb = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
+    if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) return undefined;
+    gl.pixelStorei(gl.PACK_ALIGNMENT, 1);
+    const out = new Uint8ClampedArray(width * height * 4);
+    // Texture row 0 is the image's top row (no flip on upload), so rows come out top-first.
+    gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, out);
+    return gl.getError() === gl.NO_ERROR ? out : undefined;
+  } finally {
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+}
+
+/**
+ * Decodes an image source to full-resolution RGBA (createImageBitmap with imageOrientation
+ * 'from-image', no premultiply, no colour conversion). Opaque images are read from a 2D canvas;
+ * images with semi-transparent pixels are re-read through WebGL so their stored RGB is exact.
+ */
 export async function decodeToRgba(source: WebImageSource, opts: { maxPixels?: number } = {}): Promise<DecodedRgba> {
   let bitmap: ImageBitmap;
   try {
@@ -47,43 +95,31 @@ export async function decodeToRgba(source: WebImageSource, opts: { maxPixels?: n
     if (width === 0 || height === 0) throw new HeadstartError('IMAGE_UNDECODABLE', 'The image has no pixels (0 width or height).');
     const ctx = canvas2d(width, height);
     ctx.drawImage(bitmap, 0, 0);
-    return { data: ctx.getImageData(0, 0, width, height).data, width, height };
+    const data = ctx.getImageData(0, 0, width, height).data;
+    if (!hasTranslucency(data)) return { data, width, height, exact: true };
+    const exact = readRgbaExact(bitmap);
+    return exact ? { data: exact, width, height, exact: true } : { data, width, height, exact: false };
   } finally {
     bitmap.close();
   }
 }
 
 /**
- * Drops alpha (like sharp's removeAlpha) and, for `grayscale` specs, replaces each pixel by its
- * Rec. 709 luma on all three channels. Returns interleaved RGB.
+ * Drops alpha (core's dropAlphaToRgb: the Node path and PIL convert('RGB') drop it too) and, for
+ * `grayscale` specs, replaces each pixel by its Rec. 709 luma on all three channels (core's
+ * grayscaleRgbInPlace). Returns interleaved RGB.
  */
 export function rgbaToRgb(rgba: ArrayLike<number>, pixels: number, grayscale = false): Uint8Array {
-  if (rgba.length < pixels * 4) throw new RangeError(`rgbaToRgb: expected ${pixels * 4} values, got ${rgba.length}`);
-  const out = new Uint8Array(pixels * 3);
-  for (let i = 0; i < pixels; i++) {
-    const r = rgba[i * 4] as number;
-    const g = rgba[i * 4 + 1] as number;
-    const b = rgba[i * 4 + 2] as number;
-    if (grayscale) {
-      const l = r === g && g === b ? r : Math.round(0.2126 * r + 0.7152 * g + 0.0722 * b);
-      out[i * 3] = l;
-      out[i * 3 + 1] = l;
-      out[i * 3 + 2] = l;
-    } else {
-      out[i * 3] = r;
-      out[i * 3 + 1] = g;
-      out[i * 3 + 2] = b;
-    }
-  }
-  return out;
+  const rgb = dropAlphaToRgb(rgba, pixels, 4);
+  return grayscale ? grayscaleRgbInPlace(rgb) : rgb;
 }
 
 /**
- * Decodes an image and resizes it as the PreprocessSpec says (core's resizeRgb: sharp's geometry,
- * antialiased bilinear): RGB uint8 NHWC of spec.size.
+ * Decodes an image and turns it into the model's input pixels with core's toModelPixels — the
+ * same steps and code as the Node path (drop alpha → luma for grayscale specs → resizeRgb):
+ * RGB uint8 NHWC of spec.size, bit-identical to `decodeImage` + `toModelPixels` in Node.
  */
 export async function imageToModelPixels(source: WebImageSource, spec: PreprocessSpec, opts: { maxPixels?: number } = {}): Promise<Uint8Array> {
   const rgba = await decodeToRgba(source, opts);
-  const rgb = rgbaToRgb(rgba.data, rgba.width * rgba.height, spec.grayscale);
-  return resizeRgb(rgb, [rgba.height, rgba.width], spec.size, spec.resize);
+  return toModelPixels(dropAlphaToRgb(rgba.data, rgba.width * rgba.height, 4), [rgba.height, rgba.width], spec);
 }
