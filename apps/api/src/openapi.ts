@@ -59,6 +59,9 @@ export const OPENAPI_V1 = {
     '/v1/models/{name}/versions/{v}/model.onnx': {
       get: { summary: 'Download the ONNX file', parameters: [name, version], responses: { '200': { description: 'ONNX bytes', content: { 'application/octet-stream': {} } }, '404': err('No such model or version') } },
     },
+    '/v1/models/{name}/versions/{v}/report.json': {
+      get: { summary: "The version's evaluation report (report.json published beside model.onnx), with history.jsonl epochs as `history`", parameters: [name, version], responses: { '200': { description: 'EvalReport' }, '404': err('No such model, version or report') } },
+    },
     '/v1/models/{name}/predict': { post: { summary: 'Classify with the latest version', parameters: [name, topk], requestBody: predictBody, responses: predictResponses } },
     '/v1/models/{name}/versions/{v}/predict': { post: { summary: 'Classify with one version', parameters: [name, version, topk], requestBody: predictBody, responses: predictResponses } },
   },

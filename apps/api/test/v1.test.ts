@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,19 @@ describe('v1 routes', () => {
     }).expect(200);
     expect(res.headers['content-type']).toContain('application/octet-stream');
     expect(Buffer.compare(res.body as Buffer, readFileSync(join(root, 'colors', '1', 'model.onnx')))).toBe(0);
+  });
+
+  it('serves a published report.json with the run history attached, 404 when none', async () => {
+    await request(app).get('/v1/models/colors/versions/2/report.json').expect(404);
+    const dir = join(root, 'colors', '1');
+    writeFileSync(join(dir, 'report.json'), JSON.stringify({ accuracy: 0.75, labels: LABELS }));
+    writeFileSync(join(dir, 'history.jsonl'), '{"phase":"phase1","epoch":1,"loss":0.9}\n{"phase":"phase1","epoch":2,"loss":0.5}\n');
+    const res = await request(app).get('/v1/models/colors/versions/1/report.json').expect(200);
+    expect(res.body).toMatchObject({ accuracy: 0.75, labels: LABELS });
+    expect(res.body.history.map((h: { loss: number }) => h.loss)).toEqual([0.9, 0.5]);
+    writeFileSync(join(dir, 'report.json'), '[1,2]');
+    const bad = await request(app).get('/v1/models/colors/versions/1/report.json').expect(500);
+    expect(bad.body.error.code).toBe('MODEL_INVALID');
   });
 
   it('predicts from a raw image body, latest version by default, with topk', async () => {

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.ts';
 import { readImages } from '../image-body.ts';
 import { predictImages } from '../predict.ts';
 import { parseVersion, type ModelVersion } from '../registry.ts';
+import { readModelReport } from './report.ts';
 
 const TopKQuery = z.object({ topk: z.coerce.number().int().min(1).max(10_000).optional() }).loose();
 
@@ -71,6 +72,11 @@ export function v1Router(ctx: AppContext): Router {
     res.sendFile(m.modelPath, { dotfiles: 'deny', headers: { 'Content-Disposition': `attachment; filename="${m.name}-v${m.version}.onnx"` } }, (err) => {
       if (err !== undefined) next(new HeadstartError('IO', `could not send model ${m.name} v${m.version}`, { cause: err }));
     });
+  });
+
+  r.get('/models/:name/versions/:v/report.json', async (req, res) => {
+    const m = ctx.registry.get(req.params.name, versionParam(req.params.v));
+    res.json(await readModelReport(m.modelPath, `model ${m.name} v${m.version}`));
   });
 
   const predict = async (name: string, v: string | undefined, req: Parameters<Parameters<typeof r.post>[1]>[0], res: Parameters<Parameters<typeof r.post>[1]>[1]): Promise<void> => {
