@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { HeadstartError, RunManifestSchema, type PreprocessSpec } from '@headstart/core';
+import { HeadstartError, PreprocessSpecSchema, RunManifestSchema } from '@headstart/core';
+import type { z } from 'zod';
 import { decodeArtifact, readLayersArtifact, type ArtifactSource, type LayersArtifact } from './artifact.ts';
 import { convertArtifact } from './convert.ts';
 import { encodeModel } from './onnx/proto.ts';
@@ -30,7 +31,8 @@ export interface ExportResult {
 /** Options shared by every export entry point. */
 export interface ExportOptions {
   out: string;
-  preprocess?: PreprocessSpec;
+  /** PreprocessSpec (defaults filled in, e.g. `{ size: [224, 224], mode: 'tf' }`); none: no preprocessing in the graph. */
+  preprocess?: z.input<typeof PreprocessSpecSchema>;
   labels?: string[];
   opset?: number;
   fp16?: boolean;
@@ -60,15 +62,21 @@ export function serialiseArtifact(
   opts: Omit<ExportOptions, 'out'>,
 ): { data: Uint8Array; info: Omit<ExportResult, 'path' | 'bytes' | 'sha256'> } {
   const artifact = 'weights' in source ? source : decodeArtifact(source);
+  let preprocess;
+  if (opts.preprocess) {
+    const parsed = PreprocessSpecSchema.safeParse(opts.preprocess);
+    if (!parsed.success) throw new HeadstartError('SPEC_INVALID', `preprocess spec for ${artifact.origin} is invalid: ${parsed.error.message}`, { cause: parsed.error });
+    preprocess = parsed.data;
+  }
   const metadata: Record<string, string> = { 'headstart.version': EXPORTER_VERSION };
   if (opts.labels) metadata['headstart.labels'] = JSON.stringify(opts.labels);
-  if (opts.preprocess) metadata['headstart.preprocess'] = JSON.stringify(opts.preprocess);
+  if (preprocess) metadata['headstart.preprocess'] = JSON.stringify(preprocess);
   if (opts.sourceRun) metadata['headstart.source_run'] = opts.sourceRun;
   if (opts.featureExtractor) metadata['headstart.feature_cut'] = opts.featureExtractor.cut;
   const converted = convertArtifact(artifact, {
     opset: opts.opset,
     fp16: opts.fp16,
-    preprocess: opts.preprocess,
+    preprocess,
     inputSize: opts.inputSize,
     featureExtractor: opts.featureExtractor,
     metadata,

@@ -94,6 +94,11 @@ describe('exportLayersModel', () => {
     await expect(exportLayersModel(json, { out: join(dir, 'x.onnx'), preprocess: { ...spec, size: [10, 10] } })).rejects.toThrowError(
       expect.objectContaining({ code: 'SPEC_MISMATCH' }),
     );
+    await expect(exportLayersModel(json, { out: join(dir, 'x.onnx'), preprocess: { size: [9, 9], mode: 'imagenet' as 'tf' } })).rejects.toThrowError(
+      expect.objectContaining({ code: 'SPEC_INVALID' }),
+    );
+    const short = await exportLayersModel(json, { out: join(dir, 'short.onnx'), preprocess: { size: [9, 9], mode: 'torch' } });
+    expect(JSON.parse(metadataOf(new Uint8Array(readFileSync(short.path)))['headstart.preprocess']!)).toEqual(PreprocessSpecSchema.parse({ size: [9, 9], mode: 'torch' }));
     await expect(exportLayersModel(json, { out: join(dir, 'x.onnx'), featureExtractor: { cut: 'nope' } })).rejects.toThrowError(
       expect.objectContaining({ code: 'LAYER_NOT_FOUND' }),
     );
