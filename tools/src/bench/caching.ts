@@ -117,7 +117,7 @@ export function cachingMarkdown(pairs: CachingPair[], o: CachingOptions, command
       [
         ['phase 1 epoch', secs(s.p1Cached), secs(s.p1Uncached), times(s.p1Ratio)],
         ['phase 2 step (batch of 32)', secs(s.p2StepCached), secs(s.p2StepUncached), times(s.p2Ratio)],
-        ['one-time cache extraction, phase 1 / phase 2', `${secs(s.cacheSeconds.phase1)} / ${secs(s.cacheSeconds.phase2)}`, '–', ''],
+        ['one-time cache extraction, phase 1 / phase 2 (0 = extracted in the phase-1 pass)', `${secs(s.cacheSeconds.phase1)} / ${secs(s.cacheSeconds.phase2)}`, '–', ''],
         ['whole run (prepare, both phases, evaluation)', secs(s.totalCached), secs(s.totalUncached), times(s.totalUncached / s.totalCached)],
         ['validation accuracy at the end', `${(s.accuracy.cached * 100).toFixed(1)} %`, `${(s.accuracy.uncached * 100).toFixed(1)} %`, ''],
       ],
