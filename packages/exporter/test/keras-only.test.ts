@@ -49,6 +49,47 @@ describe('Keras-only layers', () => {
     expect(Array.from(actual).map((v) => +v.toFixed(5))).toEqual(expected.map((v) => +v.toFixed(5)));
   });
 
+  it('old Keras Sequential (config is a list) with a rank-2 input, GlobalAveragePooling keepdims', async () => {
+    const artifact = {
+      modelTopology: {
+        class_name: 'Sequential',
+        config: [
+          { class_name: 'Dense', config: { name: 'd1', batch_input_shape: [null, 3], units: 2, activation: 'tanh', use_bias: true } },
+          { class_name: 'Dense', config: { name: 'd2', units: 2, activation: 'softmax', use_bias: false } },
+        ],
+      },
+      weightSpecs: [
+        { name: 'd1/kernel', shape: [3, 2], dtype: 'float32' },
+        { name: 'd1/bias', shape: [2], dtype: 'float32' },
+        { name: 'd2/kernel', shape: [2, 2], dtype: 'float32' },
+      ],
+      weightData: f32([1, -1, 0.5, 0.25, -2, 1, 0.1, -0.1, 2, -1, 0.5, 3]).buffer as ArrayBuffer,
+    };
+    const { data, info } = serialiseArtifact(artifact, {});
+    checkOnnx(data);
+    expect(info.inputShape).toEqual([-1, 3]);
+    const x = [0.3, -0.7, 1.1];
+    const h = [0, 1].map((j) => Math.tanh(x[0]! * [1, -1][j]! + x[1]! * [0.5, 0.25][j]! + x[2]! * [-2, 1][j]! + [0.1, -0.1][j]!));
+    const z = [0, 1].map((j) => h[0]! * [2, -1][j]! + h[1]! * [0.5, 3][j]!);
+    const e = z.map((v) => Math.exp(v - Math.max(...z)));
+    const expected = e.map((v) => v / (e[0]! + e[1]!));
+    const actual = await runOrt(data, Float32Array.from(x), [1, 3]);
+    expect(Array.from(actual).map((v) => +v.toFixed(5))).toEqual(expected.map((v) => +v.toFixed(5)));
+
+    const pooled = model(
+      [
+        { name: 'in', class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 2, 2, 2] }, inbound_nodes: [] },
+        { name: 'gap', class_name: 'GlobalAveragePooling2D', config: { name: 'gap', keepdims: true }, inbound_nodes: [[['in', 0, 0, {}]]] },
+        { name: 'flat', class_name: 'Flatten', config: { name: 'flat' }, inbound_nodes: [[['gap', 0, 0, {}]]] },
+      ],
+      [],
+    );
+    const p = serialiseArtifact(pooled, {});
+    expect(p.info.outputShape).toEqual([-1, 2]);
+    const out = await runOrt(p.data, Float32Array.from([1, 10, 2, 20, 3, 30, 4, 40]), [1, 2, 2, 2]);
+    expect(Array.from(out)).toEqual([2.5, 25]);
+  });
+
   it('fails with UNSUPPORTED_LAYER naming the layer and its class', () => {
     const layers = [
       { name: 'in', class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4, 3] }, inbound_nodes: [] },
