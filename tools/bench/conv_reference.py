@@ -1,7 +1,8 @@
 """PyTorch CPU reference for tools/src/bench/conv-throughput.ts.
 
 Trains the same two-conv CNN on random 28x28 grey batches and prints JSON
-{"framework": "pytorch", "threads": T, "imagesPerSecond": [...], "median": m}.
+{"framework": "pytorch", "threads": T, "imagesPerSecond": [...], "median": m,
+ "imagesPerCpuSecond": [...], "medianPerCpuSecond": c} (per CPU-second: all threads' CPU time).
 Usage: python3 tools/bench/conv_reference.py --threads 2 --batches 30 --runs 5 [--arch keras|pooled]
 """
 import argparse
@@ -54,15 +55,20 @@ def main() -> None:
     for _ in range(3):
         step()
     rates = []
+    cpu_rates = []
     for _ in range(args.runs):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         for _ in range(args.batches):
             step()
         rates.append(args.batches * args.batch_size / (time.perf_counter() - t0))
+        cpu_rates.append(args.batches * args.batch_size / max(time.process_time() - c0, 1e-9))
     print(json.dumps({
         "framework": "pytorch", "version": torch.__version__, "arch": args.arch,
         "threads": args.threads, "batchSize": args.batch_size,
         "imagesPerSecond": [round(r, 1) for r in rates], "median": round(statistics.median(rates), 1),
+        "imagesPerCpuSecond": [round(r, 1) for r in cpu_rates],
+        "medianPerCpuSecond": round(statistics.median(cpu_rates), 1),
     }))
 
 
