@@ -1,3 +1,4 @@
+import { stripVTControlCharacters as plain } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { Dashboard } from '../src/dashboard/view.tsx';
@@ -13,7 +14,7 @@ describe('<Dashboard>', () => {
   it('shows phase, epoch progress bar and metrics mid-epoch', () => {
     const s = upTo((e) => e.type === 'batch' && e.phase === 'phase2' && e.epoch === 1 && e.batch === 2);
     const { lastFrame, unmount } = render(<Dashboard state={s} width={120} interactive />);
-    const frame = lastFrame() ?? '';
+    const frame = plain(lastFrame() ?? ''); // colours are on when FORCE_COLOR is set (nx does)
     expect(frame).toContain('backend wasm  base mobilenet_v2 96×96');
     expect(frame).toContain('✓ phase 1 (head, base frozen) 3/3 epochs');
     expect(frame).toContain('▶ phase 2 (fine-tune)');
@@ -32,7 +33,7 @@ describe('<Dashboard>', () => {
   it('ends with the per-class table, confused pairs and paths', () => {
     const s = scriptedRun().reduce(reduce, initialState());
     const { lastFrame, unmount } = render(<Dashboard state={s} width={100} />);
-    const frame = lastFrame() ?? '';
+    const frame = plain(lastFrame() ?? ''); // colours are on when FORCE_COLOR is set (nx does)
     expect(frame).toContain('evaluation: accuracy 80.0%  top2 95.0%');
     expect(frame).toMatch(/class\s+precision\s+recall\s+f1\s+support/);
     expect(frame).toMatch(/dog\s+0\.750\s+0\.800\s+0\.774\s+10/);
@@ -48,7 +49,7 @@ describe('<Dashboard>', () => {
     const s = upTo((e) => e.type === 'batch' && e.batch === 2);
     const wide = render(<Dashboard state={s} width={140} />);
     const narrow = render(<Dashboard state={s} width={60} />);
-    const barLen = (f: string | undefined) => Math.max(...(f ?? '').split('\n').filter((l) => l.includes('img/s')).map((l) => (l.match(/[█░]/g) ?? []).length));
+    const barLen = (f: string | undefined) => Math.max(...plain(f ?? '').split('\n').filter((l) => l.includes('img/s')).map((l) => (l.match(/[█░]/g) ?? []).length));
     expect(barLen(wide.lastFrame())).toBe(40);
     expect(barLen(narrow.lastFrame())).toBe(10);
     wide.unmount();
