@@ -64,6 +64,8 @@ describe('argument helpers', () => {
     expect(parseMainArgs(['--only', 'caching']).out).toBe('docs/benchmarks.md');
     expect(() => parseMainArgs(['--only', 'nope'])).toThrow(/unknown benchmark nope/);
     expect(() => parseMainArgs(['--bogus'])).toThrow();
+    expect(parseMainArgs(['--collect']).collect).toBe(true);
+    expect(() => parseMainArgs(['--jobs', '0'])).toThrow(/--jobs/);
   });
   it('prints the command of each benchmark', () => {
     const conv = BENCHES.find((b) => b.id === 'conv');
@@ -96,6 +98,13 @@ describe('document', () => {
     expect(failed).toMatch(/FAILED/);
     expect(failed).toContain('boom');
     expect(renderDoc(machine, BENCHES, new Map([[b.id, failed]]), new Map(), true)).toMatch(/produced with `--quick`/);
+  });
+  it('renders a collected section with its source document', () => {
+    const b = BENCHES.find((d) => d.id === 'conv') as BenchDef;
+    const text = renderSection(b, { ...outcome(b.id, '# Conv\n\n| a |\n|---|'), status: 'collected', date: 'docs/benchmarks-conv.md' });
+    expect(text).toContain('copied from docs/benchmarks-conv.md');
+    expect(text).toContain('| a |');
+    expect(text).not.toContain('### Conv');
   });
   it('round-trips a wrapped section', () => {
     expect(readSections(wrapSection('x-1', 'body\nmore')).get('x-1')).toBe('body\nmore');

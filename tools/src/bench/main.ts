@@ -5,6 +5,7 @@
  * Usage: npm run bench -- [--only conv,transfer,...] [--quick] [--out docs/benchmarks.md] [--list]
  *   --only   run a subset; sections of the others are kept from the existing document
  *   --quick  smoke-test sizes (seconds to a few minutes); writes to a temp file unless --out is given
+ *   --collect run nothing; re-render the document from its kept sections and the owners' documents
  *   --jobs N run N benchmarks at once (their times then include each other's load; the document says so)
  * Run it under `nice -n 10` on a shared machine.
  */
@@ -27,6 +28,8 @@ export interface BenchDef {
   owner: string;
   /** The flag through which the script takes the path of the markdown it writes. */
   mdFlag: string;
+  /** The owner's own document (its default --md path), collected when this runner did not run the script. */
+  doc?: string;
   /** Arguments of the full (documented) run and of the smoke test. */
   full: string[];
   quick: string[];
@@ -43,14 +46,15 @@ export const BENCHES: BenchDef[] = [
     script: 'conv-throughput.ts',
     owner: 'trainer kernels',
     mdFlag: '--md',
+    doc: 'docs/benchmarks-conv.md',
     full: [],
     quick: ['--runs', '1', '--batches', '2', '--arch', 'pooled', '--no-torch', '--no-cpu'],
   },
-  { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', doc: 'docs/benchmarks-export.md', full: [], quick: ['--quick'] },
   // TRAINER's own transfer benchmarks (written in parallel with transfer/split/caching above; same questions, its own recipes).
-  { id: 'trainer-transfer', title: 'Trainer: few-shot transfer and caching (transfer.ts)', script: 'transfer.ts', owner: 'trainer', mdFlag: '--md', full: [], quick: ['--k', '3', '--test', '5'] },
-  { id: 'trainer-split', title: 'Trainer: split experiment (transfer-split.ts)', script: 'transfer-split.ts', owner: 'trainer', mdFlag: '--md', full: [], quick: ['--pretrain', '20', '--k', '3', '--test', '5'] },
-  { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', full: [], quick: ['--duration', '2'] },
+  { id: 'trainer-transfer', title: 'Trainer: few-shot transfer and caching (transfer.ts)', script: 'transfer.ts', owner: 'trainer', mdFlag: '--md', doc: 'docs/benchmarks-transfer.md', full: [], quick: ['--k', '3', '--test', '5'] },
+  { id: 'trainer-split', title: 'Trainer: split experiment (transfer-split.ts)', script: 'transfer-split.ts', owner: 'trainer', mdFlag: '--md', doc: 'docs/benchmarks-transfer-split.md', full: [], quick: ['--pretrain', '20', '--k', '3', '--test', '5'] },
+  { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', doc: 'docs/benchmarks-api.md', full: [], quick: ['--duration', '2'] },
 ];
 
 /** Parsed command line of the runner. */
@@ -61,13 +65,15 @@ export interface MainArgs {
   jobs: number;
   out: string;
   list: boolean;
+  /** Run nothing, only re-render (kept sections + owners' documents). */
+  collect: boolean;
 }
 
 /** Parses the runner's argv; RangeError naming unknown benchmark ids. */
 export function parseMainArgs(argv: string[], benches: readonly BenchDef[] = BENCHES): MainArgs {
   const { values } = parseArgs({
     args: argv,
-    options: { only: { type: 'string' }, jobs: { type: 'string', default: '1' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, list: { type: 'boolean', default: false } },
+    options: { only: { type: 'string' }, jobs: { type: 'string', default: '1' }, quick: { type: 'boolean', default: false }, out: { type: 'string' }, list: { type: 'boolean', default: false }, collect: { type: 'boolean', default: false } },
     strict: true,
   });
   const known = benches.map((b) => b.id);
@@ -78,7 +84,7 @@ export function parseMainArgs(argv: string[], benches: readonly BenchDef[] = BEN
   const out = values.out ?? (values.quick ? join(tmpdir(), 'headstart-bench', 'benchmarks-quick.md') : 'docs/benchmarks.md');
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`--jobs: '${values.jobs}' is not a positive integer`);
-  return { only, quick: values.quick, jobs, out, list: values.list };
+  return { only, quick: values.quick, jobs, out, list: values.list, collect: values.collect };
 }
 
 /** The shell command that reproduces one benchmark (what the document prints). */
@@ -89,7 +95,8 @@ export function commandFor(b: BenchDef, quick: boolean): string {
 /** Outcome of running one benchmark script. */
 export interface BenchOutcome {
   id: string;
-  status: 'ok' | 'failed' | 'missing';
+  /** `collected`: not run now; the owner's own document was copied in. */
+  status: 'ok' | 'failed' | 'missing' | 'collected';
   seconds: number;
   command: string;
   markdown: string;
@@ -105,13 +112,13 @@ export function renderSection(b: BenchDef, o: BenchOutcome): string {
   const head = [
     `## ${b.title}`,
     '',
-    `\`${o.command}\` — ${o.status === 'ok' ? `ran ${o.date}, ${secs(o.seconds)} wall, load average at start ${o.loadBefore.map((x) => x.toFixed(2)).join(' ')}${o.concurrent?.length ? `, concurrently with ${o.concurrent.join(', ')} (--jobs)` : ''}` : o.status === 'missing' ? 'script not present in this checkout' : `FAILED after ${secs(o.seconds)} (${o.date})`} (maintained by ${b.owner}).`,
+    `\`${o.command}\` — ${o.status === 'ok' ? `ran ${o.date}, ${secs(o.seconds)} wall, load average at start ${o.loadBefore.map((x) => x.toFixed(2)).join(' ')}${o.concurrent?.length ? `, concurrently with ${o.concurrent.join(', ')} (--jobs)` : ''}` : o.status === 'missing' ? 'script not present in this checkout' : o.status === 'collected' ? `${COLLECTED}: copied from ${o.date}, written by the script's own last run` : `FAILED after ${secs(o.seconds)} (${o.date})`} (maintained by ${b.owner}).`,
     '',
   ];
   // The script's own title repeats the section title: drop it.
   const own = demoteHeadings(o.markdown.trim().replace(/^# [^\n]*\n+/, ''), 2);
   const error = ['```', (o.error ?? '').trim().split('\n').slice(-15).join('\n'), '```'].join('\n');
-  const body = o.status === 'ok' ? own : o.status === 'failed' ? [error, ...(own ? ['', 'Partial results written before it stopped:', '', own] : [])].join('\n') : '';
+  const body = o.status === 'ok' || o.status === 'collected' ? own : o.status === 'failed' ? [error, ...(own ? ['', 'Partial results written before it stopped:', '', own] : [])].join('\n') : '';
   return wrapSection(b.id, [...head, body].join('\n'));
 }
 
@@ -137,6 +144,9 @@ export function renderDoc(machine: MachineInfo, benches: readonly BenchDef[], fr
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }
+
+/** Marks a section copied from its owner's document (refreshed on every run that does not run it). */
+const COLLECTED = 'not run by this command this time';
 
 const NOISE = /is already registered|^\s*$/;
 
@@ -188,7 +198,7 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
   const kept = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : new Map<string, string>();
   const fresh = new Map<string, string>();
   let failed = 0;
-  const queue = BENCHES.filter((d) => args.only.includes(d.id));
+  const queue = args.collect ? [] : BENCHES.filter((d) => args.only.includes(d.id));
   const running = new Set<string>();
   const worker = async (): Promise<void> => {
     for (let b = queue.shift(); b; b = queue.shift()) {
@@ -212,6 +222,16 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
     }
   };
   await Promise.all(Array.from({ length: args.jobs }, () => worker()));
+  // Benchmarks neither run now nor kept from an earlier run: copy in their owners' documents.
+  for (const b of BENCHES) {
+    const keptRun = kept.has(b.id) && !(kept.get(b.id) as string).includes(COLLECTED);
+    if (fresh.has(b.id) || keptRun || !b.doc || !existsSync(resolve(root, b.doc))) continue;
+    const o: BenchOutcome = { id: b.id, status: 'collected', seconds: 0, command: commandFor(b, false), markdown: readFileSync(resolve(root, b.doc), 'utf8'), date: b.doc, loadBefore: [] };
+    fresh.set(b.id, renderSection(b, o));
+  }
+  const tmp = `${out}.tmp-${process.pid}`;
+  writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, kept, args.quick));
+  renameSync(tmp, out);
   process.stderr.write(`wrote ${out}\n`);
   return failed > 0 ? 1 : 0;
 }
