@@ -102,9 +102,9 @@ export const registerDemo: RegisterCommand = (program, io, setExit) => {
       say(`  npx headstart eval ${rel(out)}`);
       if (onnx && image) {
         say(`  npx headstart predict ${shellLine([rel(onnx), rel(image)])}`);
-        say('  # serve it: a registry holds models/<name>/<version>/{model.onnx,headstart.json}');
-        say(`  mkdir -p models/fashion/1 && cp ${shellLine([rel(onnx), rel(join(out, 'headstart.json'))])} models/fashion/1/`);
-        say('  npx headstart serve --models models');
+        say('  # serve it (the API and the browser page): publish the run into a registry, then serve');
+        say(`  npx headstart publish ${shellLine([rel(out)])} --models models --name fashion`);
+        say('  npx headstart serve --models models --web apps/web/dist   # page: npx nx build @headstart/web first');
         say(`  curl -s -F image=@${shellLine([rel(image)])} http://127.0.0.1:8080/v1/models/fashion/predict`);
       } else if (!onnx) {
         say('  (no ONNX file was exported, so predict/serve are not available for this run)');

@@ -9,6 +9,7 @@ import { registerCheck } from './check.ts';
 import { registerPredict } from './predict.ts';
 import { registerServe } from './serve.ts';
 import { registerExport } from './export.ts';
+import { registerPublish } from './publish.ts';
 
 /** A command module adds itself to the program; its action resolves to an exit code. */
 export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: ExitCode) => void) => void;
@@ -24,4 +25,5 @@ export const commands: RegisterCommand[] = [
   registerPredict,
   registerServe,
   registerExport,
+  registerPublish,
 ];
