@@ -3,7 +3,7 @@
  * variants) against the scratch CNN on the same k images per class, evaluated on held-out test images.
  *
  * Usage: nice -n 10 node --import tsx tools/src/bench/fashion-transfer.ts [--k 10,100] [--seeds 1]
- *          [--test-per-class 200] [--variants advised,tuned,scratch] [--tuned-cut <layer>] [--quick] [--md out.md]
+ *          [--test-per-class 200] [--variants advised,tuned,scratch,scratch-aug] [--tuned-cut <layer>] [--quick] [--md out.md]
  * Prints one JSON document on stdout; writes a markdown section (atomically) to --md.
  */
 import { renameSync, writeFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ const VARIANT_TEXT: Record<Variant, string> = {
   tuned: 'what worked best here: the advised cut and augmentation, a flatten head trained longer (up to 100 epochs, patience 10), then phase 2 fine-tuning the last 12 weighted base layers at 1e-4',
   default: 'trainer defaults: mobilenet_v2 96 px, cut out_relu, head on features, phase 2 top:20 at 1e-5',
   scratch: 'scratch CNN (conv32-pool-conv64-pool-dense128) at 28 px, same images, no augmentation',
-  'scratch-aug': 'scratch CNN at 28 px with the advised augmentation (cached-free: augmented on the fly)',
+  'scratch-aug': 'scratch CNN at 28 px with the same augmentation as the advised transfer (augmented on the fly)',
 };
 
 /** Flatten head (keeps the spatial layout, which matters for Fashion-MNIST). */
@@ -192,7 +192,7 @@ export async function cli(argv: string[]): Promise<number> {
       k: { type: 'string' },
       seeds: { type: 'string' },
       'test-per-class': { type: 'string' },
-      variants: { type: 'string', default: 'advised,tuned,scratch' },
+      variants: { type: 'string', default: 'advised,tuned,scratch,scratch-aug' },
       work: { type: 'string', default: join(tmpdir(), 'headstart-bench', 'fashion-transfer') },
       'tuned-cut': { type: 'string' },
       quick: { type: 'boolean', default: false },

@@ -39,7 +39,7 @@ export interface BenchDef {
 export const BENCHES: BenchDef[] = [
   { id: 'transfer', title: 'Few-shot Fashion-MNIST: transfer vs scratch', script: 'fashion-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
   { id: 'split', title: 'Split experiment (classes 0–4 → 5–9)', script: 'split-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
-  { id: 'caching', title: 'Caching gains', script: 'caching.ts', owner: 'bench', mdFlag: '--md', full: ['--runs', '2'], quick: ['--quick'] },
+  { id: 'caching', title: 'Caching gains', script: 'caching.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
   {
     id: 'conv',
     title: 'Convolution training throughput (wasm kernels vs cpu vs PyTorch)',
@@ -198,6 +198,14 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
   const kept = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : new Map<string, string>();
   const fresh = new Map<string, string>();
   let failed = 0;
+  // Sections of the document as it is now (another runner may have replaced some meanwhile), then ours.
+  const writeDoc = (): void => {
+    const now = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : kept;
+    mkdirSync(dirname(out), { recursive: true });
+    const tmp = `${out}.tmp-${process.pid}`;
+    writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, now, args.quick));
+    renameSync(tmp, out);
+  };
   const queue = args.collect ? [] : BENCHES.filter((d) => args.only.includes(d.id));
   const running = new Set<string>();
   const worker = async (): Promise<void> => {
@@ -215,10 +223,7 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
       process.stderr.write(`== ${b.id}: ${o.status} in ${secs(o.seconds)}\n`);
       fresh.set(b.id, renderSection(b, o));
       // Write after every benchmark so a long run keeps what it measured if interrupted.
-      mkdirSync(dirname(out), { recursive: true });
-      const tmp = `${out}.tmp-${process.pid}`;
-      writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, kept, args.quick));
-      renameSync(tmp, out);
+      writeDoc();
     }
   };
   await Promise.all(Array.from({ length: args.jobs }, () => worker()));
@@ -229,9 +234,7 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
     const o: BenchOutcome = { id: b.id, status: 'collected', seconds: 0, command: commandFor(b, false), markdown: readFileSync(resolve(root, b.doc), 'utf8'), date: b.doc, loadBefore: [] };
     fresh.set(b.id, renderSection(b, o));
   }
-  const tmp = `${out}.tmp-${process.pid}`;
-  writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, kept, args.quick));
-  renameSync(tmp, out);
+  writeDoc();
   process.stderr.write(`wrote ${out}\n`);
   return failed > 0 ? 1 : 0;
 }
