@@ -3,76 +3,17 @@
  * and @headstart/exporter, so commands can be tested with scripted fakes.
  * Shapes follow the agreed cross-team contract.
  */
-import { HeadstartError, type EvalReport, type EventSink, type HeadSpec, type PreprocessMode, type RunManifest } from '@headstart/core';
+import type { EvalReport, EventSink, HeadSpec } from '@headstart/core';
 import { exportRun } from '@headstart/exporter';
-import type { z } from 'zod';
-import type { AugmentSpecSchema, HeadSpecSchema, PhaseSpecSchema, UnfreezePolicy } from '@headstart/core';
+// Type-only: erased at run time, so `headstart --help` still never loads TF.js.
+import type { Advice, BackendName, BaseInfo, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type { Advice, BackendName, BaseInfo, EvalReport, HeadSpec, ScheduleInput, TrainOptions, TrainResult };
 
 /** Phase settings as the trainer accepts them: every field optional. */
-export type PhaseInput = Partial<z.input<typeof PhaseSpecSchema>>;
+export type PhaseInput = NonNullable<ScheduleInput['phase1']>;
 
-/** The schedule as the CLI passes it: a deep-partial ScheduleSpec input. */
-export interface ScheduleInput {
-  mode?: 'transfer' | 'scratch';
-  phase1?: PhaseInput;
-  phase2?: PhaseInput & { unfreeze?: UnfreezePolicy };
-  augment?: z.input<typeof AugmentSpecSchema>;
-  augmentedPasses?: number;
-  classWeights?: 'auto' | 'none' | Record<string, number>;
-  valSplit?: number;
-  testSplit?: number;
-  seed?: number;
-}
-
-/** Options of the trainer's `train` (contract). */
-export interface TrainOptions {
-  data: string;
-  out: string;
-  base?: string;
-  inputSize?: number;
-  cut?: string;
-  preprocess?: PreprocessMode;
-  head?: z.input<typeof HeadSpecSchema>;
-  schedule?: ScheduleInput;
-  backend?: BackendName | 'auto';
-  resume?: boolean;
-  signal?: AbortSignal;
-  maxImages?: number;
-}
-
-/** Evaluation report: core's EvalReport (report.json). */
-export type { EvalReport };
-
-export interface TrainResult {
-  runDir: string;
-  manifest: RunManifest;
-  report: EvalReport;
-}
-
-/** One entry of the base catalogue. */
-export interface BaseInfo {
-  id: string;
-  inputSize: [number, number];
-  preprocess: PreprocessMode;
-  defaultCut: string;
-  resizable: boolean;
-  source: string;
-  provenance: string;
-  description: string;
-}
-
-/** What the strategy advisor recommends. */
-export interface Advice {
-  case: 1 | 2 | 3 | 4;
-  schedule: ScheduleInput;
-  cut: 'default' | 'earlier' | string;
-  reasons: string[];
-  [extra: string]: unknown;
-}
-
-/** The part of @headstart/trainer the CLI uses. */
+/** The part of @headstart/trainer the CLI uses (a port, so commands can be tested with fakes). */
 export interface TrainerApi {
   train(opts: TrainOptions, onEvent: EventSink): Promise<TrainResult>;
   evaluateRun(runDir: string, opts: { data?: string; topK?: number }, onEvent?: EventSink): Promise<EvalReport>;
@@ -93,40 +34,10 @@ export interface ExporterApi {
   exportRun(runDir: string, opts?: { out?: string; opset?: number; fp16?: boolean }): Promise<ExportResult>;
 }
 
-export type { HeadSpec };
-
-function missing(pkg: string, names: string[]): HeadstartError {
-  return new HeadstartError(
-    'BACKEND_UNAVAILABLE',
-    `${pkg} does not provide ${names.join(', ')} yet; this command needs it (update the checkout).`,
-  );
-}
-
-/** Loads @headstart/trainer on demand; throws a HeadstartError naming what is missing. */
+/** Loads @headstart/trainer on demand (TF.js is heavy; only training commands need it). */
 export async function loadTrainer(): Promise<TrainerApi> {
-  const mod = (await import('@headstart/trainer')) as unknown as Partial<TrainerApi> & {
-    selectBackend?: (name: BackendName | 'auto') => Promise<unknown>;
-  };
-  const want = ['train', 'evaluateRun', 'listBases', 'adviseForDataset'] as const;
-  const absent = want.filter((k) => typeof mod[k] !== 'function');
-  if (absent.length === want.length) throw missing('@headstart/trainer', absent);
-  return {
-    async train(o, s) {
-      if (!mod.train) throw missing('@headstart/trainer', ['train']);
-      // The trainer reads a resume checkpoint before it selects the backend; in a fresh process
-      // TF.js then has none ("backend 'wasm' has not yet been initialized"). Select it first.
-      if (o.resume && mod.selectBackend) await mod.selectBackend(o.backend ?? 'auto');
-      return mod.train(o, s);
-    },
-    evaluateRun: (r, o, s) =>
-      mod.evaluateRun ? mod.evaluateRun(r, o, s) : Promise.reject(missing('@headstart/trainer', ['evaluateRun'])),
-    listBases: () => {
-      if (!mod.listBases) throw missing('@headstart/trainer', ['listBases']);
-      return mod.listBases();
-    },
-    adviseForDataset: (d, o) =>
-      mod.adviseForDataset ? mod.adviseForDataset(d, o) : Promise.reject(missing('@headstart/trainer', ['adviseForDataset'])),
-  };
+  const t = await import('@headstart/trainer');
+  return { train: t.train, evaluateRun: t.evaluateRun, listBases: t.listBases, adviseForDataset: t.adviseForDataset };
 }
 
 /** The exporter (light: protobuf only, no TF.js), imported statically like the `export` command does. */

@@ -95,11 +95,12 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   const runDir = resolve(opts.out);
   const prior = opts.resume ? await readManifest(runDir) : undefined;
   if (prior?.status === 'complete') throw new HeadstartError('USAGE', `Run ${runDir} is already complete; nothing to resume`);
+  // The backend first: reading a checkpoint creates tensors, which needs an initialised backend.
+  const backend = await selectBackend(opts.backend ?? 'auto');
   const ckpt = opts.resume ? await loadCheckpoint<RunCheckpointState>(runDir) : undefined;
   const schedule = prior?.schedule ?? resolveSchedule(opts.schedule);
   const scratch = schedule.mode === 'scratch';
   const head = prior?.head ?? resolveHead(opts.head ?? (scratch ? SCRATCH_HEAD : undefined));
-  const backend = await selectBackend(opts.backend ?? 'auto');
   const rng = createRng(schedule.seed);
 
   // Base (or scratch CNN), cut and input size.
