@@ -6,6 +6,7 @@
  *   const { runDir, report } = await train({ data: 'data/demo', out: 'runs/demo' }, (e) => log(e));
  */
 export { listBases, findBase, type BaseInfo } from './bases/catalogue.ts';
+export { readNsfwjsModel, nsfwjsVersion } from './bases/nsfwjs-bundle.ts';
 export { loadBase, type LoadedBase, type LoadBaseOptions, type BaseLayer } from './bases/load-base.ts';
 export { defaultCacheDir } from './bases/remote.ts';
 export { buildClassifier, buildScratchCnn, SCRATCH_CUT } from './model/build.ts';
