@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,8 +53,21 @@ export function backendFixHint(name: BackendName): string {
   return 'reinstall @tensorflow/tfjs-backend-cpu';
 }
 
+/**
+ * The native packages register their kernels on import and only then fail to find their binding,
+ * which floods stderr with "kernel already registered" lines when the next one is tried; so look
+ * for the built binding (`lib/napi-v<N>/tfjs_binding.node`, written by its install script) first.
+ */
+function assertNativeBinding(spec: string): void {
+  const dir = path.dirname(require.resolve(`${spec}/package.json`));
+  const lib = path.join(dir, 'lib');
+  const built = existsSync(lib) && readdirSync(lib).some((d) => d.startsWith('napi-v') && existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  if (!built) throw new Error(`${spec} is installed but its native binding was never built (its install script did not run)`);
+}
+
 async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
   const spec: string = NATIVE_PACKAGE[name];
+  assertNativeBinding(spec);
   // Loaded by a computed specifier: the package is optional and must never be required statically.
   const mod: unknown = require(spec);
   if (mod === undefined || mod === null) throw new Error(`${spec} loaded nothing`);
