@@ -62,7 +62,7 @@ function assertNativeBinding(spec: string): void {
   const dir = path.dirname(require.resolve(`${spec}/package.json`));
   const lib = path.join(dir, 'lib');
   const built = existsSync(lib) && readdirSync(lib).some((d) => d.startsWith('napi-v') && existsSync(path.join(lib, d, 'tfjs_binding.node')));
-  if (!built) throw new Error(`${spec} is installed but its native binding was never built (its install script did not run)`);
+  if (!built) throw new Error(`${spec} is installed but its native binding (lib/napi-v<N>/tfjs_binding.node) was never built: its install script did not run`);
 }
 
 async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
