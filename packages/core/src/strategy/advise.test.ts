@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScheduleSpecSchema } from '../specs/schedule.ts';
-import { SIMILAR_THRESHOLD, SMALL_PER_CLASS, adviseStrategy } from './advise.ts';
+import { MIN_HEAD_STEPS, SIMILAR_THRESHOLD, SMALL_PER_CLASS, adviseStrategy, headEpochsFor } from './advise.ts';
 
 const small = 10 * (SMALL_PER_CLASS - 1); // for 10 classes
 const large = 10 * SMALL_PER_CLASS;
@@ -50,5 +50,22 @@ describe('adviseStrategy inputs', () => {
     expect(() => adviseStrategy({ trainCount: 10, classes: 1 })).toThrow(RangeError);
     expect(() => adviseStrategy({ trainCount: 10, classes: 2, similarity: 1.5 })).toThrow(RangeError);
     expect(() => adviseStrategy({ trainCount: -1, classes: 2 })).toThrow(RangeError);
+  });
+});
+
+describe('head training length in the small cases', () => {
+  it('gives tiny data sets enough optimizer steps, and large ones no fewer epochs than before', () => {
+    // 80 images at batch 32 = 3 steps an epoch → 167 epochs ≥ 500 steps.
+    expect(headEpochsFor(80, 25)).toBe(167);
+    expect(headEpochsFor(80, 25) * Math.ceil(80 / 32)).toBeGreaterThanOrEqual(MIN_HEAD_STEPS);
+    expect(headEpochsFor(5, 25)).toBe(200); // capped
+    expect(headEpochsFor(100_000, 25)).toBe(25); // floor
+    const tiny = adviseStrategy({ trainCount: 80, classes: 10, similarity: 0.2 });
+    expect(tiny.case).toBe(3);
+    expect(tiny.schedule.phase1.epochs).toBe(167);
+    expect(tiny.schedule.phase1.earlyStopping?.patience).toBe(10);
+    expect(tiny.reasons.some((r) => r.includes('--mode scratch'))).toBe(true);
+    const similarTiny = adviseStrategy({ trainCount: 80, classes: 10, similarity: 0.9 });
+    expect(similarTiny.reasons.some((r) => r.includes('--mode scratch'))).toBe(false);
   });
 });

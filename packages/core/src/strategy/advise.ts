@@ -48,6 +48,23 @@ export const FINE_TUNE_LR = 1e-5;
 export const DEEP_FINE_TUNE_LR = 1e-4;
 /** Head-training learning rate (phase 1). */
 export const HEAD_LR = 1e-3;
+/**
+ * Optimizer steps a new head gets at least in the small cases. A fixed epoch count starves tiny
+ * data sets (10 images per class at batch 32 is 3 steps an epoch): measured on Fashion-MNIST k=10,
+ * 25 epochs gave 32 % where the same head trained ~500 steps gave 63 % (docs/benchmarks.md). With
+ * cached base features those steps cost seconds.
+ */
+export const MIN_HEAD_STEPS = 500;
+/** Early-stopping patience while training a head on few images (validation is noisy there). */
+export const SMALL_HEAD_PATIENCE = 10;
+/** Below this similarity and TINY_PER_CLASS, a small CNN from scratch is worth comparing. */
+export const SCRATCH_HINT_SIMILARITY = 0.4;
+
+/** Phase-1 epochs giving a head at least MIN_HEAD_STEPS steps, between `floor` and 200. */
+export function headEpochsFor(trainCount: number, floor: number, batchSize = 32): number {
+  const perEpoch = Math.max(1, Math.ceil(trainCount / batchSize));
+  return Math.min(200, Math.max(floor, Math.ceil(MIN_HEAD_STEPS / perEpoch)));
+}
 
 /**
  * Propose a transfer-learning strategy from the classic four cases (small/large target data ×
@@ -81,6 +98,11 @@ export function adviseStrategy(input: StrategyInput): StrategyAdvice {
   const earlyStopping = { monitor: 'val_loss' as const, patience: 3 };
   const lightAugment = { horizontalFlip: true, rotation: 10, zoom: 0.1, widthShift: 0.1, heightShift: 0.1 };
   const head = (epochs: number) => ({ epochs, learningRate: HEAD_LR, earlyStopping });
+  const smallHead = (floor: number) => ({
+    epochs: headEpochsFor(trainCount, floor),
+    learningRate: HEAD_LR,
+    earlyStopping: { monitor: 'val_loss' as const, patience: SMALL_HEAD_PATIENCE },
+  });
   const noFineTune = { epochs: 0, learningRate: FINE_TUNE_LR, unfreeze: { kind: 'none' as const } };
 
   let kase: StrategyAdvice['case'];
@@ -88,7 +110,7 @@ export function adviseStrategy(input: StrategyInput): StrategyAdvice {
   let cut: StrategyAdvice['cut'] = 'default';
   if (size === 'small' && similar) {
     kase = 1;
-    schedule = { phase1: head(20), phase2: noFineTune, augment: lightAugment };
+    schedule = { phase1: smallHead(20), phase2: noFineTune, augment: lightAugment };
     reasons.push('case 1 (small, similar): the base’s top features already fit; train only a new head on them — fine-tuning would overfit');
   } else if (size === 'large' && similar) {
     kase = 2;
@@ -101,7 +123,7 @@ export function adviseStrategy(input: StrategyInput): StrategyAdvice {
   } else if (size === 'small') {
     kase = 3;
     cut = 'earlier';
-    schedule = { phase1: head(25), phase2: noFineTune, augment: lightAugment };
+    schedule = { phase1: smallHead(25), phase2: noFineTune, augment: lightAugment };
     reasons.push('case 3 (small, different): the base’s top features are too source-specific and the data too few to fine-tune; cut earlier for more generic features and train a head there');
   } else {
     kase = 4;
@@ -110,6 +132,15 @@ export function adviseStrategy(input: StrategyInput): StrategyAdvice {
       phase2: { epochs: 20, learningRate: DEEP_FINE_TUNE_LR, unfreeze: { kind: 'all' }, earlyStopping: { monitor: 'val_loss', patience: 4 }, reduceOnPlateau: { patience: 2 } },
     };
     reasons.push(`case 4 (large, different): enough data to re-train the whole base; pretrained weights are a better start than random — fine-tune everything at ${DEEP_FINE_TUNE_LR}`);
+  }
+  if (size === 'small') {
+    reasons.push(`the head trains for up to ${schedule.phase1.epochs} epochs (at least ${MIN_HEAD_STEPS} optimizer steps; early stopping, patience ${SMALL_HEAD_PATIENCE}) — cheap on cached features`);
+  }
+  if (perClass < TINY_PER_CLASS && input.similarity !== undefined && input.similarity < SCRATCH_HINT_SIMILARITY) {
+    reasons.push(
+      `with under ${TINY_PER_CLASS} images per class this far from the source (similarity below ${SCRATCH_HINT_SIMILARITY}), a small CNN from scratch ` +
+        '(`--mode scratch`) can match or beat transfer: it did on Fashion-MNIST at 10 per class (docs/benchmarks.md) — train both and compare',
+    );
   }
   return { case: kase, size, similar, schedule, cut, reasons };
 }
