@@ -51,9 +51,6 @@ export const BENCHES: BenchDef[] = [
     quick: ['--runs', '1', '--batches', '2', '--arch', 'pooled', '--no-torch', '--no-cpu'],
   },
   { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', doc: 'docs/benchmarks-export.md', full: [], quick: ['--quick'] },
-  // TRAINER's own transfer benchmarks (written in parallel with transfer/split/caching above; same questions, its own recipes).
-  { id: 'trainer-transfer', title: 'Trainer: few-shot transfer and caching (transfer.ts)', script: 'transfer.ts', owner: 'trainer', mdFlag: '--md', doc: 'docs/benchmarks-transfer.md', full: [], quick: ['--k', '3', '--test', '5'] },
-  { id: 'trainer-split', title: 'Trainer: split experiment (transfer-split.ts)', script: 'transfer-split.ts', owner: 'trainer', mdFlag: '--md', doc: 'docs/benchmarks-transfer-split.md', full: [], quick: ['--pretrain', '20', '--k', '3', '--test', '5'] },
   { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', doc: 'docs/benchmarks-api.md', full: [], quick: ['--duration', '2'] },
 ];
 
