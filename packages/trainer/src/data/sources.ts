@@ -89,3 +89,31 @@ export function extract(
   }
   return { data, shapes };
 }
+
+/** Like {@link extract} with an asynchronous runner (e.g. onnxruntime); same outputs. */
+export async function extractAsync(
+  src: ImageSource,
+  run: (x: tfc.Tensor) => Promise<tfc.Tensor[]>,
+  opts: { rng?: Rng; batchSize?: number; onProgress?: (done: number) => void } = {},
+): Promise<{ data: Float32Array[]; shapes: number[][] }> {
+  const bs = opts.batchSize ?? 32;
+  let data: Float32Array[] = [];
+  let shapes: number[][] = [];
+  for (let s = 0; s < src.count; s += bs) {
+    const idx = Array.from({ length: Math.min(bs, src.count - s) }, (_, k) => s + k);
+    const [x] = src.batch(idx, opts.rng?.fork(s + 1));
+    const outs = await run(x as tfc.Tensor);
+    if (s === 0) {
+      shapes = outs.map((o) => o.shape.slice(1));
+      data = shapes.map((sh) => new Float32Array(src.count * sh.reduce((a, b) => a * b, 1)));
+    }
+    outs.forEach((o, k) => {
+      const per = (shapes[k] as number[]).reduce((a, b) => a * b, 1);
+      (data[k] as Float32Array).set(o.dataSync() as Float32Array, s * per);
+      o.dispose();
+    });
+    x?.dispose();
+    opts.onProgress?.(Math.min(src.count, s + bs));
+  }
+  return { data, shapes };
+}

@@ -2,13 +2,14 @@
 import { planFreeze, type EventSink, type PhaseName, type PhaseSpec, type PreprocessSpec, type Rng, type ScheduleSpec } from '@headstart/core';
 import type { BaseLayer } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
-import { CachedSource, extract, ImageSource, type AugmentFn } from '../data/sources.ts';
+import { CachedSource, extractAsync, ImageSource, type AugmentFn } from '../data/sources.ts';
 import { splitModel, STOCHASTIC_LAYERS, type SplitModel } from '../model/graph.ts';
 import { HEAD_PREFIX } from '../model/head.ts';
 import { pinInferenceLayers } from '../model/modes.ts';
 import { stableWeights } from '../model/weights.ts';
 import { saveCheckpoint } from '../run/checkpoint.ts';
-import { tfc, tfl, type LayersModel } from '../tf.ts';
+import { tfl, type LayersModel } from '../tf.ts';
+import { resolveFeatureEngine, type FeatureEngine, type PrefixRunner } from './feature-engine.ts';
 import { fitPhase, type BatchSource, type EpochRecord, type FitPhaseResult, type PhaseState } from './fit-loop.ts';
 import { optimizerState, type NamedTensors } from './optimizer.ts';
 
@@ -25,6 +26,10 @@ export interface PhaseContext {
   l2: number;
   augment?: AugmentFn;
   cache: boolean;
+  /** Engine computing the caches (default 'auto'). */
+  featureEngine?: FeatureEngine;
+  /** Told which engine computed a cache (and why TF.js when 'auto' fell back). */
+  onFeatureEngine?: (engine: 'onnxruntime' | 'tfjs', fallbackReason?: string) => void;
   rng: Rng;
   onEvent: EventSink;
   signal?: AbortSignal;
@@ -90,21 +95,32 @@ function topSeeds(model: LayersModel, trainable: Iterable<string>): Set<string> 
  * `augmentedPasses` augmented passes for training; original for validation) and caches
  * every boundary activation.
  */
-function buildCaches(ctx: PhaseContext, phase: PhaseName, splits: SplitModel[]): CachedSplit[] {
-  const { data, schedule, model, onEvent } = ctx;
+async function buildCaches(ctx: PhaseContext, phase: PhaseName, splits: SplitModel[]): Promise<CachedSplit[]> {
+  const { data, schedule, model } = ctx;
   const trainImages = new ImageSource(data.train.pixels, data.train.labels, ctx.preprocess, ctx.augment);
   const valImages = new ImageSource(data.val.pixels, data.val.labels, ctx.preprocess);
   const passes = ctx.augment ? schedule.augmentedPasses : 0;
   const outputs = splits.flatMap((s) => (s.prefix ? s.prefix.outputs : [model.inputs[0] as tfl.SymbolicTensor]));
   const counts = splits.map((s) => (s.prefix ? s.prefix.outputs.length : 1));
-  const inputOnly = splits.every((s) => !s.prefix);
-  const combined = inputOnly ? null : tfl.model({ inputs: model.inputs, outputs: outputs.filter((o) => o !== model.inputs[0]) });
-  const run = (x: tfc.Tensor): tfc.Tensor[] => {
-    const out = combined ? (combined.predict(x) as tfc.Tensor | tfc.Tensor[]) : [];
-    const list = Array.isArray(out) ? out : [out];
-    let k = 0;
-    return outputs.map((o) => (o === model.inputs[0] ? x.clone() : (list[k++] as tfc.Tensor)));
-  };
+  const engine = await resolveFeatureEngine(model, outputs, ctx.featureEngine ?? 'auto');
+  ctx.onFeatureEngine?.(engine.engine, engine.fallbackReason);
+  try {
+    return await cacheWith(ctx, phase, splits, engine.run, counts, { trainImages, valImages, passes });
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function cacheWith(
+  ctx: PhaseContext,
+  phase: PhaseName,
+  splits: SplitModel[],
+  run: PrefixRunner,
+  counts: number[],
+  src: { trainImages: ImageSource; valImages: ImageSource; passes: number },
+): Promise<CachedSplit[]> {
+  const { data, onEvent } = ctx;
+  const { trainImages, valImages, passes } = src;
   const total = trainImages.count * (1 + passes) + valImages.count;
   const t0 = Date.now();
   let done = 0;
@@ -117,11 +133,11 @@ function buildCaches(ctx: PhaseContext, phase: PhaseName, splits: SplitModel[]):
   let shapes: number[][] = [];
   for (let p = 0; p <= passes; p++) {
     // Augmented pass p uses the same stream in every phase, so a resumed phase 2 sees the same passes.
-    const r = extract(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(5000 + p) } : {}), onProgress: progress(done) });
+    const r = await extractAsync(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(5000 + p) } : {}), onProgress: progress(done) });
     trainPasses.push(r.data);
     shapes = r.shapes;
   }
-  const v = valImages.count > 0 ? extract(valImages, run, { onProgress: progress(done) }) : undefined;
+  const v = valImages.count > 0 ? await extractAsync(valImages, run, { onProgress: progress(done) }) : undefined;
   onEvent({ type: 'cache', phase, stage: 'end', done: total, total, seconds: (Date.now() - t0) / 1000 });
   let offset = 0;
   return splits.map((split, i) => {
@@ -154,7 +170,7 @@ export async function runPhase(ctx: PhaseContext, phase: PhaseName, resume?: { s
       const splits = [splitModel(model, topSeeds(model, trainable))];
       // Phase 1 also caches phase 2's boundary: its prefix is frozen base layers only, unchanged by phase 1.
       if (phase === 'phase1' && ctx.nextPhase) splits.push(splitModel(model, topSeeds(model, [...ctx.nextPhase.trainableBase, ...headWeighted(model)])));
-      const caches = buildCaches(ctx, phase, splits);
+      const caches = await buildCaches(ctx, phase, splits);
       mine = caches[0] as CachedSplit;
       if (caches[1] && ctx.nextPhase) ctx.prefetched = { phase: ctx.nextPhase.phase, cache: caches[1] };
     }

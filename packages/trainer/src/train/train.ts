@@ -29,6 +29,7 @@ import { loadCheckpoint, removeCheckpoint } from '../run/checkpoint.ts';
 import { readManifest, writeHistory, writeManifest } from '../run/manifest.ts';
 import { replaceDir, saveLayersModel } from '../run/model-io.ts';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
+import type { FeatureEngine } from './feature-engine.ts';
 import type { EpochRecord, PhaseState } from './fit-loop.ts';
 import { phase2TrainableBase, runPhase, type PhaseContext } from './phase.ts';
 import { resolveHead, resolveSchedule, type ScheduleInput } from './schedule.ts';
@@ -54,6 +55,12 @@ export interface TrainOptions {
   cache?: boolean;
   /** Where downloaded bases are cached. */
   cacheDir?: string;
+  /**
+   * Engine computing the cached features: 'auto' (default) = onnxruntime-node when the frozen prefix
+   * converts and loads, else TF.js; 'onnxruntime' throws instead of falling back. Recorded in
+   * the manifest as `versions['feature-engine']` (plus `versions['feature-engine-fallback']`).
+   */
+  featureEngine?: FeatureEngine;
 }
 
 /** What `train` returns. */
@@ -212,6 +219,12 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     l2: headL2(head),
     ...(augmentFn ? { augment: augmentFn } : {}),
     cache: opts.cache ?? true,
+    featureEngine: opts.featureEngine ?? 'auto',
+    onFeatureEngine: (engine, fallbackReason) => {
+      manifest.versions['feature-engine'] = engine === 'onnxruntime' ? 'onnxruntime-node' : `tfjs ${tfc.version_core}`;
+      if (fallbackReason) manifest.versions['feature-engine-fallback'] = fallbackReason;
+      else delete manifest.versions['feature-engine-fallback'];
+    },
     rng,
     onEvent,
     ...(opts.signal ? { signal: opts.signal } : {}),

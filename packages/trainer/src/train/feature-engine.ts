@@ -1,0 +1,107 @@
+/**
+ * The engine that runs frozen prefixes for the feature / boundary caches: TF.js (the model
+ * itself) or onnxruntime-node (the prefix converted to ONNX in memory by @headstart/exporter).
+ */
+import { HeadstartError } from '@headstart/core';
+import { createOnnxFeatureExtractor, type OnnxFeatureExtractor } from '@headstart/exporter/features';
+import type { ArtifactSource } from '@headstart/exporter';
+import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../tf.ts';
+
+/** Which engine computes cached features: 'auto' = onnxruntime when the prefix converts and loads, else TF.js. */
+export type FeatureEngine = 'auto' | 'onnxruntime' | 'tfjs';
+
+/** Runs a batch of preprocessed NHWC images through the prefixes; one tensor per requested output. */
+export type PrefixRunner = (x: tfc.Tensor) => Promise<tfc.Tensor[]>;
+
+/** A prefix runner with the engine that backs it and, after an 'auto' fallback, why. */
+export interface ResolvedEngine {
+  engine: 'onnxruntime' | 'tfjs';
+  run: PrefixRunner;
+  fallbackReason?: string;
+  dispose(): Promise<void>;
+}
+
+/** The TF.js runner: one multi-output model over all requested tensors (the model input passes through). */
+function tfjsRunner(model: LayersModel, outputs: SymbolicTensor[]): ResolvedEngine {
+  const input = model.inputs[0] as SymbolicTensor;
+  const inner = outputs.filter((o) => o !== input);
+  const combined = inner.length > 0 ? tfl.model({ inputs: model.inputs, outputs: inner }) : null;
+  const run: PrefixRunner = async (x) => {
+    const out = combined ? (combined.predict(x) as tfc.Tensor | tfc.Tensor[]) : [];
+    const list = Array.isArray(out) ? out : [out];
+    let k = 0;
+    return outputs.map((o) => (o === input ? x.clone() : (list[k++] as tfc.Tensor)));
+  };
+  return { engine: 'tfjs', run, dispose: async () => undefined };
+}
+
+/** Captures a (sub)model's topology and weights in memory, the shape the exporter reads. */
+async function artifactOf(model: LayersModel): Promise<ArtifactSource> {
+  let captured: ArtifactSource | undefined;
+  await model.save(
+    tfc.io.withSaveHandler(async (a) => {
+      captured = { modelTopology: a.modelTopology, weightSpecs: (a.weightSpecs ?? []) as ArtifactSource['weightSpecs'], weightData: a.weightData as ArrayBuffer };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!captured) throw new HeadstartError('MODEL_INVALID', 'Saving the frozen prefix in memory produced no artifacts');
+  return captured;
+}
+
+/** The onnxruntime runner: one in-memory ONNX session per distinct boundary layer (each a single-output prefix). */
+async function onnxRunner(model: LayersModel, outputs: SymbolicTensor[]): Promise<ResolvedEngine> {
+  const input = model.inputs[0] as SymbolicTensor;
+  const sessions = new Map<SymbolicTensor, { fx: OnnxFeatureExtractor; shape: number[] }>();
+  try {
+    for (const o of outputs) {
+      if (o === input || sessions.has(o)) continue;
+      const sub = tfl.model({ inputs: model.inputs, outputs: o });
+      const fx = await createOnnxFeatureExtractor(await artifactOf(sub));
+      sessions.set(o, { fx, shape: o.shape.slice(1) as number[] });
+    }
+  } catch (e) {
+    await Promise.all([...sessions.values()].map((s) => s.fx.dispose()));
+    throw e;
+  }
+  const run: PrefixRunner = async (x) => {
+    const n = x.shape[0] as number;
+    const data = x.dataSync() as Float32Array;
+    const results = new Map<SymbolicTensor, tfc.Tensor>();
+    for (const [o, s] of sessions) results.set(o, tfc.tensor(await s.fx.run(data, n), [n, ...s.shape]));
+    const used = new Set<SymbolicTensor>();
+    return outputs.map((o) => {
+      if (o === input) return x.clone();
+      const t = results.get(o) as tfc.Tensor;
+      // The same boundary requested twice (two splits sharing it): hand out a copy the caller may dispose.
+      if (used.has(o)) return t.clone();
+      used.add(o);
+      return t;
+    });
+  };
+  return {
+    engine: 'onnxruntime',
+    run,
+    dispose: async () => {
+      await Promise.all([...sessions.values()].map((s) => s.fx.dispose()));
+    },
+  };
+}
+
+/**
+ * Picks the engine for computing `outputs` of `model` from its input. 'auto' tries onnxruntime
+ * and falls back to TF.js (reason in `fallbackReason`); 'onnxruntime' throws when the prefix
+ * does not convert or load.
+ */
+export async function resolveFeatureEngine(model: LayersModel, outputs: SymbolicTensor[], engine: FeatureEngine): Promise<ResolvedEngine> {
+  if (engine === 'tfjs') return tfjsRunner(model, outputs);
+  try {
+    return await onnxRunner(model, outputs);
+  } catch (e) {
+    if (engine === 'onnxruntime') {
+      if (e instanceof HeadstartError) throw e;
+      throw new HeadstartError('MODEL_INVALID', `featureEngine 'onnxruntime': the frozen prefix could not be opened on onnxruntime-node: ${(e as Error).message}`, { cause: e });
+    }
+    const reason = e instanceof Error ? `${e instanceof HeadstartError ? `${e.code}: ` : ''}${e.message}` : String(e);
+    return { ...tfjsRunner(model, outputs), fallbackReason: reason };
+  }
+}
