@@ -266,8 +266,9 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   const report = await evaluateAndReport(runDir, model, data[evalSplit], data.labels, preprocess, history, onEvent);
   const last = [...history].reverse().find((h) => h.val_acc !== undefined);
   manifest.metrics = {
-    [`${evalSplit}_acc`]: report.accuracy,
     ...(last?.val_loss !== undefined ? { val_loss: last.val_loss, val_acc: last.val_acc as number } : {}),
+    // Evaluated on the final (possibly best-restored) weights: wins over the last epoch's figure.
+    [`${evalSplit}_acc`]: report.accuracy,
     [`${evalSplit}_macro_f1`]: report.macroF1,
     train_seconds: (Date.now() - started) / 1000,
   };
