@@ -72,10 +72,11 @@ export async function adviseForDataset(data: string, opts: AdviseOptions = {}): 
   const spec = { size: base.inputSize, resize: 'cover' as const, mode: base.preprocess, channelOrder: 'rgb' as const, grayscale: false };
   const sample = await prepareData(data, { size: base.inputSize, resize: 'cover', valSplit: 0.3, testSplit: 0, seed, maxImages: opts.sampleSize ?? 300, skipCheck: true });
   const pooled = tfl.model({ inputs: base.model.inputs, outputs: tfl.layers.globalAveragePooling2d({}).apply(base.model.outputs[0] as tfl.SymbolicTensor) as tfl.SymbolicTensor });
-  const feats = (split: typeof sample.train): Float32Array => extract(new ImageSource(split.pixels, split.labels, spec), (x) => [pooled.predict(x) as tfc.Tensor]).data[0] ?? new Float32Array();
+  const feats = async (split: typeof sample.train): Promise<Float32Array> =>
+    (await extract(new ImageSource(split.pixels, split.labels, spec), (x) => [pooled.predict(x) as tfc.Tensor])).data[0] ?? new Float32Array();
   const dim = (pooled.outputs[0]?.shape[1] as number) ?? 1;
   const classes = ds.labels.length;
-  const acc = sample.val.labels.length > 0 ? linearProbe(feats(sample.train), sample.train.labels, feats(sample.val), sample.val.labels, dim, classes, createRng(seed).int(1e9)) : 1;
+  const acc = sample.val.labels.length > 0 ? linearProbe(await feats(sample.train), sample.train.labels, await feats(sample.val), sample.val.labels, dim, classes, createRng(seed).int(1e9)) : 1;
   const similarity = Math.min(1, Math.max(0, (acc - 1 / classes) / (1 - 1 / classes)));
   const advice = adviseStrategy({ trainCount, classes, similarity, baseLayers: base.layers.filter((l) => l.weighted).length });
   base.model.dispose();

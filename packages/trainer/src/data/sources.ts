@@ -62,38 +62,10 @@ export class ImageSource implements BatchSource {
   }
 }
 
-/** Runs `model`-like `fn` over an image source in batches and returns row-major outputs per output tensor. */
-export function extract(
+/** Runs a model-like `run` (TF.js, or async like onnxruntime) over an image source in batches; row-major outputs per output tensor. */
+export async function extract(
   src: ImageSource,
-  run: (x: tfc.Tensor) => tfc.Tensor[],
-  opts: { rng?: Rng; batchSize?: number; onProgress?: (done: number) => void } = {},
-): { data: Float32Array[]; shapes: number[][] } {
-  const bs = opts.batchSize ?? 32;
-  let data: Float32Array[] = [];
-  let shapes: number[][] = [];
-  for (let s = 0; s < src.count; s += bs) {
-    const idx = Array.from({ length: Math.min(bs, src.count - s) }, (_, k) => s + k);
-    const [x] = src.batch(idx, opts.rng?.fork(s + 1));
-    const outs = run(x as tfc.Tensor);
-    if (s === 0) {
-      shapes = outs.map((o) => o.shape.slice(1));
-      data = shapes.map((sh) => new Float32Array(src.count * sh.reduce((a, b) => a * b, 1)));
-    }
-    outs.forEach((o, k) => {
-      const per = (shapes[k] as number[]).reduce((a, b) => a * b, 1);
-      (data[k] as Float32Array).set(o.dataSync() as Float32Array, s * per);
-      o.dispose();
-    });
-    x?.dispose();
-    opts.onProgress?.(Math.min(src.count, s + bs));
-  }
-  return { data, shapes };
-}
-
-/** Like {@link extract} with an asynchronous runner (e.g. onnxruntime); same outputs. */
-export async function extractAsync(
-  src: ImageSource,
-  run: (x: tfc.Tensor) => Promise<tfc.Tensor[]>,
+  run: (x: tfc.Tensor) => tfc.Tensor[] | Promise<tfc.Tensor[]>,
   opts: { rng?: Rng; batchSize?: number; onProgress?: (done: number) => void } = {},
 ): Promise<{ data: Float32Array[]; shapes: number[][] }> {
   const bs = opts.batchSize ?? 32;

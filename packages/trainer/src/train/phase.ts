@@ -2,7 +2,7 @@
 import { planFreeze, type EventSink, type PhaseName, type PhaseSpec, type PreprocessSpec, type Rng, type ScheduleSpec } from '@headstart/core';
 import type { BaseLayer } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
-import { CachedSource, extractAsync, ImageSource, type AugmentFn } from '../data/sources.ts';
+import { CachedSource, extract, ImageSource, type AugmentFn } from '../data/sources.ts';
 import { splitModel, STOCHASTIC_LAYERS, type SplitModel } from '../model/graph.ts';
 import { HEAD_PREFIX } from '../model/head.ts';
 import { pinInferenceLayers } from '../model/modes.ts';
@@ -133,11 +133,11 @@ async function cacheWith(
   let shapes: number[][] = [];
   for (let p = 0; p <= passes; p++) {
     // Augmented pass p uses the same stream in every phase, so a resumed phase 2 sees the same passes.
-    const r = await extractAsync(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(5000 + p) } : {}), onProgress: progress(done) });
+    const r = await extract(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(5000 + p) } : {}), onProgress: progress(done) });
     trainPasses.push(r.data);
     shapes = r.shapes;
   }
-  const v = valImages.count > 0 ? await extractAsync(valImages, run, { onProgress: progress(done) }) : undefined;
+  const v = valImages.count > 0 ? await extract(valImages, run, { onProgress: progress(done) }) : undefined;
   onEvent({ type: 'cache', phase, stage: 'end', done: total, total, seconds: (Date.now() - t0) / 1000 });
   let offset = 0;
   return splits.map((split, i) => {
