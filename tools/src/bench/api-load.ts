@@ -3,13 +3,13 @@
  * p50/p99 latency and throughput at concurrency 1 and 16, micro-batching on vs off, and the API's
  * p50 against bare onnxruntime inference (and decode + inference) in-process.
  *
- *   nice -n 10 node --import tsx tools/src/bench/api-load.ts [--duration 8] [--rounds 3] [--model m.onnx] [--threads 2] [--out docs/benchmarks-api.md]
+ *   nice -n 10 node --import tsx tools/src/bench/api-load.ts [--duration 8] [--rounds 3] [--model m.onnx] [--threads 2] [--out FILE] (default: a file under the OS temp dir; `npm run bench` puts the result into docs/benchmarks.md)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createClassifier } from '@headstart/inference/node';
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     model: { type: 'string' },
     threads: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
-    out: { type: 'string', default: 'docs/benchmarks-api.md' },
+    out: { type: 'string', default: join(tmpdir(), 'headstart-bench', 'api-load.md') },
   },
 });
 const duration = Number(values.duration);
@@ -189,6 +189,7 @@ async function main(): Promise<void> {
     '- At 16 connections the server is compute-bound: latency ≈ queue length × inference time; the bounded queue (429) and the deadline (504) keep it from growing without limit.',
     '',
   ].join('\n');
+  mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, md);
   process.stderr.write(`wrote ${values.out}\n`);
 }

@@ -4,7 +4,7 @@
  *
  * Usage: nice -n 10 npx tsx tools/src/bench/conv-throughput.ts [--runs 5] [--batches 20]
  *          [--cpu-batches 2] [--cpu-arch pooled,keras] [--arch pooled,keras] [--threads 2] [--no-torch] [--no-cpu]
- *          [--md docs/benchmarks-conv.md]
+ *          [--md FILE] (default: a file under the OS temp dir; `npm run bench` puts the result into docs/benchmarks.md)
  * Prints one JSON document on stdout and writes a markdown table (atomically) to --md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       'no-torch': { type: 'boolean', default: false },
       'no-cpu': { type: 'boolean', default: false },
       'cpu-arch': { type: 'string', default: 'pooled,keras' },
-      md: { type: 'string', default: 'docs/benchmarks-conv.md' },
+      md: { type: 'string', default: path.join(os.tmpdir(), 'headstart-bench', 'conv-throughput.md') },
     },
   });
   const runs = Number(values.runs);

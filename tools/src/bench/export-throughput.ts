@@ -5,7 +5,7 @@
  * export itself and checks the ONNX features agree with TF.js.
  *
  * Usage: nice -n 10 node --import tsx tools/src/bench/export-throughput.ts [--quick] [--runs 5] [--batch 8]
- *          [--bases mobilenet_v2,inception_v3] [--cpu-bases mobilenet_v2] [--md docs/benchmarks-export.md]
+ *          [--bases mobilenet_v2,inception_v3] [--cpu-bases mobilenet_v2] [--md FILE] (default: a file under the OS temp dir; `npm run bench` puts the result into docs/benchmarks.md)
  * Prints one JSON document on stdout and writes a markdown section (atomically) to --md.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     bases: { type: 'string' },
     'cpu-bases': { type: 'string' },
-    md: { type: 'string', default: 'docs/benchmarks-export.md' },
+    md: { type: 'string', default: path.join(os.tmpdir(), 'headstart-bench', 'export-throughput.md') },
   },
   strict: true,
 });

@@ -46,12 +46,11 @@ export const BENCHES: BenchDef[] = [
     script: 'conv-throughput.ts',
     owner: 'trainer kernels',
     mdFlag: '--md',
-    doc: 'docs/benchmarks-conv.md',
     full: [],
     quick: ['--runs', '1', '--batches', '2', '--arch', 'pooled', '--no-torch', '--no-cpu'],
   },
-  { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', doc: 'docs/benchmarks-export.md', full: [], quick: ['--quick'] },
-  { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', doc: 'docs/benchmarks-api.md', full: [], quick: ['--duration', '2'] },
+  { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', full: [], quick: ['--duration', '2'] },
 ];
 
 /** Parsed command line of the runner. */
