@@ -1,25 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMessyDataset, testImage, type MessyDataset } from '@headstart/core/node/testing';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { main } from '../src/main.ts';
+import { captureIo } from './fakes.ts';
 import { displayWidth, table } from '../src/commands/check.ts';
 
-function io() {
-  let out = '';
-  let err = '';
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { stdout, stderr, stdin: new PassThrough(), out: () => out, err: () => err };
-}
-
 async function run(...args: string[]) {
-  const cap = io();
+  const cap = captureIo();
   const code = await main(['node', 'headstart', ...args], cap);
   await new Promise((r) => setImmediate(r));
   return { code, out: cap.out(), err: cap.err() };

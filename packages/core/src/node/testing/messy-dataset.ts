@@ -32,7 +32,8 @@ const crc32 = (buf: Buffer): number => {
   return ~c >>> 0;
 };
 
-const chunk = (type: string, data: Buffer): Buffer => {
+/** One PNG chunk: length, type, data and CRC-32 (for hand-built PNG fixtures). */
+export const pngChunk = (type: string, data: Buffer): Buffer => {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(data.length);
   const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
@@ -53,9 +54,9 @@ export function hugePngHeader(width: number, height: number): Buffer {
   const rows = deflateSync(Buffer.alloc((width + 1) * 4));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', rows),
-    chunk('IEND', Buffer.alloc(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', rows),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
 
