@@ -86,7 +86,7 @@ describe('headstart commands', () => {
   });
 
   it('models lists the catalogue with provenance', async () => {
-    const bases: BaseInfo[] = [{ id: 'mobilenet_v2', inputSize: [224, 224], preprocess: 'tf', defaultCut: 'out_relu', earlierCut: 'block_12_add', sizeRange: [32, 512], bundle: 'mobilenet_v2', resizable: true, source: 'nsfwjs 4.4.0', provenance: 'ImageNet weights fine-tuned by nsfwjs authors', description: 'MobileNetV2 1.0' }];
+    const bases: BaseInfo[] = [{ id: 'mobilenet_v2', inputSize: [224, 224], preprocess: 'tf', defaultCut: 'out_relu', probeCuts: ['out_relu', 'block_12_add'], sizeRange: [32, 512], bundle: 'mobilenet_v2', resizable: true, source: 'nsfwjs 4.4.0', provenance: 'ImageNet weights fine-tuned by nsfwjs authors', description: 'MobileNetV2 1.0' }];
     trainer = { ...trainer, listBases: () => bases };
     const r = await run('models');
     expect(r.out).toMatch(/mobilenet_v2\s+224×224\s+yes\s+tf\s+out_relu\s+nsfwjs 4\.4\.0/);
@@ -97,8 +97,10 @@ describe('headstart commands', () => {
   it('advise prints the case, reasons and a train command applying it', async () => {
     const advice: Advice = {
       case: 3, size: 'small', similar: false, cut: 'earlier', cutLayer: 'block_12_add',
-      base: 'mobilenet_v2', trainCount: 80, classes: 4, probeAccuracy: 0.41, similarity: 0.21, probeImages: 80,
-      schedule: { phase1: { epochs: 20, learningRate: 1e-3 }, phase2: { epochs: 5, learningRate: 1e-5, unfreeze: { kind: 'top', n: 20 } }, augment: { horizontalFlip: true, rotation: 10 } },
+      base: 'mobilenet_v2', trainCount: 80, classes: 4, probeAccuracy: 0.41, similarity: 0.21, probeImages: 80, probeFolds: 5,
+      probes: [{ cut: 'out_relu', pooling: 'avg', dim: 1280, accuracy: 0.41 }, { cut: 'block_12_add', pooling: 'flatten', dim: 3456, accuracy: 0.62 }],
+      head: { kind: 'dense', pooling: 'flatten', standardize: true, dropout: 0.2, blocks: [] },
+      schedule: { phase1: { epochs: 20, learningRate: 1e-3, earlyStopping: false }, phase2: { epochs: 5, learningRate: 1e-5, unfreeze: { kind: 'top', n: 20 } }, augment: { horizontalFlip: true, rotation: 10 } },
       reasons: ['80 training images is small', 'linear-probe accuracy 0.41 says the data is far from ImageNet'],
     };
     trainer = { ...trainer, adviseForDataset: async () => advice };
@@ -106,8 +108,10 @@ describe('headstart commands', () => {
     expect(r.out).toContain('case 3: small dataset, different domain');
     expect(r.out).toContain('  - linear-probe accuracy 0.41 says the data is far from ImageNet');
     expect(r.out).toContain(
-      'npx headstart train data/x --out runs/advised --cut block_12_add --epochs 20 --lr 0.001 --fine-tune-epochs 5 --fine-tune-lr 0.00001 --unfreeze top:20 --augment flip,rotate=10',
+      'npx headstart train data/x --out runs/advised --cut block_12_add --head flatten --standardize --epochs 20 --fixed-epochs --lr 0.001 --fine-tune-epochs 5 --fine-tune-lr 0.00001 --unfreeze top:20 --augment flip,rotate=10',
     );
+    expect(r.out).toContain('cut: block_12_add (measured: out_relu/avg 41.0%, block_12_add/flatten 62.0%)');
+    expect(r.out).toContain('head: flatten pooling, standardised features');
   });
 
   it('demo checks the data, trains both phases, exports and prints how to predict and serve', async () => {

@@ -73,6 +73,15 @@ describe('train flags → TrainOptions', () => {
       backend: 'wasm', resume: true, maxImages: 100,
     });
   });
+  it('--standardize adds standardisation to the head; --fixed-epochs switches early stopping and plateau reduction off', () => {
+    expect(parse(['d', '-o', 'r', '--standardize', '--fixed-epochs', '--epochs', '50'])).toEqual({
+      data: 'd', out: 'r',
+      head: { kind: 'dense', standardize: true },
+      schedule: { phase1: { epochs: 50, earlyStopping: false, reduceOnPlateau: false }, phase2: { earlyStopping: false, reduceOnPlateau: false } },
+    });
+    expect(parse(['d', '-o', 'r', '--head', 'flatten', '--standardize'])?.head).toEqual({ kind: 'dense', pooling: 'flatten', blocks: [], standardize: true });
+    expect(() => parse(['d', '-o', 'r', '--fixed-epochs', '--patience', '3'])).toThrow(/--fixed-epochs and --patience contradict/);
+  });
   it('rejects bad numbers and choices as usage errors', () => {
     expect(() => parse(['d', '-o', 'r', '--epochs', 'two'])).toThrow(/--epochs "two"/);
     expect(() => parse(['d', '-o', 'r', '--val-split', '1'])).toThrow(/--val-split/);

@@ -1,23 +1,43 @@
-/** `adviseForDataset`: dataset size + a linear-probe similarity signal → core's adviseStrategy. */
-import { adviseStrategy, createRng, type EventSink, type StrategyAdvice } from '@headstart/core';
+/**
+ * `adviseForDataset`: measures, then advises. Linear (ridge) probes, cross-validated on a sample of the
+ * training images, score the base's features at several cuts with avg or flatten pooling (the
+ * head's own standardisation applied) and with or without augmentation; the dataset's size and
+ * the default cut's score (similarity to the source domain) pick core's four-case schedule.
+ */
+import { adviseStrategy, createRng, HeadstartError, type EventSink, type HeadSpec, type StrategyAdvice } from '@headstart/core';
+import { augment as coreAugment, AugmentSpecSchema } from '@headstart/core';
 import { loadDataset } from '@headstart/core/node';
 import { selectBackend, type BackendName } from './backend/select-backend.ts';
 import { findBase } from './bases/catalogue.ts';
-import { loadBase } from './bases/load-base.ts';
-import { prepareData } from './data/prepare.ts';
+import { loadBase, type LoadedBase } from './bases/load-base.ts';
+import { prepareData, type ImageSplit } from './data/prepare.ts';
 import { extract, ImageSource } from './data/sources.ts';
-import { tfc, tfl } from './tf.ts';
+import { STANDARDIZE_EPSILON } from './model/head.ts';
+import { crossValidate, pooledDim, stratifiedFolds, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
+import { resolveFeatureEngine } from './train/feature-engine.ts';
+import type { SymbolicTensor } from './tf.ts';
 
 /** Options of `adviseForDataset`. */
 export interface AdviseOptions {
   base?: string;
   inputSize?: number;
-  /** Images used for the linear probe (default 300). */
+  /** Images used for the probes (default 300). */
   sampleSize?: number;
+  /** Layers to probe as cuts, in preference order (default: the catalogue's `probeCuts`, or the base's own cut). */
+  cuts?: string[];
   valSplit?: number;
   seed?: number;
   backend?: BackendName | 'auto';
   onEvent?: EventSink;
+}
+
+/** One measured configuration: cross-validated probe accuracy of a cut and pooling. */
+export interface ProbeResult {
+  cut: string;
+  pooling: ProbePooling;
+  /** Features per image after pooling. */
+  dim: number;
+  accuracy: number;
 }
 
 /** The advisor's proposal plus the evidence it was based on. */
@@ -25,40 +45,65 @@ export interface Advice extends StrategyAdvice {
   base: string;
   trainCount: number;
   classes: number;
-  /** Held-out accuracy of a logistic regression on frozen base features of a small sample. */
+  /** Cross-validated accuracy of the probe at the base's default cut with average pooling (else the first probed). */
   probeAccuracy: number;
   /** probeAccuracy normalised against chance: (acc − 1/C) / (1 − 1/C), clipped to [0, 1]. */
   similarity: number;
   probeImages: number;
-  /** Concrete layer for `cut: 'earlier'` (catalogue bases), to pass as `--cut`. */
+  /** Folds of the cross-validation. */
+  probeFolds: number;
+  /** Every configuration measured, in preference order (default cut first, avg before flatten). */
+  probes: ProbeResult[];
+  /** The chosen cut layer when it is not the base's default (pass as `--cut`). */
   cutLayer?: string;
+  /** The recommended head (pass as `--head` + `--standardize`). */
+  head: HeadSpec;
+  /** Probe accuracy of the chosen configuration without and with one augmented pass (when augmentation was proposed). */
+  augmentProbe?: { without: number; with: number };
 }
 
-/** Trains softmax regression on features (full batch, Adam) and returns held-out accuracy. */
-function linearProbe(xTr: Float32Array, yTr: Int32Array, xTe: Float32Array, yTe: Int32Array, dim: number, classes: number, seed: number): number {
-  return tfc.tidy(() => {
-    const model = tfl.sequential({
-      layers: [tfl.layers.dense({ inputShape: [dim], units: classes, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed }), kernelRegularizer: tfl.regularizers.l2({ l2: 1e-4 }) })],
-    });
-    const x = tfc.tensor2d(xTr, [yTr.length, dim]);
-    const y = tfc.oneHot(tfc.tensor1d(yTr, 'int32'), classes);
-    const opt = tfc.train.adam(1e-2);
-    for (let step = 0; step < 150; step++) {
-      opt.minimize(() => tfc.tidy(() => tfc.mean(tfc.neg(tfc.sum(tfc.mul(y, tfc.log(tfc.clipByValue(model.apply(x) as tfc.Tensor, 1e-7, 1))), 1))) as tfc.Scalar));
-    }
-    const pred = (model.predict(tfc.tensor2d(xTe, [yTe.length, dim])) as tfc.Tensor).argMax(1).dataSync();
-    opt.dispose();
-    let ok = 0;
-    pred.forEach((p, i) => (ok += p === yTe[i] ? 1 : 0));
-    return ok / Math.max(1, yTe.length);
-  });
+/** The default configuration (first probed) is kept when it scores within this much of the best. */
+export const PROBE_TOLERANCE = 0.01;
+/** Flatten candidates wider than this are not probed (a head on them would overfit and cache poorly). */
+export const MAX_FLATTEN_DIM = 16384;
+/** At most this many folds; fewer when the rarest class has fewer sample images. */
+export const MAX_FOLDS = 5;
+/** Repetitions of the k-fold split (different shuffles): one split of a few dozen images is too noisy to rank cuts by. */
+export const PROBE_REPEATS = 3;
+const DEFAULT_SIZE: Record<string, number> = { mobilenet_v2: 96, inception_v3: 139 };
+
+/**
+ * The best-scoring probe (the first of equals), unless the default configuration — the first
+ * result — is within PROBE_TOLERANCE of it: then the default, the standard and cheapest path.
+ * Intermediate candidates get no such benefit of the doubt (a near-tie between two non-default
+ * cuts is noise; take the measured best).
+ */
+export function pickProbe(results: ProbeResult[]): ProbeResult {
+  const first = results[0];
+  if (!first) throw new RangeError('pickProbe: no probe results');
+  const best = results.reduce((a, b) => (b.accuracy > a.accuracy ? b : a), first);
+  return first.accuracy >= best.accuracy - PROBE_TOLERANCE ? first : best;
+}
+
+/** Runs the base up to each layer in `cuts` over `split` (optionally augmented); one FeatureBlock per cut. */
+async function features(base: LoadedBase, cuts: string[], split: ImageSplit, augmentFn?: (px: Uint8Array, h: number, w: number, rng: ReturnType<typeof createRng>) => Uint8Array, seed = 0): Promise<FeatureBlock[]> {
+  const spec = { size: base.inputSize, resize: 'cover' as const, mode: base.preprocess, channelOrder: 'rgb' as const, grayscale: false };
+  const outputs = cuts.map((c) => base.model.getLayer(c).output as SymbolicTensor);
+  const engine = await resolveFeatureEngine(base.model, outputs, 'auto');
+  try {
+    const src = new ImageSource(split.pixels, split.labels, spec, augmentFn);
+    const r = await extract(src, engine.run, augmentFn ? { rng: createRng(seed).fork(77) } : {});
+    return r.data.map((data, i) => ({ data, shape: r.shapes[i] as number[] }));
+  } finally {
+    await engine.dispose();
+  }
 }
 
 /**
- * Recommends a schedule for a dataset: counts its images and measures how well frozen base
- * features separate its classes (a quick linear probe on a small stratified sample), then
- * applies core's four-case `adviseStrategy`. Augmented cases get cached augmented passes.
- * @example const advice = await adviseForDataset('data/demo'); advice.case; advice.schedule;
+ * Recommends a cut, head and schedule for a dataset (see the module comment). Deterministic for a
+ * seed. Slower than a single probe (one feature pass per candidate cut, a few seconds on a sample
+ * of 300 small images) — and it picks the cut from evidence rather than a rule of thumb.
+ * @example const advice = await adviseForDataset('data/demo'); advice.cutLayer; advice.head; advice.schedule;
  */
 export async function adviseForDataset(data: string, opts: AdviseOptions = {}): Promise<Advice> {
   await selectBackend(opts.backend ?? 'auto');
@@ -68,30 +113,87 @@ export async function adviseForDataset(data: string, opts: AdviseOptions = {}): 
   const valSplit = opts.valSplit ?? 0.2;
   const hasSplits = ds.items.some((i) => i.split === 'train');
   const trainCount = hasSplits ? ds.items.filter((i) => i.split === 'train').length : Math.round(ds.items.length * (1 - valSplit));
-  const base = await loadBase(baseId, { inputSize: opts.inputSize ?? (baseId === 'mobilenet_v2' ? 96 : baseId === 'inception_v3' ? 139 : undefined) as number });
-  const spec = { size: base.inputSize, resize: 'cover' as const, mode: base.preprocess, channelOrder: 'rgb' as const, grayscale: false };
-  const sample = await prepareData(data, { size: base.inputSize, resize: 'cover', valSplit: 0.3, testSplit: 0, seed, maxImages: opts.sampleSize ?? 300, skipCheck: true });
-  const pooled = tfl.model({ inputs: base.model.inputs, outputs: tfl.layers.globalAveragePooling2d({}).apply(base.model.outputs[0] as tfl.SymbolicTensor) as tfl.SymbolicTensor });
-  const feats = async (split: typeof sample.train): Promise<Float32Array> =>
-    (await extract(new ImageSource(split.pixels, split.labels, spec), (x) => [pooled.predict(x) as tfc.Tensor])).data[0] ?? new Float32Array();
-  const dim = (pooled.outputs[0]?.shape[1] as number) ?? 1;
-  const classes = ds.labels.length;
-  const acc = sample.val.labels.length > 0 ? linearProbe(await feats(sample.train), sample.train.labels, await feats(sample.val), sample.val.labels, dim, classes, createRng(seed).int(1e9)) : 1;
-  const similarity = Math.min(1, Math.max(0, (acc - 1 / classes) / (1 - 1 / classes)));
-  const advice = adviseStrategy({ trainCount, classes, similarity, baseLayers: base.layers.filter((l) => l.weighted).length });
-  base.model.dispose();
-  const schedule = advice.schedule.augment && advice.schedule.augmentedPasses === undefined ? { ...advice.schedule, augmentedPasses: 4 } : advice.schedule;
-  const earlier = findBase(baseId)?.earlierCut;
-  return {
-    ...advice,
-    schedule,
-    reasons: [...advice.reasons, `linear probe on ${sample.train.labels.length + sample.val.labels.length} images: ${(acc * 100).toFixed(1)}% held-out accuracy (chance ${(100 / classes).toFixed(1)}%)`],
-    base: baseId,
-    trainCount,
-    classes,
-    probeAccuracy: acc,
-    similarity,
-    probeImages: sample.train.labels.length + sample.val.labels.length,
-    ...(advice.cut === 'earlier' && earlier ? { cutLayer: earlier } : {}),
-  };
+  const inputSize = opts.inputSize ?? DEFAULT_SIZE[baseId];
+  const base = await loadBase(baseId, inputSize ? { inputSize } : {});
+  try {
+    const classes = ds.labels.length;
+    const sample = (await prepareData(data, { size: base.inputSize, resize: 'cover', valSplit: 0, testSplit: 0, seed, maxImages: opts.sampleSize ?? 300, skipCheck: true })).train;
+    const counts = new Map<number, number>();
+    sample.labels.forEach((l) => counts.set(l, (counts.get(l) ?? 0) + 1));
+    const k = Math.min(MAX_FOLDS, ...Array.from({ length: classes }, (_, c) => counts.get(c) ?? 0));
+    if (k < 2) {
+      throw new HeadstartError('DATASET_UNUSABLE', `The advisor needs at least 2 sample images of every class to cross-validate; ${data} has a class with ${k}. Add images to that class`, {
+        details: { data },
+      });
+    }
+    const folds = Array.from({ length: PROBE_REPEATS }, (_, r) => stratifiedFolds(sample.labels, k, createRng(seed).fork(3 + r)));
+    const cv = { folds, k, classes, epsilon: STANDARDIZE_EPSILON };
+    const cuts = opts.cuts ?? findBase(baseId)?.probeCuts ?? [base.cut];
+    const unknown = cuts.filter((c) => !base.layers.some((l) => l.name === c));
+    if (cuts.length === 0 || unknown.length > 0) {
+      throw new HeadstartError('LAYER_NOT_FOUND', `Cannot probe cut ${unknown.length > 0 ? unknown.map((c) => `"${c}"`).join(', ') : '(none given)'}: not a layer of base ${baseId} (see \`headstart models\` or the model's summary)`, {
+        details: { cuts: unknown },
+      });
+    }
+    const blocks = await features(base, cuts, sample);
+    const probes: ProbeResult[] = [];
+    cuts.forEach((cut, i) => {
+      const block = blocks[i] as FeatureBlock;
+      for (const pooling of ['avg', 'flatten'] as const) {
+        const dim = pooledDim(block.shape, pooling);
+        if (pooling === 'flatten' && (block.shape.length !== 3 || dim > MAX_FLATTEN_DIM)) continue;
+        probes.push({ cut, pooling, dim, accuracy: crossValidate(block, sample.labels, { ...cv, pooling }) });
+      }
+    });
+    // Similarity to the source domain: the probe at the base's own cut (else the first probed).
+    const reference = probes.find((p) => p.cut === base.cut && p.pooling === 'avg') ?? (probes[0] as ProbeResult);
+    const acc = reference.accuracy;
+    const similarity = Math.min(1, Math.max(0, (acc - 1 / classes) / (1 - 1 / classes)));
+    const chosen = pickProbe(probes);
+    const advice = adviseStrategy({ trainCount, classes, similarity, baseLayers: base.layers.filter((l) => l.weighted).length });
+    const reasons = [...advice.reasons];
+    reasons.push(`ridge probes, ${PROBE_REPEATS}× ${k}-fold cross-validated on ${sample.labels.length} images with the head's standardisation: ` + probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}%`).join(', ') + ` (chance ${(100 / classes).toFixed(1)}%)`);
+    reasons.push(
+      chosen === reference
+        ? `the default cut ${chosen.cut} with ${chosen.pooling} pooling is best or within ${PROBE_TOLERANCE * 100} point of the best: keep it`
+        : `cut at ${chosen.cut} with ${chosen.pooling} pooling: ${(chosen.accuracy * 100).toFixed(1)}% vs ${(acc * 100).toFixed(1)}% at the default cut (earlier cuts keep more generic, spatial features)`,
+    );
+    let schedule = advice.schedule;
+    let augmentProbe: Advice['augmentProbe'];
+    if (schedule.augment) {
+      // Does the proposed augmentation help here? One augmented pass added to every training fold.
+      const spec = AugmentSpecSchema.parse(schedule.augment);
+      const [augBlock] = await features(base, [chosen.cut], sample, (px, h, w, r) => coreAugment(px, h, w, spec, r), seed);
+      const withAug = crossValidate(blocks[cuts.indexOf(chosen.cut)] as FeatureBlock, sample.labels, { ...cv, pooling: chosen.pooling, extra: augBlock as FeatureBlock });
+      augmentProbe = { without: chosen.accuracy, with: withAug };
+      if (withAug < chosen.accuracy) {
+        const { augment: _dropped, ...rest } = schedule;
+        schedule = rest;
+        reasons.push(`augmentation dropped: an augmented pass lowered the probe to ${(withAug * 100).toFixed(1)}% (without: ${(chosen.accuracy * 100).toFixed(1)}%) — these images' orientation or position carries class information`);
+      } else {
+        schedule = { ...schedule, augmentedPasses: schedule.augmentedPasses ?? 4 };
+        reasons.push(`augmentation kept: the probe scores ${(withAug * 100).toFixed(1)}% with an augmented pass vs ${(chosen.accuracy * 100).toFixed(1)}% without; ${schedule.augmentedPasses} augmented passes are cached`);
+      }
+    }
+    const head: HeadSpec = { kind: 'dense', pooling: chosen.pooling, standardize: true, dropout: 0.2, blocks: [] };
+    return {
+      ...advice,
+      cut: chosen.cut === base.cut ? 'default' : 'earlier',
+      schedule,
+      reasons,
+      base: baseId,
+      trainCount,
+      classes,
+      probeAccuracy: acc,
+      similarity,
+      probeImages: sample.labels.length,
+      probeFolds: k,
+      probes,
+      ...(chosen.cut !== base.cut ? { cutLayer: chosen.cut } : {}),
+      head,
+      ...(augmentProbe ? { augmentProbe } : {}),
+    };
+  } finally {
+    base.model.dispose();
+  }
 }

@@ -4,7 +4,7 @@ import { adviseForDataset, selectBackend } from '../src/index.ts';
 import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
 
 describe('adviseForDataset', () => {
-  it('measures a linear-probe similarity and returns a four-case advice with its evidence', async () => {
+  it('measures a ridge-probe similarity and returns a four-case advice with its evidence', async () => {
     await selectBackend('cpu');
     const root = await tempDir();
     const data = await makeImageDataset(join(root, 'data'), { classes: 3, perClass: 10, size: 16 });
@@ -17,7 +17,7 @@ describe('adviseForDataset', () => {
     expect(advice.probeAccuracy).toBeGreaterThanOrEqual(0);
     expect(advice.similarity).toBeCloseTo(Math.max(0, (advice.probeAccuracy - 1 / 3) / (2 / 3)), 10);
     expect([1, 3]).toContain(advice.case);
-    expect(advice.reasons.some((r) => r.includes('linear probe'))).toBe(true);
+    expect(advice.reasons.some((r) => r.includes('ridge probes, 3× 5-fold cross-validated on 30 images'))).toBe(true);
     if (advice.schedule.augment) expect(advice.schedule.augmentedPasses).toBe(4);
   });
 });

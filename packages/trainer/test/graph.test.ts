@@ -14,7 +14,7 @@ describe('boundary cache (split model)', () => {
 
   it('prefix + top gives the same loss and gradients as the full model', async () => {
     const base = await loadBase(await makeTinyBase(await tempDir()));
-    const model = buildClassifier(base.model, { kind: 'dense', pooling: 'avg', dropout: 0, blocks: [{ units: 5, activation: 'relu', dropout: 0, batchNorm: false }] }, 3, createRng(1));
+    const model = buildClassifier(base.model, { kind: 'dense', pooling: 'avg', standardize: false, dropout: 0, blocks: [{ units: 5, activation: 'relu', dropout: 0, batchNorm: false }] }, 3, createRng(1));
     const schedule = ScheduleSpecSchema.parse({ phase1: { epochs: 1, learningRate: 1e-3 }, phase2: { epochs: 1, learningRate: 1e-3, unfreeze: { kind: 'top', n: 2 } } });
     const { trainable, pin } = applyFreeze(model, base.layers, 'phase2', schedule);
     expect([...trainable].sort()).toEqual(['bn2', 'c2', 'head_dense_0', 'head_logits']);

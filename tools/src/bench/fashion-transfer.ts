@@ -3,7 +3,7 @@
  * variants) against the scratch CNN on the same k images per class, evaluated on held-out test images.
  *
  * Usage: nice -n 10 node --import tsx tools/src/bench/fashion-transfer.ts [--k 10,100] [--seeds 1]
- *          [--test-per-class 200] [--variants advised,tuned,scratch,scratch-aug] [--tuned-cut <layer>] [--quick] [--md out.md]
+ *          [--test-per-class 200] [--variants advised,scratch,scratch-aug] [--quick] [--md out.md]
  * Prints one JSON document on stdout; writes a markdown section (atomically) to --md.
  */
 import { renameSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { LIGHT_AUGMENT } from '@headstart/core';
 import { adviseForDataset, type ScheduleInput } from '@headstart/trainer';
 import type { TrainOptions } from '@headstart/trainer';
 import { mdTable, median, parseIntList, parseList, pct, secs, stripFlag } from './bench-kit.ts';
@@ -19,22 +20,17 @@ import { fashionFolder, timedTrain, type TimedRun } from './timed-train.ts';
 
 const ALL_CLASSES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 /** Variants this benchmark knows. */
-export const VARIANTS = ['advised', 'advised-ft', 'advised-flat', 'tuned', 'default', 'scratch', 'scratch-aug'] as const;
+export const VARIANTS = ['advised', 'advised-ft', 'default', 'scratch', 'scratch-aug'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 /** What each variant is, in words (for the report). */
 const VARIANT_TEXT: Record<Variant, string> = {
-  advised: 'adviseForDataset → its schedule and cut, mobilenet_v2 at 96 px',
-  'advised-ft': 'the advised configuration, then phase 2: fine-tune the last 12 weighted base layers at 1e-4 (boundary cache)',
-  'advised-flat': 'the advised configuration with a flatten head instead of global average pooling',
-  tuned: 'what worked best here: the advised cut and augmentation, a flatten head trained longer (up to 100 epochs, patience 10), then phase 2 fine-tuning the last 12 weighted base layers at 1e-4',
-  default: 'trainer defaults: mobilenet_v2 96 px, cut out_relu, head on features, phase 2 top:20 at 1e-5',
+  advised: 'adviseForDataset on the training folder → its measured cut, head (pooling, standardisation), augmentation decision and schedule; mobilenet_v2 at 96 px',
+  'advised-ft': 'the advised configuration, then phase 2: fine-tune the last 12 weighted base layers below the cut at 1e-4 (boundary cache)',
+  default: 'trainer defaults: mobilenet_v2 96 px, cut out_relu, avg-pool head on features, phase 2 top:20 at 1e-5',
   scratch: 'scratch CNN (conv32-pool-conv64-pool-dense128) at 28 px, same images, no augmentation',
-  'scratch-aug': 'scratch CNN at 28 px with the same augmentation as the advised transfer (augmented on the fly)',
+  'scratch-aug': 'scratch CNN at 28 px with the light augmentation the advisor proposes for small data (flip, rotate 10, zoom 0.1, shifts 0.1; on the fly)',
 };
-
-/** Flatten head (keeps the spatial layout, which matters for Fashion-MNIST). */
-const FLAT_HEAD: NonNullable<TrainOptions['head']> = { kind: 'dense', pooling: 'flatten', dropout: 0.3, blocks: [] };
 
 /** One trained configuration on one subset. */
 export interface TransferRow {
@@ -47,8 +43,6 @@ export interface TransferRow {
 
 interface Plan {
   quick: boolean;
-  /** Cut of the `tuned` variant (default: the advised one). */
-  tunedCut?: string;
   log: (line: string) => void;
 }
 
@@ -63,44 +57,37 @@ function shrink(s: ScheduleInput, quick: boolean): ScheduleInput {
 async function optionsFor(variant: Variant, data: string, out: string, seed: number, plan: Plan): Promise<{ opts: TrainOptions; config: string }> {
   const size = plan.quick ? 32 : 96;
   if (variant === 'scratch' || variant === 'scratch-aug') {
-    const advice = variant === 'scratch-aug' ? await adviseForDataset(join(data, 'train'), { seed, inputSize: size, sampleSize: plan.quick ? 40 : 300 }) : undefined;
+    const augment = variant === 'scratch-aug' ? { ...LIGHT_AUGMENT } : undefined;
     const schedule: ScheduleInput = {
       mode: 'scratch',
       seed,
       phase1: { epochs: 40, learningRate: 1e-3, earlyStopping: { monitor: 'val_loss', patience: 8, minDelta: 0, restoreBest: true } },
-      ...(advice?.schedule.augment ? { augment: advice.schedule.augment as ScheduleInput['augment'] } : {}),
+      ...(augment ? { augment } : {}),
     };
-    return { opts: { data, out, inputSize: 28, schedule: shrink(schedule, plan.quick) }, config: `scratch 28 px${advice ? ', augment' : ''}` };
+    return { opts: { data, out, inputSize: 28, schedule: shrink(schedule, plan.quick) }, config: `scratch 28 px${augment ? ', augment' : ''}` };
   }
   if (variant === 'default') {
     return { opts: { data, out, base: 'mobilenet_v2', inputSize: size, schedule: shrink({ seed }, plan.quick) }, config: `mobilenet_v2 ${size} px, cut out_relu, phase 2 top:20` };
   }
   const advice = await adviseForDataset(join(data, 'train'), { seed, inputSize: size, sampleSize: plan.quick ? 40 : 300 });
-  plan.log(`  advisor: case ${advice.case}, probe ${pct(advice.probeAccuracy)}, similarity ${advice.similarity.toFixed(2)}, cut ${advice.cutLayer ?? 'default'}`);
+  plan.log(`  advisor: case ${advice.case}, default-cut probe ${pct(advice.probeAccuracy)}, cut ${advice.cutLayer ?? 'default'}, head ${advice.head.pooling}${advice.head.standardize ? '+std' : ''}, augment ${advice.schedule.augment ? 'yes' : 'no'}`);
   let schedule: ScheduleInput = { ...(advice.schedule as ScheduleInput), seed };
-  if (variant === 'tuned') {
-    const patient = { monitor: 'val_loss' as const, patience: 10, minDelta: 0, restoreBest: true };
-    schedule = {
-      ...schedule,
-      phase1: { ...schedule.phase1, epochs: 100, earlyStopping: patient },
-      phase2: { epochs: 10, learningRate: 1e-4, unfreeze: { kind: 'top', n: 12 }, earlyStopping: { ...patient, patience: 3 } },
-    };
-  }
   if (variant === 'advised-ft') {
     schedule = { ...schedule, phase2: { epochs: 8, learningRate: 1e-4, unfreeze: { kind: 'top', n: 12 }, earlyStopping: { monitor: 'val_loss', patience: 3, minDelta: 0, restoreBest: true } } };
   }
-  const head = variant === 'advised-flat' || variant === 'tuned' ? FLAT_HEAD : undefined;
-  const cut = variant === 'tuned' && plan.tunedCut ? plan.tunedCut : advice.cutLayer;
+  const cut = advice.cutLayer;
+  const chosen = advice.probes.find((p) => p.cut === (cut ?? advice.probes[0]?.cut) && p.pooling === advice.head.pooling);
   const parts = [
-    `case ${advice.case} (probe ${pct(advice.probeAccuracy)})`,
+    `case ${advice.case} (probe ${pct(advice.probeAccuracy)} at out_relu${chosen ? `, ${pct(chosen.accuracy)} chosen` : ''})`,
     `mobilenet_v2 ${size} px`,
     `cut ${cut ?? 'out_relu'}`,
-    head ? 'flatten head' : 'avg-pool head',
+    `${advice.head.pooling} head${advice.head.standardize ? ', standardised' : ''}`,
     schedule.augment ? `augment ×${schedule.augmentedPasses ?? 0} cached passes` : 'no augment',
+    schedule.phase1?.earlyStopping === false ? `${schedule.phase1.epochs} fixed epochs` : 'early stopping',
     schedule.phase2?.epochs && schedule.phase2.unfreeze?.kind !== 'none' ? `phase 2 ${schedule.phase2.unfreeze?.kind}` : 'no phase 2',
   ];
   return {
-    opts: { data, out, base: 'mobilenet_v2', inputSize: size, ...(cut ? { cut } : {}), ...(head ? { head } : {}), schedule: shrink(schedule, plan.quick) },
+    opts: { data, out, base: 'mobilenet_v2', inputSize: size, ...(cut ? { cut } : {}), head: advice.head, schedule: shrink(schedule, plan.quick) },
     config: parts.join(', '),
   };
 }
@@ -113,7 +100,6 @@ export interface FashionTransferOptions {
   variants: Variant[];
   work: string;
   quick: boolean;
-  tunedCut?: string;
   log?: (line: string) => void;
   /** Called after every run with the rows so far (to write partial results). */
   onRow?: (rows: TransferRow[]) => void;
@@ -128,7 +114,7 @@ export async function runFashionTransfer(o: FashionTransferOptions): Promise<Tra
       const data = await fashionFolder({ root: join(o.work, 'data'), k, testPerClass: o.testPerClass, classes: ALL_CLASSES, seed });
       for (const variant of o.variants) {
         log(`k=${k} seed=${seed} ${variant}`);
-        const { opts, config } = await optionsFor(variant, data, join(o.work, 'runs', `k${k}-s${seed}-${variant}`), seed, { quick: o.quick, log, ...(o.tunedCut ? { tunedCut: o.tunedCut } : {}) });
+        const { opts, config } = await optionsFor(variant, data, join(o.work, 'runs', `k${k}-s${seed}-${variant}`), seed, { quick: o.quick, log });
         const run = await timedTrain({ ...opts, backend: 'auto' }, log);
         log(`  → ${pct(run.accuracy)} on ${run.testCount} test images, ${secs(run.times.total)}`);
         rows.push({ k, seed, variant, config, run });
@@ -202,9 +188,8 @@ export async function cli(argv: string[]): Promise<number> {
       k: { type: 'string' },
       seeds: { type: 'string' },
       'test-per-class': { type: 'string' },
-      variants: { type: 'string', default: 'advised,tuned,scratch,scratch-aug' },
+      variants: { type: 'string', default: 'advised,scratch,scratch-aug' },
       work: { type: 'string', default: join(tmpdir(), 'headstart-bench', 'fashion-transfer') },
-      'tuned-cut': { type: 'string' },
       quick: { type: 'boolean', default: false },
       md: { type: 'string', default: join(tmpdir(), 'headstart-bench', 'fashion-transfer.md') },
     },
@@ -221,7 +206,6 @@ export async function cli(argv: string[]): Promise<number> {
     variants,
     work: resolve(values.work),
     quick,
-    ...(values['tuned-cut'] ? { tunedCut: values['tuned-cut'] } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const before = describeMachine().loadavg;

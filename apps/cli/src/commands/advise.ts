@@ -9,7 +9,7 @@ import type { RegisterCommand } from './index.ts';
 const CASES: Record<number, string> = {
   1: 'small dataset, similar to the base\'s domain: train the head on frozen features',
   2: 'large dataset, similar domain: fine-tune the top of the base',
-  3: 'small dataset, different domain: cut earlier, train the head, fine-tune lightly, augment',
+  3: 'small dataset, different domain: train a head at the cut the probes favour (often earlier), no fine-tuning',
   4: 'large dataset, different domain: fine-tune most or all of the base',
 };
 
@@ -17,9 +17,14 @@ const CASES: Record<number, string> = {
 export function adviceFlags(advice: Advice): string[] {
   const s: ScheduleInput = advice.schedule;
   const f: string[] = [];
-  const layer = typeof advice['cutLayer'] === 'string' ? advice['cutLayer'] : advice.cut !== 'default' && advice.cut !== 'earlier' ? advice.cut : undefined;
-  if (layer) f.push('--cut', layer);
+  if (advice.cutLayer) f.push('--cut', advice.cutLayer);
+  const h = advice.head;
+  // The advisor's heads are plain (no hidden blocks): the pooling, or logistic with its pooling.
+  if (h.kind === 'logistic') f.push('--head', `logistic:${h.pooling}`);
+  else if (h.pooling !== 'avg') f.push('--head', h.pooling);
+  if (h.standardize) f.push('--standardize');
   if (s.phase1?.epochs !== undefined) f.push('--epochs', String(s.phase1.epochs));
+  if (s.phase1?.earlyStopping === false) f.push('--fixed-epochs');
   if (s.phase1?.learningRate !== undefined) f.push('--lr', String(s.phase1.learningRate));
   if (s.phase2?.epochs !== undefined) f.push('--fine-tune-epochs', String(s.phase2.epochs));
   if (s.phase2?.learningRate !== undefined) f.push('--fine-tune-lr', String(s.phase2.learningRate));
@@ -48,7 +53,8 @@ export function adviceFlags(advice: Advice): string[] {
 export function adviceLines(data: string, advice: Advice): string[] {
   return [
     `case ${advice.case}: ${CASES[advice.case] ?? ''}`,
-    `cut: ${advice.cut}`,
+    `cut: ${advice.cutLayer ?? 'the base\'s default'}${advice.probes.length > 0 ? ` (measured: ${advice.probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}%`).join(', ')})` : ''}`,
+    `head: ${advice.head.pooling} pooling${advice.head.standardize ? ', standardised features' : ''}`,
     'why:',
     ...advice.reasons.map((r) => `  - ${r}`),
     'schedule:',
@@ -67,12 +73,14 @@ export const registerAdvise: RegisterCommand = (program, io, setExit) => {
     .argument('<data>', 'dataset directory')
     .option('--base <id>', 'base model to advise for (default mobilenet_v2)')
     .option('--input-size <px>', 'input size for the probe', intArg('--input-size', 8))
+    .option('--cuts <layers>', 'comma-separated layers to probe as cuts, preferred first (default: the catalogue\'s candidates)')
     .option('--json', 'print the advice as one JSON object')
-    .action(async (data: string, flags: { base?: string; inputSize?: number; json?: boolean }) => {
+    .action(async (data: string, flags: { base?: string; inputSize?: number; cuts?: string; json?: boolean }) => {
       const trainer = await loadTrainer();
       const advice = await trainer.adviseForDataset(data, {
         ...(flags.base ? { base: flags.base } : {}),
         ...(flags.inputSize ? { inputSize: flags.inputSize } : {}),
+        ...(flags.cuts ? { cuts: flags.cuts.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
       });
       io.stdout.write(flags.json ? `${JSON.stringify(advice)}\n` : `${adviceLines(data, advice).join('\n')}\n`);
       setExit(EXIT.ok);

@@ -1,6 +1,6 @@
 /** The `headstart train` flags: declared once on a commander Command, turned into TrainOptions. */
 import { Option, type Command } from 'commander';
-import type { PreprocessMode } from '@headstart/core';
+import { HeadstartError, type PreprocessMode } from '@headstart/core';
 import type { BackendName, ScheduleInput, TrainOptions } from '../ports.ts';
 import { AUGMENT_SYNTAX, HEAD_SYNTAX, choiceArg, intArg, numArg, parseAugment, parseHead, parseUnfreezeFlag } from './specs.ts';
 
@@ -22,6 +22,8 @@ export interface TrainFlags {
   fineTuneLr?: number;
   batchSize?: number;
   patience?: number;
+  fixedEpochs?: boolean;
+  standardize?: boolean;
   augment?: ReturnType<typeof parseAugment>;
   classWeights?: 'auto' | 'none';
   seed?: number;
@@ -52,6 +54,8 @@ export function addTrainFlags(cmd: Command): Command {
     .option('--fine-tune-lr <rate>', 'phase 2 learning rate (Keras guide: 1e-5)', numArg('--fine-tune-lr', Number.MIN_VALUE, 10, true))
     .option('--batch-size <n>', 'batch size of both phases', intArg('--batch-size', 1))
     .option('--patience <n>', 'early-stopping patience in epochs (both phases)', intArg('--patience'))
+    .option('--fixed-epochs', 'train every epoch: no early stopping or learning-rate reduction (tiny validation splits are too noisy to judge)')
+    .option('--standardize', "standardise the base's features per channel in the head (statistics measured on the training images); helps cuts inside the base")
     .option('--augment <spec>', AUGMENT_SYNTAX, parseAugment)
     .addOption(new Option('--class-weights <mode>', 'class weights against imbalance').choices(['auto', 'none']))
     .option('--seed <n>', 'random seed (split, init, augmentation)', intArg('--seed'))
@@ -66,20 +70,22 @@ export function addTrainFlags(cmd: Command): Command {
     .option('--plain', 'plain lines even on a terminal (no dashboard)');
 }
 
-function phase(epochs: number | undefined, lr: number | undefined, batchSize: number | undefined, patience: number | undefined) {
+function phase(epochs: number | undefined, lr: number | undefined, batchSize: number | undefined, patience: number | undefined, fixed: boolean) {
   return {
     ...(epochs !== undefined ? { epochs } : {}),
     ...(lr !== undefined ? { learningRate: lr } : {}),
     ...(batchSize !== undefined ? { batchSize } : {}),
-    ...(patience !== undefined ? { earlyStopping: { patience } } : {}),
+    ...(fixed ? { earlyStopping: false as const, reduceOnPlateau: false as const } : patience !== undefined ? { earlyStopping: { patience } } : {}),
   };
 }
 
 /** Turns parsed flags into the trainer's options; only flags given are set (the trainer owns defaults). */
 export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
   const schedule: ScheduleInput = {};
-  const p1 = phase(f.epochs, f.lr, f.batchSize, f.patience);
-  const p2 = { ...phase(f.fineTuneEpochs, f.fineTuneLr, f.batchSize, f.patience), ...(f.unfreeze ? { unfreeze: f.unfreeze } : {}) };
+  if (f.fixedEpochs && f.patience !== undefined) throw new HeadstartError('USAGE', '--fixed-epochs and --patience contradict each other: drop one');
+  const fixed = f.fixedEpochs === true;
+  const p1 = phase(f.epochs, f.lr, f.batchSize, f.patience, fixed);
+  const p2 = { ...phase(f.fineTuneEpochs, f.fineTuneLr, f.batchSize, f.patience, fixed), ...(f.unfreeze ? { unfreeze: f.unfreeze } : {}) };
   if (Object.keys(p1).length > 0) schedule.phase1 = p1;
   if (Object.keys(p2).length > 0) schedule.phase2 = p2;
   if (f.mode) schedule.mode = f.mode;
@@ -96,7 +102,7 @@ export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
     ...(f.inputSize !== undefined ? { inputSize: f.inputSize } : {}),
     ...(f.cut ? { cut: f.cut } : {}),
     ...(f.preprocess ? { preprocess: f.preprocess } : {}),
-    ...(f.head ? { head: f.head } : {}),
+    ...(f.head || f.standardize ? { head: { ...(f.head ?? { kind: 'dense' as const }), ...(f.standardize ? { standardize: true } : {}) } } : {}),
     ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
     ...(f.backend ? { backend: f.backend } : {}),
     ...(f.resume ? { resume: true } : {}),

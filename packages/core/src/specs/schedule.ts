@@ -33,8 +33,10 @@ export const PhaseSpecSchema = z
     learningRate: z.number().positive(),
     optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
     batchSize: z.number().int().positive().default(32),
-    earlyStopping: EarlyStoppingSchema.optional(),
-    reduceOnPlateau: ReduceOnPlateauSchema.optional(),
+    /** `false` switches it off (the defaults have it on): e.g. a fixed step budget on tiny data, whose validation split is too small to judge. */
+    earlyStopping: z.union([z.literal(false), EarlyStoppingSchema]).optional(),
+    /** `false` switches it off. */
+    reduceOnPlateau: z.union([z.literal(false), ReduceOnPlateauSchema]).optional(),
   })
   .strict();
 export type PhaseSpec = z.infer<typeof PhaseSpecSchema>;

@@ -39,7 +39,16 @@ describe('spec JSON round-trips', () => {
   it('HeadSpec (dense and logistic)', () => {
     roundTrip((v) => parseSpec(HeadSpecSchema, v, 'head'), { kind: 'dense', pooling: 'max', blocks: [{ units: 64, activation: 'gelu', batchNorm: true }] });
     roundTrip((v) => parseSpec(HeadSpecSchema, v, 'head'), { kind: 'logistic', l2: 1e-4 });
-    expect(parseSpec(HeadSpecSchema, { kind: 'dense' }, 'head')).toEqual({ kind: 'dense', pooling: 'avg', dropout: 0.2, blocks: [] });
+    expect(parseSpec(HeadSpecSchema, { kind: 'dense' }, 'head')).toEqual({ kind: 'dense', pooling: 'avg', standardize: false, dropout: 0.2, blocks: [] });
+    // Heads written before `standardize` existed still parse (off).
+    expect(parseSpec(HeadSpecSchema, { kind: 'logistic', pooling: 'flatten', l2: 0 }, 'head')).toMatchObject({ standardize: false });
+    roundTrip((v) => parseSpec(HeadSpecSchema, v, 'head'), { kind: 'dense', pooling: 'flatten', standardize: true });
+  });
+  it('PhaseSpec callbacks can be switched off with false', () => {
+    const s = parseSpec(ScheduleSpecSchema, { ...schedule, phase1: { epochs: 3, learningRate: 1e-3, earlyStopping: false, reduceOnPlateau: false } }, 'schedule');
+    expect(s.phase1.earlyStopping).toBe(false);
+    expect(s.phase1.reduceOnPlateau).toBe(false);
+    expect(() => parseSpec(ScheduleSpecSchema, { ...schedule, phase1: { epochs: 3, learningRate: 1e-3, earlyStopping: true } }, 'schedule')).toThrow(/earlyStopping/);
   });
   it('ScheduleSpec with defaults filled in', () => {
     roundTrip((v) => parseSpec(ScheduleSpecSchema, v, 'schedule'), schedule);

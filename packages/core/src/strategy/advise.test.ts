@@ -63,7 +63,12 @@ describe('head training length in the small cases', () => {
     const tiny = adviseStrategy({ trainCount: 80, classes: 10, similarity: 0.2 });
     expect(tiny.case).toBe(3);
     expect(tiny.schedule.phase1.epochs).toBe(167);
-    expect(tiny.schedule.phase1.earlyStopping?.patience).toBe(10);
+    // 8 per class: a fixed budget, no early stopping or plateau reduction on a 2-per-class validation split.
+    expect(tiny.schedule.phase1.earlyStopping).toBe(false);
+    expect(tiny.schedule.phase1.reduceOnPlateau).toBe(false);
+    expect(tiny.reasons.join(' ')).toMatch(/no early stopping/);
+    const small = adviseStrategy({ trainCount: 500, classes: 10, similarity: 0.2 });
+    expect(small.schedule.phase1.earlyStopping).toMatchObject({ patience: 10 });
     expect(tiny.reasons.some((r) => r.includes('--mode scratch'))).toBe(true);
     const similarTiny = adviseStrategy({ trainCount: 80, classes: 10, similarity: 0.9 });
     expect(similarTiny.reasons.some((r) => r.includes('--mode scratch'))).toBe(false);

@@ -9,8 +9,11 @@ export interface BaseInfo {
   preprocess: PreprocessMode;
   /** Default cut: the last activation before the original classifier. */
   defaultCut: string;
-  /** A good earlier cut for targets far from the source domain (more generic features). */
-  earlierCut: string;
+  /**
+   * Cuts the advisor measures (linear probes on each), from the default cut down to early,
+   * generic features; targets far from the source domain often do best well below the default.
+   */
+  probeCuts: string[];
   /** True when the base up to its default cut is fully convolutional (input size can change). */
   resizable: boolean;
   /** Smallest and largest accepted square input size when resizable. */
@@ -31,7 +34,7 @@ const BASES: BaseInfo[] = [
     inputSize: [224, 224],
     preprocess: 'tf',
     defaultCut: 'out_relu',
-    earlierCut: 'block_12_add',
+    probeCuts: ['out_relu', 'block_15_add', 'block_12_add', 'block_9_add', 'block_5_add'],
     resizable: true,
     sizeRange: [32, 512],
     source: 'npm:nsfwjs/dist/models/mobilenet_v2',
@@ -44,7 +47,7 @@ const BASES: BaseInfo[] = [
     inputSize: [299, 299],
     preprocess: 'tf',
     defaultCut: 'mixed10',
-    earlierCut: 'mixed7',
+    probeCuts: ['mixed10', 'mixed7', 'mixed5', 'mixed2'],
     resizable: true,
     sizeRange: [75, 512],
     source: 'npm:nsfwjs/dist/models/inception_v3',
@@ -56,7 +59,7 @@ const BASES: BaseInfo[] = [
 
 /** The built-in bases (copies; safe to mutate). */
 export function listBases(): BaseInfo[] {
-  return BASES.map((b) => ({ ...b, inputSize: [...b.inputSize] as [number, number], sizeRange: [...b.sizeRange] as [number, number] }));
+  return BASES.map((b) => ({ ...b, inputSize: [...b.inputSize] as [number, number], sizeRange: [...b.sizeRange] as [number, number], probeCuts: [...b.probeCuts] }));
 }
 
 /** A catalogue entry by id, or undefined. */

@@ -140,6 +140,9 @@ async function loadArtifacts(src: Source, cut: string, size: [number, number] | 
  * @example const base = await loadBase('mobilenet_v2', { inputSize: 96 });
  */
 export async function loadBase(ref: string, opts: LoadBaseOptions = {}): Promise<LoadedBase> {
+  // Building layers creates tensors: make sure a backend is initialised (a caller that skipped
+  // selectBackend would otherwise see a misleading input-size error below).
+  await tfc.ready();
   const src = await resolveSource(ref, opts);
   const layerNames = functionalConfig(src.json.modelTopology).layers.map((l) => l.name);
   let cut = opts.cut ?? src.defaultCut;

@@ -1,11 +1,11 @@
 /** Assembles base (cut) + head into one flat functional model, and the scratch CNN. */
 import type { HeadSpec, Rng } from '@headstart/core';
 import { tfl, type LayersModel, type SymbolicTensor } from '../tf.ts';
-import { applyHeadTop, applyPooling, HEAD_PREFIX } from './head.ts';
+import { applyHeadTop, applyPooling, applyStandardize, HEAD_PREFIX } from './head.ts';
 
-/** base.input → base layers → head → softmax, as one flat model (layers shared with `base`). */
+/** base.input → base layers → head (standardize, pool, dense) → softmax, as one flat model (layers shared with `base`). */
 export function buildClassifier(base: LayersModel, head: HeadSpec, classes: number, rng: Rng, name = 'headstart_classifier'): LayersModel {
-  const features = base.outputs[0] as SymbolicTensor;
+  const features = applyStandardize(head, base.outputs[0] as SymbolicTensor);
   const pooled = applyPooling(head, features);
   const out = applyHeadTop(head, pooled, classes, rng.fork(1000));
   return tfl.model({ inputs: base.inputs, outputs: out, name });

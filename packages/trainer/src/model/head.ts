@@ -4,6 +4,8 @@ import { tfl, type SymbolicTensor } from '../tf.ts';
 
 /** All head layers are named with this prefix so a run's head can be found and removed. */
 export const HEAD_PREFIX = 'head_';
+/** Name of the head's frozen, data-adapted normalisation layer (`standardize: true`). */
+export const HEAD_STANDARDIZE = 'head_standardize';
 /** Name of the pooling layer of the head (absent when features are already flat). */
 export const HEAD_POOL = 'head_pool';
 
@@ -17,6 +19,20 @@ export interface SeedSource {
 function init(seeds: SeedSource): ReturnType<typeof tfl.initializers.glorotUniform> {
   return tfl.initializers.glorotUniform({ seed: seeds.int(2 ** 31 - 1) });
 }
+
+/**
+ * Applies the head's per-channel standardisation when `spec.standardize`: a BatchNormalization
+ * layer that never trains and always runs in inference mode; `adaptStandardization` sets its
+ * moving mean and variance from the training images' features (identity until then).
+ */
+export function applyStandardize(spec: HeadSpec, features: SymbolicTensor): SymbolicTensor {
+  if (!spec.standardize) return features;
+  const layer = tfl.layers.batchNormalization({ name: HEAD_STANDARDIZE, axis: -1, epsilon: STANDARDIZE_EPSILON, trainable: false });
+  return layer.apply(features) as SymbolicTensor;
+}
+
+/** Variance floor of the standardisation (Keras BatchNormalization's default epsilon). */
+export const STANDARDIZE_EPSILON = 1e-3;
 
 /** Applies the pooling of `spec` (skipped for rank-2 features). */
 export function applyPooling(spec: HeadSpec, features: SymbolicTensor): SymbolicTensor {

@@ -37,7 +37,7 @@ export interface EpochDecision {
 /** Applies early stopping, best tracking and reduce-on-plateau to one epoch's metrics. */
 export function onEpochEnd(spec: PhaseSpec, prev: CallbackState, epoch: number, metrics: Record<string, number | undefined>, hasVal: boolean): EpochDecision {
   const s = { ...prev };
-  const es = spec.earlyStopping;
+  const es = spec.earlyStopping || undefined;
   const esMonitor = monitorFor(es?.monitor ?? 'val_loss', hasVal);
   const value = metrics[esMonitor] ?? Number.NaN;
   const isBest = improved(esMonitor, value, s.best, es?.minDelta ?? 0);
@@ -51,7 +51,7 @@ export function onEpochEnd(spec: PhaseSpec, prev: CallbackState, epoch: number, 
   let stop = false;
   if (es && !isBest && s.wait >= Math.max(1, es.patience)) stop = true;
   let lrChange: EpochDecision['lrChange'];
-  const rp = spec.reduceOnPlateau;
+  const rp = spec.reduceOnPlateau || undefined;
   if (rp) {
     const m = monitorFor(rp.monitor, hasVal);
     const v = metrics[m] ?? Number.NaN;

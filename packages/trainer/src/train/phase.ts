@@ -4,7 +4,7 @@ import type { BaseLayer } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
 import { CachedSource, extract, ImageSource, type AugmentFn } from '../data/sources.ts';
 import { splitModel, STOCHASTIC_LAYERS, type SplitModel } from '../model/graph.ts';
-import { HEAD_PREFIX } from '../model/head.ts';
+import { HEAD_PREFIX, HEAD_STANDARDIZE } from '../model/head.ts';
 import { pinInferenceLayers } from '../model/modes.ts';
 import { stableWeights } from '../model/weights.ts';
 import { saveCheckpoint } from '../run/checkpoint.ts';
@@ -68,8 +68,10 @@ export function applyFreeze(model: LayersModel, baseLayers: BaseLayer[], phase: 
   }
   for (const l of model.layers) {
     if (l.getClassName() === 'InputLayer') continue;
-    l.trainable = baseNames.has(l.name) ? trainableBase.has(l.name) : true;
+    // The head's standardisation is measured once, never trained.
+    l.trainable = baseNames.has(l.name) ? trainableBase.has(l.name) : l.name !== HEAD_STANDARDIZE;
   }
+  pin.add(HEAD_STANDARDIZE);
   pinInferenceLayers(model, pin);
   return { trainable: new Set(model.layers.filter((l) => l.trainable && l.weights.length > 0).map((l) => l.name)), pin };
 }

@@ -45,7 +45,7 @@ export const DEFAULT_SCHEDULE = {
 } as const;
 
 /** Default head: average pooling, dropout 0.2, softmax. */
-export const DEFAULT_HEAD: HeadSpec = { kind: 'dense', pooling: 'avg', dropout: 0.2, blocks: [] };
+export const DEFAULT_HEAD: HeadSpec = { kind: 'dense', pooling: 'avg', standardize: false, dropout: 0.2, blocks: [] };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -23,6 +23,7 @@ import { prepareData, type PreparedData } from '../data/prepare.ts';
 import type { AugmentFn } from '../data/sources.ts';
 import { evaluateAndReport } from '../eval/evaluate.ts';
 import { buildClassifier, buildScratchCnn, SCRATCH_CUT } from '../model/build.ts';
+import { adaptStandardization } from './standardize.ts';
 import { headL2 } from '../model/head.ts';
 import { setWeightValues, stableWeights } from '../model/weights.ts';
 import { loadCheckpoint, removeCheckpoint } from '../run/checkpoint.ts';
@@ -72,7 +73,7 @@ export interface TrainResult {
 
 /** Input size used when none is given: small enough for a 2-core CPU. */
 const DEFAULT_TRAIN_SIZE: Record<string, number> = { mobilenet_v2: 96, inception_v3: 139 };
-const SCRATCH_HEAD: HeadSpec = { kind: 'dense', pooling: 'flatten', dropout: 0.25, blocks: [{ units: 128, activation: 'relu', dropout: 0, batchNorm: false }] };
+const SCRATCH_HEAD: HeadSpec = { kind: 'dense', pooling: 'flatten', standardize: false, dropout: 0.25, blocks: [{ units: 128, activation: 'relu', dropout: 0, batchNorm: false }] };
 const SCRATCH_SIZE = 64;
 
 /** Checkpoint JSON of a run. */
@@ -108,6 +109,9 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   const schedule = prior?.schedule ?? resolveSchedule(opts.schedule);
   const scratch = schedule.mode === 'scratch';
   const head = prior?.head ?? resolveHead(opts.head ?? (scratch ? SCRATCH_HEAD : undefined));
+  if (scratch && head.standardize) {
+    throw new HeadstartError('SPEC_INVALID', 'head.standardize needs a pretrained base (its statistics are measured once on frozen features); drop it in scratch mode', { details: { field: 'head.standardize' } });
+  }
   const rng = createRng(schedule.seed);
 
   // Base (or scratch CNN), cut and input size.
@@ -161,6 +165,9 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     const n = stableWeights(model).length;
     if (ckpt.weights.length !== n) throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint of ${runDir} has ${ckpt.weights.length} weights, the model ${n}`);
     setWeightValues(model, ckpt.weights);
+  } else {
+    // The checkpoint carries the standardisation statistics; a new run measures them once, before phase 1.
+    await adaptStandardization(model, data.train, preprocess, opts.featureEngine ?? 'auto');
   }
 
   await mkdir(runDir, { recursive: true });
