@@ -53,6 +53,7 @@ function readMultipart(req: Request, limits: ImageBodyLimits): Promise<Buffer[]>
     };
     bb.on('file', (field, stream) => {
       if (field !== 'image') {
+        stream.on('error', () => undefined); // the request already failed; a truncated tail must not crash
         stream.resume();
         fail(new HeadstartError('USAGE', `unexpected multipart file field "${field.slice(0, 40)}"; send images in field "image"`));
         return;
@@ -64,6 +65,9 @@ function readMultipart(req: Request, limits: ImageBodyLimits): Promise<Buffer[]>
         else chunks.push(c);
       });
       stream.on('limit', () => fail(tooLarge(limits.bodyLimitBytes)));
+      // A body that ends inside a file part errors the file stream (not only busboy): without this
+      // listener the 'error' event is unhandled and takes the whole process down.
+      stream.on('error', (cause: Error) => fail(new HeadstartError('USAGE', `malformed multipart body: ${cause.message}`, { cause })));
       stream.on('end', () => images.push(Buffer.concat(chunks)));
     });
     bb.on('filesLimit', () => fail(new HeadstartError('USAGE', `too many images in one request (at most ${limits.maxImages})`)));
