@@ -11,7 +11,7 @@ export { loadBase, type LoadedBase, type LoadBaseOptions, type BaseLayer } from 
 export { defaultCacheDir } from './bases/remote.ts';
 export { buildClassifier, buildScratchCnn, SCRATCH_CUT } from './model/build.ts';
 export { splitModel, modelGraph, type SplitModel } from './model/graph.ts';
-export { pinInference } from './model/modes.ts';
+export { pinInference, useFastActivations } from './model/modes.ts';
 export { train, type TrainOptions, type TrainResult } from './train/train.ts';
 export { resolveSchedule, resolveHead, DEFAULT_SCHEDULE, DEFAULT_HEAD, type ScheduleInput } from './train/schedule.ts';
 export type { EpochRecord } from './train/fit-loop.ts';

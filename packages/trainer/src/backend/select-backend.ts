@@ -8,6 +8,7 @@ import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { HeadstartError } from '@headstart/core';
+import { registerFastOps } from '../kernels/fast-ops.ts';
 import { registerWasmConvGradients } from '../kernels/register-wasm.ts';
 
 /** A TF.js backend Headstart can train on, fastest first. */
@@ -92,6 +93,7 @@ function configureWasmPaths(): void {
 async function loadWasm(): Promise<BackendReport['wasm']> {
   configureWasmPaths();
   registerWasmConvGradients();
+  registerFastOps();
   if (!(await tf.setBackend('wasm'))) throw new Error("the 'wasm' backend failed to initialise");
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   // The threaded build needs blob-URL workers, which Node's worker_threads refuse (ERR_WORKER_PATH),
@@ -105,6 +107,7 @@ async function tryBackend(name: BackendName): Promise<BackendReport['wasm'] | un
     return undefined;
   }
   if (name === 'wasm') return loadWasm();
+  registerFastOps();
   if (!(await tf.setBackend('cpu'))) throw new Error("the 'cpu' backend failed to initialise");
   return undefined;
 }

@@ -83,7 +83,9 @@ export function conv2dInputGrad(
     const dyh = toNhwc(dy, o.dataFormat);
     const g = conv2dGeometry(nhwcShape(inputShape, o.dataFormat), filter.shape, o);
     const spread = spreadOutputGradient(dyh, g);
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    // A 1×1 filter needs no flip (wasm's Reverse is a slow copy even over size-1 axes).
+    const [fh, fw] = filter.shape;
+    const flipped = tf.transpose(fh === 1 && fw === 1 ? filter : tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     const dx = tf.conv2d(spread, flipped, 1, 'valid', 'NHWC', [g.dilationHeight, g.dilationWidth]);
     return o.dataFormat === 'NCHW' ? (tf.transpose(dx, [0, 3, 1, 2]) as tf.Tensor4D) : dx;
   });

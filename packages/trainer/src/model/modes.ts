@@ -1,10 +1,39 @@
 /** Per-layer training-mode controls tfjs-layers lacks: BatchNorm pinned to inference, reseeded dropout. */
 import type { Rng } from '@headstart/core';
-import type { LayersModel } from '../tf.ts';
+import { affineBatchNorm, clippedRelu } from '../kernels/fast-ops.ts';
+import type { LayersModel, Tensor } from '../tf.ts';
 import { STOCHASTIC_LAYERS } from './graph.ts';
 
 type Callable = { call: (inputs: unknown, kwargs: Record<string, unknown>) => unknown };
 const PINNED = Symbol('headstart.bnInference');
+const FAST_RELU = Symbol('headstart.fastRelu');
+
+type Weight = { read(): Tensor } | null | undefined;
+/** The fields of a tfjs-layers BatchNormalization the affine form reads. */
+interface BatchNormLike {
+  getClassName(): string;
+  axis: number | number[];
+  epsilon: number;
+  gamma?: Weight;
+  beta?: Weight;
+  movingMean: { read(): Tensor };
+  movingVariance: { read(): Tensor };
+}
+
+function one(inputs: unknown): Tensor {
+  return (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor;
+}
+
+function asBatchNorm(layer: object): BatchNormLike | undefined {
+  const bn = layer as BatchNormLike;
+  return typeof bn.getClassName === 'function' && bn.getClassName() === 'BatchNormalization' ? bn : undefined;
+}
+
+/** True when `bn` normalises over the last axis of a rank-`rank` input (the affine form's case). */
+function lastAxis(bn: BatchNormLike, rank: number): boolean {
+  const axis = Array.isArray(bn.axis) ? (bn.axis.length === 1 ? bn.axis[0] : undefined) : bn.axis;
+  return axis !== undefined && (axis < 0 ? rank + axis : axis) === rank - 1;
+}
 
 /**
  * Pins a layer to inference mode: its `call` always receives `training: false`, so a
@@ -15,8 +44,28 @@ export function pinInference(layer: object): void {
   const l = layer as Callable & { [PINNED]?: boolean };
   if (l[PINNED]) return;
   const original = l.call.bind(layer);
-  l.call = (inputs, kwargs) => original(inputs, { ...kwargs, training: false });
+  const bn = asBatchNorm(layer);
+  // Pinned BatchNorm is an affine map: computed as one, its gradient skips FusedBatchNorm's Tile-heavy one.
+  l.call = (inputs, kwargs) => {
+    const x = one(inputs);
+    if (bn && lastAxis(bn, x.rank)) return affineBatchNorm(x, bn.movingMean.read(), bn.movingVariance.read(), bn.beta?.read() ?? null, bn.gamma?.read() ?? null, bn.epsilon);
+    return original(inputs, { ...kwargs, training: false });
+  };
   l[PINNED] = true;
+}
+
+/**
+ * Gives every clipped ReLU layer (ReLU with maxValue, e.g. MobileNet's ReLU6) of `model` the
+ * one-pass gradient of `clippedRelu`: same values and gradients, a fraction of the kernels.
+ */
+export function useFastActivations(model: LayersModel): void {
+  for (const layer of model.layers) {
+    const l = layer as unknown as Callable & { maxValue?: number; [FAST_RELU]?: boolean };
+    if (l[FAST_RELU] || layer.getClassName() !== 'ReLU' || typeof l.maxValue !== 'number') continue;
+    const hi = l.maxValue;
+    l.call = (inputs) => clippedRelu(one(inputs), hi);
+    l[FAST_RELU] = true;
+  }
 }
 
 /** Pins every named layer of `model` that exists to inference mode. */

@@ -1,6 +1,6 @@
 /** The training loop of one phase: batches, class weights, callbacks, events, interrupt and resume. */
 import type { EventSink, PhaseName, PhaseSpec, Rng } from '@headstart/core';
-import { reseedStochastic } from '../model/modes.ts';
+import { reseedStochastic, useFastActivations } from '../model/modes.ts';
 import { setWeightValues, weightValues } from '../model/weights.ts';
 import { tfc, type LayersModel } from '../tf.ts';
 import { initialCallbackState, onEpochEnd, type CallbackState } from './callbacks.ts';
@@ -105,6 +105,7 @@ function epochRng(rng: Rng, epoch: number): Rng {
 /** Trains one phase. */
 export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
   const { spec, model, train, classes } = o;
+  useFastActivations(model);
   const vars = model.trainableWeights.map((w) => w.read() as tfc.Variable);
   let state: PhaseState = o.resume?.state ?? { epoch: 0, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: initialCallbackState(spec), done: false };
   const optimizer = createOptimizer(spec, state.callbacks.lr);

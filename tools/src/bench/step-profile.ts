@@ -1,0 +1,242 @@
+/**
+ * Profile of one phase-2 training step of the issue-13 recipe (MobileNetV2 at 160 px cut at
+ * out_relu, avg head, unfreeze from:block_14_expand, batch 32, BatchNorm pinned to inference):
+ * per unfrozen layer the forward and backward time, its FLOPs and GFLOP/s; the whole step; the
+ * kernels of one step (tf.profile) and the fixed cost of one kernel call.
+ *
+ * Usage: nice -n 10 node --import tsx tools/src/bench/step-profile.ts [--steps 5] [--batch 32]
+ *          [--size 160] [--from block_14_expand] [--backend wasm] [--md FILE] [--json]
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { createRng, planFreeze } from '@headstart/core';
+import { buildClassifier, loadBase, pinInference, resolveHead, selectBackend, splitModel, useFastActivations, type BackendName } from '@headstart/trainer';
+import { describeMachine, formatLoad } from './machine.ts';
+import { layerFlops, type LayerFlops } from './step-flops.ts';
+
+interface LayerRow {
+  name: string;
+  className: string;
+  outShape: number[];
+  trainable: boolean;
+  flops: LayerFlops;
+  fwdMs: number;
+  bwdMs: number;
+  kernelsFwd: number;
+  kernelsBwd: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * Median process CPU milliseconds (user + system) and wall milliseconds of `f` over `n` runs after
+ * one warm-up: on a shared machine CPU time measures the work, wall time mostly the other jobs
+ * (wasm kernels run synchronously on this thread).
+ */
+function measure(n: number, f: () => void): { cpu: number; wall: number } {
+  f();
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    f();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { cpu: median(cpu), wall: median(wall) };
+}
+
+function timeMs(n: number, f: () => void): number {
+  return measure(n, f).cpu;
+}
+
+async function kernelCount(f: () => void): Promise<number> {
+  const p = await tf.profile(() => {
+    f();
+  });
+  return p.kernels.length;
+}
+
+type Layer = ReturnType<tf.LayersModel['getLayer']>;
+
+function applyLayer(layer: Layer, inputs: tf.Tensor[]): tf.Tensor {
+  const out = layer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: true });
+  return Array.isArray(out) ? (out[0] as tf.Tensor) : (out as tf.Tensor);
+}
+
+/** The recipe's phase-2 top model and a random boundary batch. */
+async function recipeTop(size: number, from: string): Promise<{ top: tf.LayersModel; trainable: Set<string> }> {
+  const base = await loadBase('mobilenet_v2', { inputSize: size });
+  const model = buildClassifier(base.model, resolveHead(undefined), 2, createRng(1));
+  const plan = planFreeze(base.layers, { kind: 'from', layer: from });
+  const baseNames = new Set(base.layers.map((l) => l.name));
+  for (const l of model.layers) {
+    if (l.getClassName() === 'InputLayer') continue;
+    l.trainable = baseNames.has(l.name) ? plan.trainable.has(l.name) : true;
+    if (l.getClassName().startsWith('BatchNormalization')) pinInference(l);
+  }
+  const trainable = new Set(model.layers.filter((l) => l.trainable && l.weights.length > 0).map((l) => l.name));
+  const seeds = new Set([...trainable, ...model.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => l.name)]);
+  const top = splitModel(model, seeds).top;
+  // As the fit loop does before its first step.
+  useFastActivations(top);
+  return { top, trainable };
+}
+
+/** Per-layer forward/backward timing over the top model's graph with concrete activations. */
+async function profileLayers(top: tf.LayersModel, x: tf.Tensor, runs: number): Promise<LayerRow[]> {
+  const values = new Map<string, tf.Tensor>();
+  const inputName = (top.inputs[0] as tf.SymbolicTensor).sourceLayer.name;
+  values.set(inputName, x);
+  const rows: LayerRow[] = [];
+  for (const layer of top.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const node = (layer as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] }).inboundNodes.at(-1);
+    const ins = (node?.inboundLayers ?? []).map((l) => values.get(l.name) as tf.Tensor);
+    const out = tf.tidy(() => applyLayer(layer, ins));
+    values.set(layer.name, out);
+    const vars = layer.trainable ? layer.trainableWeights.map((w) => w.read()) : [];
+    // The boundary input needs no gradient in a real step; every later activation does.
+    const xs = [...ins.filter((t) => t !== x), ...vars];
+    const dy = tf.randomNormal(out.shape);
+    const fwd = () => tf.tidy(() => void applyLayer(layer, ins));
+    const both = () => tf.tidy(() => void (xs.length ? tf.engine().gradients(() => tf.sum(tf.mul(applyLayer(layer, ins), dy)) as tf.Scalar, xs) : applyLayer(layer, ins)));
+    const fwdMs = timeMs(runs, fwd);
+    const bothMs = timeMs(runs, both);
+    const kf = await kernelCount(fwd);
+    const kb = await kernelCount(both);
+    dy.dispose();
+    rows.push({
+      name: layer.name,
+      className: layer.getClassName(),
+      outShape: out.shape,
+      trainable: layer.trainable && layer.trainableWeights.length > 0,
+      flops: layerFlops(layer, ins.map((t) => t.shape), out.shape, ins.some((t) => t !== x)),
+      fwdMs,
+      bwdMs: Math.max(0, bothMs - fwdMs),
+      kernelsFwd: kf,
+      kernelsBwd: Math.max(0, kb - kf - 2),
+    });
+  }
+  for (const [k, v] of values) if (v !== x && k !== inputName) v.dispose();
+  return rows;
+}
+
+/** One full training step as the fit loop runs it (loss, minimize, Adam update). */
+function stepFn(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, opt: tf.Optimizer): () => void {
+  const vars = top.trainableWeights.map((w) => w.read() as tf.Variable);
+  return () => {
+    const cost = opt.minimize(
+      () =>
+        tf.tidy(() => {
+          const probs = top.apply(x, { training: true }) as tf.Tensor;
+          const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(y, 2), tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), 1));
+          return tf.mean(nll) as tf.Scalar;
+        }),
+      true,
+      vars,
+    );
+    cost?.dispose();
+  };
+}
+
+function fmt(v: number, d = 1): string {
+  return v.toFixed(d);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      steps: { type: 'string', default: '5' },
+      batch: { type: 'string', default: '32' },
+      size: { type: 'string', default: '160' },
+      from: { type: 'string', default: 'block_14_expand' },
+      backend: { type: 'string', default: 'wasm' },
+      md: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const steps = Number(values.steps);
+  const batch = Number(values.batch);
+  const size = Number(values.size);
+  const report = await selectBackend(values.backend as BackendName);
+  const { top } = await recipeTop(size, values.from as string);
+  const inShape = (top.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
+  const x = tf.randomUniform([batch, ...inShape], 0, 6);
+  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
+  const load0 = describeMachine().loadavg;
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+
+  const rows = await profileLayers(top, x, steps);
+  const opt = tf.train.adam(1e-5);
+  const step = stepFn(top, x, y, opt);
+  const { cpu: stepMs, wall: stepWallMs } = measure(steps, step);
+  const stepProfile = await tf.profile(step);
+  const perKernel = new Map<string, { n: number; ms: number }>();
+  for (const k of stepProfile.kernels) {
+    const e = perKernel.get(k.name) ?? { n: 0, ms: 0 };
+    e.n++;
+    e.ms += k.kernelTimeMs as number;
+    perKernel.set(k.name, e);
+  }
+  const a = tf.scalar(1);
+  const overheadUs = (timeMs(3, () => {
+    for (let i = 0; i < 1000; i++) tf.tidy(() => void tf.add(a, a));
+  }) * 1000) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const wall = (performance.now() - wall0) / 1000;
+
+  const flopsFwd = rows.reduce((s, r) => s + r.flops.forward, 0);
+  const flopsBwd = rows.reduce((s, r) => s + r.flops.backward, 0);
+  const sumFwd = rows.reduce((s, r) => s + r.fwdMs, 0);
+  const sumBwd = rows.reduce((s, r) => s + r.bwdMs, 0);
+  const backendText = `${report.name}${report.wasm ? ` (simd ${report.wasm.simd}, threads ${report.wasm.threads})` : ''}, conv gradients ${report.convGradients}`;
+  const lines = [
+    '# Phase-2 step profile',
+    '',
+    `Backend ${backendText}; batch ${batch}, ${size} px, unfreeze from:${values.from}; median of ${steps} runs each; load ${formatLoad(load0)} at start, ` +
+      `process CPU ${fmt((cpu.user + cpu.system) / 1e6)} s user+sys over ${fmt(wall)} s wall (user/wall ${fmt(cpu.user / 1e6 / wall, 2)}).`,
+    '',
+    'Times are process CPU milliseconds (user + system; the machine is shared, so wall time mostly measures other jobs) unless marked wall.',
+    '',
+    `Whole step (forward + backward + Adam): **${fmt(stepMs)} CPU ms** (${fmt(stepWallMs)} ms wall), ${fmt((flopsFwd + flopsBwd) / 1e9, 2)} GFLOP ` +
+      `(${fmt((flopsFwd / batch) / 1e6)} MFLOP forward per image) → **${fmt((flopsFwd + flopsBwd) / 1e6 / stepMs, 2)} GFLOP per CPU second**; ` +
+      `${stepProfile.kernels.length} kernel calls; one trivial kernel call costs ${fmt(overheadUs, 1)} µs ` +
+      `(${fmt((stepProfile.kernels.length * overheadUs) / 1000, 1)} ms of the step).`,
+    '',
+    `Per layer (sum forward ${fmt(sumFwd)} ms + backward ${fmt(sumBwd)} ms; backward = gradients of the layer's inputs and trainable weights):`,
+    '',
+    '| layer | class | output | fwd CPU ms | fwd GFLOP/s | bwd CPU ms | bwd GFLOP/s | kernels fwd/bwd |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.className} | ${r.outShape.slice(1).join('×')} | ${fmt(r.fwdMs, 2)} | ${r.flops.forward ? fmt(r.flops.forward / 1e6 / r.fwdMs) : '–'} | ${fmt(r.bwdMs, 2)} | ${r.flops.backward ? fmt(r.flops.backward / 1e6 / Math.max(1e-3, r.bwdMs)) : '–'} | ${r.kernelsFwd}/${r.kernelsBwd} |`,
+    ),
+    '',
+    'Kernels of one step (tf.profile, wall ms; Headstart gradient kernels include the kernels they call):',
+    '',
+    '| kernel | calls | ms |',
+    '|---|---:|---:|',
+    ...[...perKernel.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 20).map(([k, e]) => `| ${k} | ${e.n} | ${fmt(e.ms, 1)} |`),
+    '',
+  ];
+  const md = lines.join('\n');
+  const out = values.md ?? join(tmpdir(), 'headstart-bench', 'step-profile.md');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(`${out}.tmp`, md);
+  renameSync(`${out}.tmp`, out);
+  process.stderr.write(`${md}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ stepMs, stepWallMs, flops: flopsFwd + flopsBwd, rows, kernels: Object.fromEntries(perKernel), overheadUs })}\n`);
+}
+
+await main();
