@@ -6,9 +6,9 @@
 import type { EvalReport, EventSink, HeadSpec } from '@headstart/core';
 import { exportRun } from '@headstart/exporter';
 // Type-only: erased at run time, so `headstart --help` still never loads TF.js.
-import type { Advice, BackendName, BaseInfo, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
+import type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
 
-export type { Advice, BackendName, BaseInfo, EvalReport, HeadSpec, ScheduleInput, TrainOptions, TrainResult };
+export type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, EvalReport, HeadSpec, ScheduleInput, TrainOptions, TrainResult };
 
 /** Phase settings as the trainer accepts them: every field optional. */
 export type PhaseInput = NonNullable<ScheduleInput['phase1']>;
@@ -18,6 +18,9 @@ export interface TrainerApi {
   train(opts: TrainOptions, onEvent: EventSink): Promise<TrainResult>;
   evaluateRun(runDir: string, opts: { data?: string; topK?: number }, onEvent?: EventSink): Promise<EvalReport>;
   listBases(): BaseInfo[];
+  baseCacheStates(cacheDir: string): Promise<Record<string, BaseCacheState>>;
+  pullBase(id: string, opts: { cacheDir: string; mirror?: string }, onEvent?: EventSink): Promise<CachedModel>;
+  pinSnippet(id: string, cacheDir: string): Promise<string[]>;
   adviseForDataset(data: string, opts?: Record<string, unknown>): Promise<Advice>;
 }
 
@@ -37,7 +40,7 @@ export interface ExporterApi {
 /** Loads @headstart/trainer on demand (TF.js is heavy; only training commands need it). */
 export async function loadTrainer(): Promise<TrainerApi> {
   const t = await import('@headstart/trainer');
-  return { train: t.train, evaluateRun: t.evaluateRun, listBases: t.listBases, adviseForDataset: t.adviseForDataset };
+  return { train: t.train, evaluateRun: t.evaluateRun, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset };
 }
 
 /** The exporter (light: protobuf only, no TF.js), imported statically like the `export` command does. */

@@ -86,10 +86,11 @@ describe('headstart commands', () => {
   });
 
   it('models lists the catalogue with provenance', async () => {
-    const bases: BaseInfo[] = [{ id: 'mobilenet_v2', inputSize: [224, 224], preprocess: 'tf', defaultCut: 'out_relu', probeCuts: ['out_relu', 'block_12_add'], sizeRange: [32, 512], bundle: 'mobilenet_v2', resizable: true, source: 'nsfwjs 4.4.0', provenance: 'ImageNet weights fine-tuned by nsfwjs authors', description: 'MobileNetV2 1.0' }];
+    const bases: BaseInfo[] = [{ id: 'mobilenet_v2', inputSize: [224, 224], preprocess: 'tf', defaultCut: 'out_relu', probeCuts: ['out_relu', 'block_12_add'], sizeRange: [32, 512], bundle: 'mobilenet_v2', resizable: true, source: 'nsfwjs 4.4.0', provenance: 'ImageNet weights fine-tuned by nsfwjs authors', licence: 'MIT', origin: 'bundled', description: 'MobileNetV2 1.0' }];
     trainer = { ...trainer, listBases: () => bases };
     const r = await run('models');
-    expect(r.out).toMatch(/mobilenet_v2\s+224×224\s+yes\s+tf\s+out_relu\s+nsfwjs 4\.4\.0/);
+    expect(r.out).toMatch(/mobilenet_v2\s+224×224\s+yes\s+tf\s+out_relu\s+bundled\s+MIT/);
+    expect(r.out).toContain('source: nsfwjs 4.4.0');
     expect(r.out).toContain('provenance: ImageNet weights fine-tuned by nsfwjs authors');
     expect(JSON.parse((await run('models', '--json')).out)).toEqual(bases);
   });

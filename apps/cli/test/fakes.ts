@@ -43,6 +43,9 @@ export function replayTrainer(events: TrainerEvent[], seen: TrainOptions[] = [])
     },
     evaluateRun: () => Promise.reject(new Error('not scripted')),
     listBases: () => [],
+    baseCacheStates: async () => ({}),
+    pullBase: () => Promise.reject(new Error('not scripted')),
+    pinSnippet: () => Promise.reject(new Error('not scripted')),
     adviseForDataset: () => Promise.reject(new Error('not scripted')),
   };
 }

@@ -10,6 +10,7 @@ export * from './specs/preprocess.ts';
 export * from './specs/head.ts';
 export * from './specs/schedule.ts';
 export * from './specs/manifest.ts';
+export * from './specs/base-cache.ts';
 export * from './random/rng.ts';
 export * from './datasets/types.ts';
 export * from './datasets/idx.ts';

@@ -8,7 +8,10 @@
 export { listBases, findBase, type BaseInfo } from './bases/catalogue.ts';
 export { readNsfwjsModel, nsfwjsVersion } from './bases/nsfwjs-bundle.ts';
 export { loadBase, type LoadedBase, type LoadBaseOptions, type BaseLayer } from './bases/load-base.ts';
-export { defaultCacheDir } from './bases/remote.ts';
+export { defaultCacheDir } from '@headstart/core/node';
+export { ensureCachedModel, applyMirror, cacheFolder, cacheState, type CachedModel, type RemoteModelOptions } from './bases/remote.ts';
+export { downloadFile, hashFile, type DownloadProgress } from './bases/download.ts';
+export { pullBase, baseCacheStates, pinSnippet, type BaseCacheState } from './bases/pull.ts';
 export { buildClassifier, buildScratchCnn, SCRATCH_CUT } from './model/build.ts';
 export { splitModel, modelGraph, type SplitModel } from './model/graph.ts';
 export { pinInference, useFastActivations } from './model/modes.ts';

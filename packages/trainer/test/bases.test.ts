@@ -1,18 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isHeadstartError } from '@headstart/core';
 import { listBases, loadBase, selectBackend } from '../src/index.ts';
 import { tfc } from '../src/tf.ts';
-import { makeTinyBase, tempDir } from './fixtures.ts';
+import { codeOf, makeTinyBase, tempDir } from './fixtures.ts';
 
-async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (isHeadstartError(e)) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a HeadstartError');
-}
 
 describe('base catalogue and loaders', () => {
   beforeAll(async () => {

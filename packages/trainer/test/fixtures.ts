@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createRng } from '@headstart/core';
+import { createRng, isHeadstartError } from '@headstart/core';
 
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'hs-trainer-'): Promise<string> {
@@ -43,8 +43,8 @@ export async function makeImageDataset(root: string, opts: { classes?: number; p
   return root;
 }
 
-/** Writes a tiny conv "pretrained" model (conv-BN-relu ×2, then a GAP+dense classifier) to `dir/model.json`. */
-export async function makeTinyBase(dir: string, seed = 3): Promise<string> {
+/** Writes a tiny conv "pretrained" model (conv-BN-relu ×2 ending in layer `outName`, then a GAP+dense classifier) to `dir/model.json`. */
+export async function makeTinyBase(dir: string, seed = 3, outName = 'out'): Promise<string> {
   const { tfl } = await import('../src/tf.ts');
   const { saveLayersModel } = await import('../src/run/model-io.ts');
   const init = (k: number): ReturnType<typeof tfl.initializers.glorotUniform> => tfl.initializers.glorotUniform({ seed: seed * 100 + k });
@@ -54,7 +54,7 @@ export async function makeTinyBase(dir: string, seed = 3): Promise<string> {
   x = tfl.layers.reLU({ name: 'r1' }).apply(x) as typeof x;
   x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', name: 'c2', kernelInitializer: init(2) }).apply(x) as typeof x;
   x = tfl.layers.batchNormalization({ name: 'bn2' }).apply(x) as typeof x;
-  x = tfl.layers.reLU({ name: 'out' }).apply(x) as typeof x;
+  x = tfl.layers.reLU({ name: outName }).apply(x) as typeof x;
   x = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as typeof x;
   x = tfl.layers.dense({ units: 4, activation: 'softmax', name: 'cls', kernelInitializer: init(3) }).apply(x) as typeof x;
   const model = tfl.model({ inputs: input, outputs: x, name: 'tiny' });
@@ -66,4 +66,15 @@ export async function makeTinyBase(dir: string, seed = 3): Promise<string> {
   }
   await saveLayersModel(model, dir);
   return `${dir}/model.json`;
+}
+
+/** The code and message of the HeadstartError `p` rejects with (fails when it resolves or throws anything else). */
+export async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (isHeadstartError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a HeadstartError');
 }

@@ -39,11 +39,21 @@ export function summaryLines(s: DashboardState, opts: { best?: boolean } = {}): 
     const metrics = Object.entries(d.metrics)
       .map(([k, v]) => metric(k, v))
       .join('  ');
-    out.push(`done in ${duration(d.seconds)}${metrics ? `  ${metrics}` : ''}`);
+    out.push(`done in ${duration(d.seconds)}${s.run ? `  base ${s.run.base}` : ''}${metrics ? `  ${metrics}` : ''}`);
     out.push(`run directory  ${d.runDir}`, `report         ${d.reportPath}`);
   }
   if (s.exportPath) out.push(`onnx model     ${s.exportPath}`);
   return out;
+}
+
+/** Bytes as megabytes with one decimal. */
+export function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** `[#####-----] 4.2 / 9.0 MB` (or just the bytes so far when the size is unknown). */
+export function downloadBar(received: number, total: number | undefined, width: number): string {
+  return total ? `${bar(received, total, width)} ${(received / 1e6).toFixed(1)} / ${mb(total)}` : `${mb(received)} so far`;
 }
 
 function entryLine(e: LogEntry): string {
@@ -60,11 +70,24 @@ export class PlainFormatter {
     private readonly everyMs = 10_000,
   ) {}
 
+  /** A base download: its URL when it starts, a bar at most every `everyMs`, the size when done. */
+  private downloadLines(e: Extract<TrainerEvent, { type: 'download' }>): string[] {
+    if (e.stage === 'begin') {
+      this.lastProgress = this.now();
+      return [`downloading ${e.url}${e.received > 0 ? ` (resuming at ${mb(e.received)})` : ''}`];
+    }
+    if (e.stage === 'end') return [`  saved ${e.file} (${mb(e.received)})`];
+    if (this.now() - this.lastProgress < this.everyMs) return [];
+    this.lastProgress = this.now();
+    return [`  ${downloadBar(e.received, e.total, 20)}`];
+  }
+
   /** Lines to print after `event` moved the state to `s`. */
   lines(event: TrainerEvent, s: DashboardState): string[] {
     const out: string[] = [];
     if (event.type === 'start') out.push(...startLines(s));
     if (event.type === 'cache' && event.stage === 'begin') out.push(`caching ${event.phase} features: ${event.total} rows`);
+    if (event.type === 'download') out.push(...this.downloadLines(event));
     if (event.type === 'epoch-start') this.lastProgress = this.now();
     if (event.type === 'batch' && s.current && event.batch < event.batches && this.now() - this.lastProgress >= this.everyMs) {
       this.lastProgress = this.now();

@@ -5,6 +5,7 @@
  *   const report = await checkDataset('data/demo/fashion-mnist');
  */
 export * from './atomic.ts';
+export * from './cache-dir.ts';
 export * from './sniff.ts';
 export * from './decode.ts';
 export * from './idx-files.ts';

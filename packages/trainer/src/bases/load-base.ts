@@ -1,12 +1,12 @@
 /** `loadBase`: a catalogue id, a model.json path or URL, or a finished run → a cut, frozen-ready feature extractor. */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { HeadstartError, RunManifestSchema, type PreprocessMode } from '@headstart/core';
+import { HeadstartError, RunManifestSchema, type EventSink, type PreprocessMode } from '@headstart/core';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { buildArtifacts, functionalConfig, layerNotFound, readModelJsonFromDisk, rewriteTopology, type ModelJson } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
 import { nsfwjsVersion, readNsfwjsModel } from './nsfwjs-bundle.ts';
-import { cacheRemoteModel, readTextIfExists } from './remote.ts';
+import { ensureCachedModel, readTextIfExists, type RemoteModelOptions } from './remote.ts';
 
 /** A layer of a base as the freeze planner sees it. */
 export interface BaseLayer {
@@ -34,10 +34,34 @@ export interface LoadBaseOptions {
   inputSize?: number;
   cut?: string;
   preprocess?: PreprocessMode;
-  /** Where downloaded bases are cached (default ~/.cache/headstart). */
+  /** Where downloaded bases are cached (default: `defaultCacheDir()`). */
   cacheDir?: string;
+  /** Replaces the host of download URLs (e.g. an internal mirror). */
+  mirror?: string;
   /** Injected fetch (tests). */
   fetch?: typeof fetch;
+  /** Abort a download when no byte arrives for this long. */
+  idleTimeoutMs?: number;
+  /** Receives `download` progress events and `warning`s about replaced cache files. */
+  onEvent?: EventSink;
+}
+
+/** The download options of `loadBase` options (cache, mirror, fetch, events). */
+export function loadBaseRemoteOptions(opts: LoadBaseOptions): RemoteModelOptions {
+  const onEvent = opts.onEvent;
+  return {
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.mirror ? { mirror: opts.mirror } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
+    ...(onEvent
+      ? {
+          onProgress: (p) => onEvent({ type: 'download', ...p }),
+          onCorrupt: (path, expected, actual) =>
+            onEvent({ type: 'warning', code: 'BASE_CACHE_CORRUPT', message: `Cached ${path} has sha256 ${actual}, expected ${expected}: replacing it`, path }),
+        }
+      : {}),
+  };
 }
 
 interface Source {
@@ -73,14 +97,22 @@ function nativeInputSize(json: ModelJson): [number, number] | undefined {
 
 async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source> {
   const entry = findBase(ref);
-  if (entry) {
-    const { json, weightData } = readNsfwjsModel(entry.bundle);
+  if (entry?.url || entry?.bundle) {
+    let loaded: { json: ModelJson; weightData: ArrayBuffer };
+    let source: string;
+    if (entry.url) {
+      const cached = await ensureCachedModel(entry.url, { ...loadBaseRemoteOptions(opts), folder: entry.id, ...(entry.sha256 ? { pinned: entry.sha256 } : {}) });
+      loaded = await readModelJsonFromDisk(cached.modelJsonPath);
+      source = `${cached.url} (sha256 ${cached.record.trust === 'pinned' ? 'pinned' : 'recorded at first download'}, cached in ${cached.dir})`;
+    } else {
+      loaded = readNsfwjsModel(entry.bundle as string);
+      source = `${entry.source} (nsfwjs ${nsfwjsVersion()})`;
+    }
     return {
       id: entry.id,
-      source: `${entry.source} (nsfwjs ${nsfwjsVersion()})`,
+      source,
       provenance: entry.provenance,
-      json,
-      weightData,
+      ...loaded,
       nativeSize: entry.inputSize,
       defaultCut: entry.defaultCut,
       preprocess: entry.preprocess,
@@ -88,9 +120,9 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
     };
   }
   if (/^https?:\/\//i.test(ref)) {
-    const path = await cacheRemoteModel(ref, { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}) });
-    const { json, weightData } = await readModelJsonFromDisk(path);
-    return { id: ref, source: ref, provenance: `Downloaded from ${ref}; provenance as stated by its publisher`, json, weightData, preprocess: opts.preprocess ?? 'tf', sizeRange: [32, 1024] };
+    const cached = await ensureCachedModel(ref, loadBaseRemoteOptions(opts));
+    const { json, weightData } = await readModelJsonFromDisk(cached.modelJsonPath);
+    return { id: ref, source: cached.url, provenance: `Downloaded from ${ref}; provenance as stated by its publisher`, json, weightData, preprocess: opts.preprocess ?? 'tf', sizeRange: [32, 1024] };
   }
   const abs = resolve(ref);
   const manifestText = await readTextIfExists(join(abs, 'headstart.json'));

@@ -56,6 +56,8 @@ export interface TrainOptions {
   cache?: boolean;
   /** Where downloaded bases are cached. */
   cacheDir?: string;
+  /** Replaces the host of base download URLs (the app's HEADSTART_MODEL_MIRROR). */
+  modelMirror?: string;
   /**
    * Engine computing the cached features: 'auto' (default) = onnxruntime-node when the frozen prefix
    * converts and loads, else TF.js; 'onnxruntime' throws instead of falling back. Recorded in
@@ -130,7 +132,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     const inputSize = prior?.preprocess.size[0] ?? opts.inputSize ?? DEFAULT_TRAIN_SIZE[baseId];
     const cut = prior?.base.cut ?? opts.cut;
     const pre = prior?.preprocess.mode ?? opts.preprocess;
-    const base = await loadBase(baseId, { ...(inputSize ? { inputSize } : {}), ...(cut ? { cut } : {}), ...(pre ? { preprocess: pre } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+    const base = await loadBase(baseId, { ...(inputSize ? { inputSize } : {}), ...(cut ? { cut } : {}), ...(pre ? { preprocess: pre } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.modelMirror ? { mirror: opts.modelMirror } : {}), onEvent });
     baseModel = base.model;
     baseLayers = base.layers;
     baseRecord = { id: base.id, source: base.source, provenance: base.provenance, cut: base.cut, inputSize: base.inputSize };
