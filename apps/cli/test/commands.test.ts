@@ -63,6 +63,30 @@ describe('headstart commands', () => {
     expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
   });
 
+  it('train exports by default and prints the next commands; --no-export skips the export', async () => {
+    const exported: string[] = [];
+    exporter = { exportRun: async (runDir) => (exported.push(runDir), { path: join(runDir, 'model.onnx'), bytes: 10, opset: 17, sha256: 'x' }) };
+    const r = await run('train', 'data/x', '--out', 'runs/t', '--plain');
+    expect(r.code).toBe(0);
+    expect(exported).toEqual(['runs/t']);
+    expect(r.out).toContain('next:');
+    expect(r.out).toContain('npx headstart predict runs/t/model.onnx <image or folder>');
+    expect(r.out).toContain('npx headstart publish runs/t --models models --name t');
+    expect(r.out).toContain('npx headstart serve --models models');
+    const skipped = await run('train', 'data/x', '--out', 'runs/u', '--plain', '--no-export');
+    expect(skipped.code).toBe(0);
+    expect(exported).toEqual(['runs/t']);
+    expect(skipped.out).toContain('npx headstart export runs/u');
+    expect(skipped.out).not.toContain('headstart predict');
+  });
+
+  it('train passes --overwrite to the trainer', async () => {
+    const seen: Parameters<TrainerApi['train']>[0][] = [];
+    trainer = replayTrainer(scriptedRun(), seen);
+    await run('train', 'data/x', '--out', 'runs/t', '--overwrite', '--json', '--no-export');
+    expect(seen[0]).toMatchObject({ out: 'runs/t', overwrite: true });
+  });
+
   it('a data problem from the trainer exits 2 with the message', async () => {
     trainer = { ...trainer, train: () => Promise.reject(new HeadstartError('DATASET_UNUSABLE', 'data/x: class "fox" has 1 image')) };
     const r = await run('train', 'data/x', '--out', 'runs/t', '--plain');
@@ -113,6 +137,9 @@ describe('headstart commands', () => {
     );
     expect(r.out).toContain('cut: block_12_add (measured: out_relu/avg 41.0%, block_12_add/flatten 62.0%)');
     expect(r.out).toContain('head: flatten pooling, standardised features');
+    trainer = { ...trainer, adviseForDataset: async () => ({ ...advice, schedule: { phase1: { epochs: 30, batchSize: 16, earlyStopping: { patience: 10 } }, classWeights: 'none' as const, seed: 3 } }) as Advice };
+    const p = await run('advise', 'data/x', '--base', 'mobilenet_v2', '--input-size', '128');
+    expect(p.out).toContain('--base mobilenet_v2 --input-size 128 --cut block_12_add --head flatten --standardize --epochs 30 --batch-size 16 --patience 10 --class-weights none --seed 3');
   });
 
   it('demo checks the data, trains both phases, exports and prints how to predict and serve', async () => {

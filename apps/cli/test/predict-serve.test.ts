@@ -34,13 +34,15 @@ const run = async (...args: string[]) => {
 };
 
 describe('headstart predict', () => {
-  it('classifies images with a model file or a run directory (plain lines, provider logged)', async () => {
+  it('classifies images with a model file or a run directory (plain lines; the provider note only when a provider is asked for)', async () => {
     const r = await run('predict', join(dir, 'run'), redPng, bluePng, '--topk', '2');
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toMatch(/red\.png {2}red \d+\.\d% {2}\w+ \d+\.\d%$/);
     expect(lines[1]).toMatch(/blue\.jpg {2}blue /);
-    expect(r.err).toContain('execution provider cpu');
+    expect(r.err).toBe('');
+    const asked = await run('predict', join(dir, 'run'), redPng, '--provider', 'cpu');
+    expect(asked.err).toContain('execution provider cpu');
   });
 
   it('--json prints one object with every result', async () => {

@@ -21,6 +21,7 @@ export type HeadstartErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'RUN_NOT_FOUND'
   | 'RUN_INCOMPLETE'
+  | 'RUN_EXISTS'
   | 'CHECKPOINT_INVALID'
   | 'MODEL_NOT_FOUND'
   | 'MODEL_INVALID'

@@ -5,6 +5,7 @@
  *   const spec = PreprocessSpecSchema.parse({ size: [224, 224], mode: 'tf' });
  */
 export * from './errors.ts';
+export * from './fs-errors.ts';
 export * from './events.ts';
 export * from './specs/preprocess.ts';
 export * from './specs/head.ts';

@@ -13,10 +13,43 @@ const CASES: Record<number, string> = {
   4: 'large dataset, different domain: fine-tune most or all of the base',
 };
 
-/** `headstart train` flags that apply an advised schedule. */
-export function adviceFlags(advice: Advice): string[] {
+type PhaseAdvice = NonNullable<ScheduleInput['phase1']>;
+
+function patienceOf(p: PhaseAdvice | undefined): number | undefined {
+  const es = p?.earlyStopping;
+  return es && typeof es === 'object' ? es.patience : undefined;
+}
+
+/** `--augment` items for an advised augmentation (every field the flag syntax can say). */
+function augmentItems(s: ScheduleInput): string[] {
+  const a = s.augment;
+  if (!a) return s.augmentedPasses ? [`passes=${s.augmentedPasses}`] : [];
+  return [
+    a.horizontalFlip ? 'flip' : '',
+    a.verticalFlip ? 'vflip' : '',
+    a.rotation ? `rotate=${a.rotation}` : '',
+    a.zoom ? `zoom=${a.zoom}` : '',
+    a.shear ? `shear=${a.shear}` : '',
+    a.widthShift ? `wshift=${a.widthShift}` : '',
+    a.heightShift ? `hshift=${a.heightShift}` : '',
+    a.brightness ? `brightness=${a.brightness[0]}-${a.brightness[1]}` : '',
+    a.randomResizedCrop ? `crop=${a.randomResizedCrop.scale?.[0] ?? 0.08}` : '',
+    a.fillMode && a.fillMode !== 'nearest' ? `fill=${a.fillMode}` : '',
+    s.augmentedPasses ? `passes=${s.augmentedPasses}` : '',
+  ].filter(Boolean);
+}
+
+/**
+ * `headstart train` flags that apply an advised configuration: every decided field with a
+ * flag (base and input size when chosen, cut, head, schedule, patience, batch size,
+ * augmentation, class weights, splits, seed), so the printed command trains what was advised.
+ */
+export function adviceFlags(advice: Advice, chosen: { base?: string; inputSize?: number } = {}): string[] {
   const s: ScheduleInput = advice.schedule;
   const f: string[] = [];
+  if (chosen.base) f.push('--base', advice.base);
+  if (chosen.inputSize) f.push('--input-size', String(chosen.inputSize));
+  if (s.mode === 'scratch') f.push('--mode', 'scratch');
   if (advice.cutLayer) f.push('--cut', advice.cutLayer);
   const h = advice.head;
   // The advisor's heads are plain (no hidden blocks): the pooling, or logistic with its pooling.
@@ -24,33 +57,28 @@ export function adviceFlags(advice: Advice): string[] {
   else if (h.pooling !== 'avg') f.push('--head', h.pooling);
   if (h.standardize) f.push('--standardize');
   if (s.phase1?.epochs !== undefined) f.push('--epochs', String(s.phase1.epochs));
-  if (s.phase1?.earlyStopping === false) f.push('--fixed-epochs');
+  const fixed = s.phase1?.earlyStopping === false;
+  if (fixed) f.push('--fixed-epochs');
   if (s.phase1?.learningRate !== undefined) f.push('--lr', String(s.phase1.learningRate));
+  const batch = s.phase1?.batchSize ?? s.phase2?.batchSize;
+  if (batch !== undefined) f.push('--batch-size', String(batch));
+  const patience = patienceOf(s.phase1) ?? patienceOf(s.phase2);
+  if (!fixed && patience !== undefined) f.push('--patience', String(patience));
   if (s.phase2?.epochs !== undefined) f.push('--fine-tune-epochs', String(s.phase2.epochs));
   if (s.phase2?.learningRate !== undefined) f.push('--fine-tune-lr', String(s.phase2.learningRate));
   const u = s.phase2?.unfreeze;
   if (u) f.push('--unfreeze', u.kind === 'top' ? `top:${u.n}` : u.kind === 'from' ? `from:${u.layer}` : u.kind);
-  if (s.augment) {
-    const a = s.augment;
-    const items = [
-      a.horizontalFlip ? 'flip' : '',
-      a.verticalFlip ? 'vflip' : '',
-      a.rotation ? `rotate=${a.rotation}` : '',
-      a.zoom ? `zoom=${a.zoom}` : '',
-      a.shear ? `shear=${a.shear}` : '',
-      a.widthShift ? `wshift=${a.widthShift}` : '',
-      a.heightShift ? `hshift=${a.heightShift}` : '',
-      a.brightness ? `brightness=${a.brightness[0]}-${a.brightness[1]}` : '',
-      s.augmentedPasses ? `passes=${s.augmentedPasses}` : '',
-    ].filter(Boolean);
-    if (items.length > 0) f.push('--augment', items.join(','));
-  }
-  if (s.classWeights === 'auto') f.push('--class-weights', 'auto');
+  const aug = augmentItems(s);
+  if (aug.length > 0) f.push('--augment', aug.join(','));
+  if (s.classWeights === 'auto' || s.classWeights === 'none') f.push('--class-weights', s.classWeights);
+  if (s.valSplit !== undefined) f.push('--val-split', String(s.valSplit));
+  if (s.testSplit !== undefined) f.push('--test-split', String(s.testSplit));
+  if (s.seed !== undefined) f.push('--seed', String(s.seed));
   return f;
 }
 
 /** Human-readable lines of an advice. */
-export function adviceLines(data: string, advice: Advice): string[] {
+export function adviceLines(data: string, advice: Advice, chosen: { base?: string; inputSize?: number } = {}): string[] {
   return [
     `case ${advice.case}: ${CASES[advice.case] ?? ''}`,
     `cut: ${advice.cutLayer ?? 'the base\'s default'}${advice.probes.length > 0 ? ` (measured: ${advice.probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}%`).join(', ')})` : ''}`,
@@ -62,7 +90,7 @@ export function adviceLines(data: string, advice: Advice): string[] {
       .split('\n')
       .map((l) => `  ${l}`),
     'train with:',
-    `  ${shellLine(['npx', 'headstart', 'train', data, '--out', 'runs/advised', ...adviceFlags(advice)])}`,
+    `  ${shellLine(['npx', 'headstart', 'train', data, '--out', 'runs/advised', ...adviceFlags(advice, chosen)])}`,
   ];
 }
 
@@ -82,7 +110,7 @@ export const registerAdvise: RegisterCommand = (program, io, setExit) => {
         ...(flags.inputSize ? { inputSize: flags.inputSize } : {}),
         ...(flags.cuts ? { cuts: flags.cuts.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
       });
-      io.stdout.write(flags.json ? `${JSON.stringify(advice)}\n` : `${adviceLines(data, advice).join('\n')}\n`);
+      io.stdout.write(flags.json ? `${JSON.stringify(advice)}\n` : `${adviceLines(data, advice, flags).join('\n')}\n`);
       setExit(EXIT.ok);
     });
 };

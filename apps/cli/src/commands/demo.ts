@@ -3,13 +3,13 @@
  * mobilenet_v2 (offline) in both phases with settings sized for a 2-core machine, evaluates,
  * exports ONNX and prints how to predict and serve with it.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HeadstartError } from '@headstart/core';
 import { checkDataset } from '@headstart/core/node';
 import { EXIT } from '../io.ts';
 import { loadExporter, loadTrainer, type TrainOptions } from '../ports.ts';
+import { displayPath, nextSteps, sampleImage } from '../next-steps.ts';
 import { chooseMode, runTraining, shellLine } from '../run-training.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -31,19 +31,6 @@ export function demoTrainOptions(data: string, out: string): TrainOptions {
       seed: 42,
     },
   };
-}
-
-/** One image of the dataset to show `predict` with (first file of the first class folder). */
-export function sampleImage(data: string): string | undefined {
-  try {
-    for (const cls of readdirSync(data, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-      const file = readdirSync(join(data, cls)).sort().find((f) => /\.(png|jpe?g|webp)$/i.test(f));
-      if (file) return join(data, cls, file);
-    }
-  } catch {
-    // not a class-per-folder dataset: no sample to suggest
-  }
-  return undefined;
 }
 
 /** First free run directory: `runs/demo`, then `runs/demo-2`, ... (never overwrites a run). */
@@ -91,23 +78,9 @@ export const registerDemo: RegisterCommand = (program, io, setExit) => {
       if (code !== EXIT.ok) return;
       const onnx = state.exportPath;
       const acc = state.evaluation?.accuracy ?? state.done?.metrics['val_acc'];
-      const rel = (p: string): string => {
-        const r = relative(process.cwd(), p);
-        return r.startsWith('..') ? p : r;
-      };
       const image = sampleImage(data);
       say('');
-      say(`demo finished: validation accuracy ${acc === undefined ? 'n/a' : `${(acc * 100).toFixed(1)}%`} (report: ${rel(state.done?.reportPath ?? out)})`);
-      say('next:');
-      say(`  npx headstart eval ${rel(out)}`);
-      if (onnx && image) {
-        say(`  npx headstart predict ${shellLine([rel(onnx), rel(image)])}`);
-        say('  # serve it (the API and the browser page): publish the run into a registry, then serve');
-        say(`  npx headstart publish ${shellLine([rel(out)])} --models models --name fashion`);
-        say('  npx headstart serve --models models --web apps/web/dist   # page: npx nx build @headstart/web first');
-        say(`  curl -s -F image=@${shellLine([rel(image)])} http://127.0.0.1:8080/v1/models/fashion/predict`);
-      } else if (!onnx) {
-        say('  (no ONNX file was exported, so predict/serve are not available for this run)');
-      }
+      say(`demo finished: validation accuracy ${acc === undefined ? 'n/a' : `${(acc * 100).toFixed(1)}%`} (report: ${displayPath(state.done?.reportPath ?? out)})`);
+      for (const line of nextSteps(out, onnx, image)) say(line);
     });
 };

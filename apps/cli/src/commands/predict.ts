@@ -48,7 +48,8 @@ export const registerPredict: RegisterCommand = (program, io, setExit) => {
       const modelPath = await resolveModelPath(modelArg);
       const logs: string[] = [];
       const clf = await createClassifier(modelPath, { provider: flags.provider ?? 'auto', logger: (m) => logs.push(m) });
-      if (!flags.json) for (const l of logs) io.stderr.write(`${l}\n`);
+      // The provider note (why CUDA was or was not used) only when a provider was asked for: not on every predict.
+      if (!flags.json && flags.provider !== undefined) for (const l of logs) io.stderr.write(`${l}\n`);
       const topK = flags.topk ?? 3;
       const results: Record<string, unknown>[] = [];
       let failed = 0;

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { modelSettings } from '../config.ts';
 import { loadExporter, loadTrainer } from '../ports.ts';
 import { addTrainFlags, toTrainOptions, type TrainFlags } from '../options/train-flags.ts';
+import { nextSteps, sampleImage } from '../next-steps.ts';
 import { chooseMode, runTraining, shellLine } from '../run-training.ts';
+import { EXIT } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
 
 /** The command line that resumes the current invocation. */
@@ -31,18 +33,21 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
       [
         '',
         'Output: a live dashboard on a terminal (q / Ctrl-C stops after a checkpoint), plain lines otherwise, --json for events.',
+        'At the end the run is evaluated, exported to <runDir>/model.onnx (unless --no-export), and the next commands are printed.',
+        'An existing run in --out is never reused silently: pass --overwrite to replace it or --resume to continue it.',
         'Exit codes: 0 done, 1 usage error, 2 data or model problem, 130 stopped (resume with --resume).',
         '',
         'Examples:',
         '  headstart train data/flowers --out runs/flowers',
         '  headstart train data/xray --out runs/xray --input-size 128 --cut block_12_add --unfreeze top:30 --augment light',
         '  headstart train data/flowers --out runs/flowers --resume',
+        '  headstart train data/flowers --out runs/flowers --overwrite --epochs 10',
       ].join('\n'),
     )
     .action(async (data: string, flags: TrainFlags, self: Command) => {
       const trainer = await loadTrainer();
       const exporter = flags.export ? await loadExporter() : undefined;
-      const { code } = await runTraining(
+      const { code, state } = await runTraining(
         io,
         {
           train: { ...toTrainOptions(data, flags), ...trainModelSettings() },
@@ -53,5 +58,8 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
         { trainer, exporter },
       );
       setExit(code);
+      if (code !== EXIT.ok || flags.json) return;
+      const runDir = state.done?.runDir ?? flags.out;
+      io.stdout.write(`${nextSteps(runDir, state.exportPath, sampleImage(data)).join('\n')}\n`);
     });
 };

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { HeadstartError, type PreprocessMode } from '@headstart/core';
 import type { BackendName, ScheduleInput, TrainOptions } from '../ports.ts';
+import { DEFAULT_HEAD, DEFAULT_SCHEDULE } from '@headstart/trainer/defaults';
 import { AUGMENT_SYNTAX, HEAD_SYNTAX, choiceArg, intArg, numArg, parseAugment, parseHead, parseUnfreezeFlag } from './specs.ts';
 
 const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -33,39 +34,53 @@ export interface TrainFlags {
   mode?: 'transfer' | 'scratch';
   maxImages?: number;
   resume?: boolean;
+  overwrite?: boolean;
   json?: boolean;
   plain?: boolean;
   export?: boolean;
 }
 
+const d = DEFAULT_SCHEDULE;
+/** `text (default: value)`: help shows the trainer's own defaults, never a copy of them. */
+const dflt = (text: string, value: unknown): string => `${text} (default: ${String(value)})`;
+const headDefault = (): string => {
+  const h = DEFAULT_HEAD;
+  return h.kind === 'dense' ? `${h.pooling}, dropout ${h.dropout}${h.blocks.length ? `, ${h.blocks.length} hidden block(s)` : ''}` : h.kind;
+};
+const unfreezeDefault = (): string => {
+  const u = d.phase2.unfreeze as { kind: string; n?: number; layer?: string };
+  return u.kind === 'top' ? `top:${u.n}` : u.kind === 'from' ? `from:${u.layer}` : u.kind;
+};
+
 /** Adds the training flags (shared by `train`; `demo` reuses a subset) to `cmd`. */
 export function addTrainFlags(cmd: Command): Command {
   return cmd
-    .requiredOption('-o, --out <runDir>', 'run directory to write (runs/<name>)')
-    .option('--base <id|path|url|runDir>', 'base model: catalogue id (see `headstart models`), model.json path/URL, or a run dir (default mobilenet_v2)')
-    .option('--input-size <px>', 'square input size for resizable bases, e.g. 96', intArg('--input-size', 8))
+    .requiredOption('-o, --out <runDir>', 'run folder to write (runs/<name>); an existing run needs --overwrite or --resume')
+    .option('--base <id|path|url|runDir>', dflt('base model: catalogue id (see `headstart models`), model.json path/URL, or a run dir', 'mobilenet_v2'))
+    .option('--input-size <px>', 'square input size for resizable bases, e.g. 96 (default: the base\'s training size, 96 for mobilenet_v2)', intArg('--input-size', 8))
     .option('--cut <layer>', 'layer to cut the base at (default: the base\'s own; earlier cuts suit far-from-ImageNet data)')
-    .addOption(new Option('--preprocess <mode>', 'pixel preprocessing for a bring-your-own base').choices(PREPROCESS))
-    .option('--head <spec>', HEAD_SYNTAX, parseHead)
-    .option('--epochs <n>', 'phase 1 epochs (head only, base frozen)', intArg('--epochs'))
-    .option('--fine-tune-epochs <n>', 'phase 2 epochs (fine-tune; 0 skips phase 2)', intArg('--fine-tune-epochs'))
-    .option('--unfreeze <policy>', 'phase 2 unfreeze policy: top:N | from:<layer> | all | none', parseUnfreezeFlag)
-    .option('--lr <rate>', 'phase 1 learning rate', numArg('--lr', Number.MIN_VALUE, 10, true))
-    .option('--fine-tune-lr <rate>', 'phase 2 learning rate (Keras guide: 1e-5)', numArg('--fine-tune-lr', Number.MIN_VALUE, 10, true))
-    .option('--batch-size <n>', 'batch size of both phases', intArg('--batch-size', 1))
-    .option('--patience <n>', 'early-stopping patience in epochs (both phases)', intArg('--patience'))
+    .addOption(new Option('--preprocess <mode>', 'pixel preprocessing for a bring-your-own base (default: the base\'s own, tf for a model.json)').choices(PREPROCESS))
+    .option('--head <spec>', dflt(HEAD_SYNTAX, headDefault()), parseHead)
+    .option('--epochs <n>', dflt('phase 1 epochs (head only, base frozen)', d.phase1.epochs), intArg('--epochs'))
+    .option('--fine-tune-epochs <n>', dflt('phase 2 epochs (fine-tune; 0 skips phase 2)', d.phase2.epochs), intArg('--fine-tune-epochs'))
+    .option('--unfreeze <policy>', dflt('phase 2 unfreeze policy: top:N | from:<layer> | all | none', unfreezeDefault()), parseUnfreezeFlag)
+    .option('--lr <rate>', dflt('phase 1 learning rate', d.phase1.learningRate), numArg('--lr', Number.MIN_VALUE, 10, true))
+    .option('--fine-tune-lr <rate>', dflt('phase 2 learning rate (Keras guide)', d.phase2.learningRate), numArg('--fine-tune-lr', Number.MIN_VALUE, 10, true))
+    .option('--batch-size <n>', dflt('batch size of both phases', d.phase1.batchSize), intArg('--batch-size', 1))
+    .option('--patience <n>', dflt('early-stopping patience in epochs (both phases)', `${d.phase1.earlyStopping.patience} in phase 1, ${d.phase2.earlyStopping.patience} in phase 2`), intArg('--patience'))
     .option('--fixed-epochs', 'train every epoch: no early stopping or learning-rate reduction (tiny validation splits are too noisy to judge)')
     .option('--standardize', "standardise the base's features per channel in the head (statistics measured on the training images); helps cuts inside the base")
-    .option('--augment <spec>', AUGMENT_SYNTAX, parseAugment)
-    .addOption(new Option('--class-weights <mode>', 'class weights against imbalance').choices(['auto', 'none']))
-    .option('--seed <n>', 'random seed (split, init, augmentation)', intArg('--seed'))
-    .option('--backend <name>', `training backend: ${BACKENDS.join(' | ')}`, choiceArg('--backend', BACKENDS))
-    .option('--val-split <fraction>', 'validation fraction when the data has no val split', numArg('--val-split', 0, 1))
-    .option('--test-split <fraction>', 'test fraction when the data has no test split', numArg('--test-split', 0, 1))
-    .addOption(new Option('--mode <mode>', 'transfer (pretrained base) or scratch (same CNN from random init)').choices(['transfer', 'scratch']))
-    .option('--max-images <n>', 'use at most N training images (quick trials)', intArg('--max-images', 1))
+    .option('--augment <spec>', dflt(AUGMENT_SYNTAX, 'none'), parseAugment)
+    .addOption(new Option('--class-weights <mode>', dflt('class weights against imbalance', d.classWeights)).choices(['auto', 'none']))
+    .option('--seed <n>', dflt('random seed (split, init, augmentation)', d.seed), intArg('--seed'))
+    .option('--backend <name>', dflt(`training backend: ${BACKENDS.join(' | ')}`, 'auto'), choiceArg('--backend', BACKENDS))
+    .option('--val-split <fraction>', dflt('validation fraction when the data has no val split', d.valSplit), numArg('--val-split', 0, 1))
+    .option('--test-split <fraction>', dflt('test fraction when the data has no test split', d.testSplit), numArg('--test-split', 0, 1))
+    .addOption(new Option('--mode <mode>', dflt('transfer (pretrained base) or scratch (same CNN from random init)', d.mode)).choices(['transfer', 'scratch']))
+    .option('--max-images <n>', 'use at most N training images (quick trials; default: all)', intArg('--max-images', 1))
     .option('--resume', 'continue the run in --out from its last checkpoint')
-    .option('--export', 'export model.onnx into the run directory at the end')
+    .option('--overwrite', 'replace the run in --out: its model, ONNX exports and reports are removed before training')
+    .option('--no-export', 'skip exporting model.onnx into the run folder at the end (exported by default)')
     .option('--json', 'print one JSON event per line (last: {"type":"done",...})')
     .option('--plain', 'plain lines even on a terminal (no dashboard)');
 }
@@ -106,6 +121,7 @@ export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
     ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
     ...(f.backend ? { backend: f.backend } : {}),
     ...(f.resume ? { resume: true } : {}),
+    ...(f.overwrite ? { overwrite: true } : {}),
     ...(f.maxImages !== undefined ? { maxImages: f.maxImages } : {}),
   };
 }

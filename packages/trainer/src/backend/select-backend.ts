@@ -10,6 +10,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { HeadstartError } from '@headstart/core';
 import { registerFastOps } from '../kernels/fast-ops.ts';
 import { registerWasmConvGradients } from '../kernels/register-wasm.ts';
+import { withoutForeignCrashHandlers } from './process-handlers.ts';
 
 /** A TF.js backend Headstart can train on, fastest first. */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -94,7 +95,8 @@ async function loadWasm(): Promise<BackendReport['wasm']> {
   configureWasmPaths();
   registerWasmConvGradients();
   registerFastOps();
-  if (!(await tf.setBackend('wasm'))) throw new Error("the 'wasm' backend failed to initialise");
+  // The emscripten glue would install crash handlers of its own over the application's.
+  if (!(await withoutForeignCrashHandlers(() => tf.setBackend('wasm')))) throw new Error("the 'wasm' backend failed to initialise");
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   // The threaded build needs blob-URL workers, which Node's worker_threads refuse (ERR_WORKER_PATH),
   // and tfjs reports no thread support in Node, so the SIMD build runs single-threaded.

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HeadstartError } from '@headstart/core';
+import { HeadstartError, nearLayerNames } from '@headstart/core';
 import type { tfc } from '../tf.ts';
 
 type ModelArtifacts = tfc.io.ModelArtifacts;
@@ -142,11 +142,12 @@ export function rewriteTopology(topology: Record<string, unknown>, cut: string, 
   return copy;
 }
 
-/** LAYER_NOT_FOUND naming the missing layer and a few valid ones. */
+/** LAYER_NOT_FOUND naming the missing layer and the closest valid names (or the last ones when none is close). */
 export function layerNotFound(cut: string, names: string[]): HeadstartError {
-  const tail = names.slice(-8).join(', ');
-  return new HeadstartError('LAYER_NOT_FOUND', `Layer "${cut}" does not exist in this base (${names.length} layers; e.g. ${tail})`, {
-    details: { layer: cut, examples: names.slice(-8) },
+  const near = nearLayerNames(cut, names);
+  const hint = near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : `its last layers: ${names.slice(-8).join(', ')}`;
+  return new HeadstartError('LAYER_NOT_FOUND', `--cut: layer "${cut}" does not exist in this base (${names.length} layers); ${hint}`, {
+    details: { layer: cut, near, examples: names.slice(-8) },
   });
 }
 

@@ -1,7 +1,7 @@
 /** `loadBase`: a catalogue id, a model.json path or URL, or a finished run → a cut, frozen-ready feature extractor. */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { HeadstartError, RunManifestSchema, type EventSink, type PreprocessMode } from '@headstart/core';
+import { HeadstartError, nearLayerNames, RunManifestSchema, type EventSink, type PreprocessMode } from '@headstart/core';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { buildArtifacts, functionalConfig, layerNotFound, readModelJsonFromDisk, rewriteTopology, type ModelJson } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
@@ -146,8 +146,12 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
     const { json, weightData } = await readModelJsonFromDisk(jsonPath);
     return { id: jsonPath, source: jsonPath, provenance: `Bring-your-own layers model ${jsonPath}`, json, weightData, preprocess: opts.preprocess ?? 'tf', sizeRange: [32, 1024] };
   }
-  const ids = listBases().map((b) => b.id).join(', ');
-  throw new HeadstartError('BASE_UNKNOWN', `Unknown base "${ref}": not a catalogue id (${ids}), an existing model.json or run directory, nor an http(s) URL`, { details: { base: ref } });
+  const ids = listBases().map((b) => b.id);
+  const near = nearLayerNames(ref, ids, 3);
+  const hint = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : '';
+  throw new HeadstartError('BASE_UNKNOWN', `Unknown base "${ref}": not a catalogue id (${ids.join(', ')}), an existing model.json or run directory, nor an http(s) URL${hint}`, {
+    details: { base: ref, near },
+  });
 }
 
 /** The last layer (in topological order) whose output is spatial (rank 4): the global-pool input. */

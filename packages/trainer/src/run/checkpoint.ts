@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeadstartError } from '@headstart/core';
+import { fsErrorMessage, HeadstartError } from '@headstart/core';
 import { writeFileAtomic } from '@headstart/core/node';
 import { tfc } from '../tf.ts';
 import type { NamedTensors } from '../train/optimizer.ts';
@@ -56,16 +56,25 @@ export async function saveCheckpoint(
   const root = join(runDir, 'checkpoint');
   const gen = `gen-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   const dir = join(root, gen);
-  await mkdir(dir, { recursive: true });
-  await writeTensors(join(dir, 'weights'), weights);
-  await writeTensors(join(dir, 'optimizer'), optimizer);
-  if (best) {
-    const named = best.map((b, i) => ({ name: `w${i}`, tensor: tfc.tensor(b, bestShapes[i]) }));
-    await writeTensors(join(dir, 'best'), named);
-    named.forEach((n) => n.tensor.dispose());
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeTensors(join(dir, 'weights'), weights);
+    await writeTensors(join(dir, 'optimizer'), optimizer);
+    if (best) {
+      const named = best.map((b, i) => ({ name: `w${i}`, tensor: tfc.tensor(b, bestShapes[i]) }));
+      try {
+        await writeTensors(join(dir, 'best'), named);
+      } finally {
+        named.forEach((n) => n.tensor.dispose());
+      }
+    }
+    await writeFile(join(dir, 'state.json'), JSON.stringify(state));
+    await writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ generation: gen, savedAt: new Date().toISOString() }));
+  } catch (e) {
+    // No partial generation: the previous complete checkpoint stays the latest.
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw new HeadstartError('IO', fsErrorMessage(e, `cannot save a checkpoint in ${root}`), { cause: e, details: { path: root } });
   }
-  await writeFile(join(dir, 'state.json'), JSON.stringify(state));
-  await writeFileAtomic(join(root, 'latest.json'), JSON.stringify({ generation: gen, savedAt: new Date().toISOString() }));
   for (const name of await readdir(root)) {
     if (name.startsWith('gen-') && name !== gen) await rm(join(root, name), { recursive: true, force: true });
   }

@@ -29,6 +29,7 @@ import { setWeightValues, stableWeights } from '../model/weights.ts';
 import { loadCheckpoint, removeCheckpoint } from '../run/checkpoint.ts';
 import { readManifest, writeHistory, writeManifest } from '../run/manifest.ts';
 import { replaceDir, saveLayersModel } from '../run/model-io.ts';
+import { prepareRunDir } from '../run/run-dir.ts';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import type { FeatureEngine } from './feature-engine.ts';
 import type { EpochRecord, PhaseState } from './fit-loop.ts';
@@ -49,6 +50,8 @@ export interface TrainOptions {
   schedule?: ScheduleInput;
   backend?: BackendName | 'auto';
   resume?: boolean;
+  /** Replace an existing run in `out` (its model, exports and reports are removed first). Without it (or `resume`) an existing run is refused. */
+  overwrite?: boolean;
   /** Abort = finish the current batch, save a checkpoint, emit 'interrupted', throw INTERRUPTED. */
   signal?: AbortSignal;
   maxImages?: number;
@@ -103,6 +106,8 @@ function baseRef(m: RunManifest): string {
 export async function train(opts: TrainOptions, onEvent: EventSink = () => undefined): Promise<TrainResult> {
   const started = Date.now();
   const runDir = resolve(opts.out);
+  // Before any work: the folder is writable, an existing run is never silently reused.
+  await prepareRunDir(runDir, { ...(opts.resume ? { resume: true } : {}), ...(opts.overwrite ? { overwrite: true } : {}) });
   const prior = opts.resume ? await readManifest(runDir) : undefined;
   if (prior?.status === 'complete') throw new HeadstartError('USAGE', `Run ${runDir} is already complete; nothing to resume`);
   // The backend first: reading a checkpoint creates tensors, which needs an initialised backend.

@@ -1,0 +1,112 @@
+/**
+ * The run folder before any work: it must be writable (checked by writing a probe file), an
+ * existing run is never silently reused (`overwrite` or `resume` must say so), and what a
+ * killed process left behind (temporary files, half-written checkpoint generations) is
+ * removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsErrorMessage, HeadstartError } from '@headstart/core';
+
+
+/** What to do when `out` already holds a run. */
+export interface RunDirPolicy {
+  /** Continue the run from its checkpoint (the folder must hold a run). */
+  resume?: boolean;
+  /** Replace the run: every artifact of the old run is removed before training starts. */
+  overwrite?: boolean;
+}
+
+/** Files and folders of a run whose content depends on its weights (removed by `overwrite`). */
+const RUN_ARTIFACTS = ['headstart.json', 'model', 'checkpoint', 'history.jsonl'];
+/** Weight-dependent files by pattern: every ONNX export and every evaluation report. */
+const RUN_ARTIFACT_PATTERN = /^(.+\.onnx|report(-.+)?\.(json|html))$/;
+/** Leftovers of an interrupted write: `writeFileAtomic` temp files, model swap folders. */
+const STRAY_PATTERN = /^(\..+\.\d+\.[0-9a-f]+\.tmp|\.model\.tmp-\d+|model\.old-\d+|\.headstart-probe-.*)$/;
+
+async function entries(dir: string): Promise<string[] | undefined> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HeadstartError('IO', fsErrorMessage(e, `cannot read the output folder ${dir}`), { cause: e, details: { path: dir } });
+  }
+}
+
+/** Creates `dir` and proves it writable by writing and removing a probe file. */
+export async function assertWritableDir(dir: string): Promise<void> {
+  const probe = join(dir, `.headstart-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, 'probe');
+  } catch (e) {
+    throw new HeadstartError('IO', fsErrorMessage(e, `cannot write to the output folder ${dir}`), { cause: e, details: { path: dir } });
+  } finally {
+    await rm(probe, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Removes leftovers of a killed write in `runDir` and partial checkpoint generations. */
+export async function removeStrayFiles(runDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of (await entries(runDir)) ?? []) {
+    if (!STRAY_PATTERN.test(name)) continue;
+    await rm(join(runDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  const ckpt = join(runDir, 'checkpoint');
+  const gens = await entries(ckpt);
+  if (gens) {
+    const current = await readFile(join(ckpt, 'latest.json'), 'utf8').then(
+      (t) => (JSON.parse(t) as { generation?: string }).generation,
+      () => undefined,
+    );
+    for (const name of gens) {
+      if ((name.startsWith('gen-') && name !== current) || STRAY_PATTERN.test(name)) {
+        await rm(join(ckpt, name), { recursive: true, force: true });
+        removed.push(join('checkpoint', name));
+      }
+    }
+  }
+  return removed;
+}
+
+/**
+ * Prepares `runDir` for training, before any other work: a new or empty folder is created;
+ * an existing run needs `resume` or `overwrite` (RUN_EXISTS otherwise); `overwrite` removes
+ * every weight-dependent artifact (model, ONNX exports, reports, history, checkpoint); a
+ * non-empty folder that is not a run is refused. Unwritable folders fail with IO.
+ */
+export async function prepareRunDir(runDir: string, policy: RunDirPolicy = {}): Promise<void> {
+  if (policy.resume && policy.overwrite) throw new HeadstartError('USAGE', '--resume and --overwrite contradict each other: drop one');
+  const stat = await lstat(runDir).catch(() => undefined);
+  if (stat && !stat.isDirectory()) {
+    throw new HeadstartError('IO', `cannot use ${runDir} as the output folder: it is a file; choose another --out`, { details: { path: runDir } });
+  }
+  const names = (await entries(runDir)) ?? [];
+  const visible = names.filter((n) => !STRAY_PATTERN.test(n));
+  const isRun = visible.includes('headstart.json');
+  if (policy.resume) {
+    if (!isRun) throw new HeadstartError('RUN_NOT_FOUND', `--resume: ${runDir} holds no run to resume (no headstart.json); drop --resume to start one`, { details: { runDir } });
+  } else if (isRun && !policy.overwrite) {
+    throw new HeadstartError('RUN_EXISTS', `${runDir} already holds a run; pass --overwrite to replace it (its model, exports and reports are removed), --resume to continue it, or choose another --out`, {
+      details: { runDir },
+    });
+  } else if (!isRun && visible.length > 0) {
+    throw new HeadstartError('RUN_EXISTS', `${runDir} is not empty and is not a Headstart run (${visible.slice(0, 3).join(', ')}${visible.length > 3 ? ', …' : ''}); choose an empty or new --out`, {
+      details: { runDir },
+    });
+  }
+  await assertWritableDir(runDir);
+  await removeStrayFiles(runDir);
+  if (policy.overwrite && isRun) {
+    for (const name of visible) {
+      if (RUN_ARTIFACTS.includes(name) || RUN_ARTIFACT_PATTERN.test(name)) await rm(join(runDir, name), { recursive: true, force: true });
+    }
+  }
+  if (policy.resume) {
+    // Anything exported or reported from an earlier state of these weights is stale.
+    for (const name of visible) if (RUN_ARTIFACT_PATTERN.test(name)) await rm(join(runDir, name), { force: true });
+  }
+}
