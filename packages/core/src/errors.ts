@@ -29,6 +29,8 @@ export type HeadstartErrorCode =
   | 'DEADLINE_EXCEEDED'
   | 'INTERRUPTED'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_FOUND'
   | 'UNAVAILABLE'
