@@ -1,45 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
+import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { HeadstartError } from '@headstart/core';
-import type { NodeProvider } from '@headstart/inference/node';
+import { resolveConfig, type ApiConfig, type ApiConfigInput } from './config.ts';
 import type { AppContext } from './context.ts';
+import { DecodeGate } from './decode-gate.ts';
 import { errorMiddleware, notFound } from './http-errors.ts';
+import { JsonTensorParser } from './json-parser.ts';
 import { createMetrics } from './metrics.ts';
 import { OPENAPI_V1 } from './openapi.ts';
 import { ModelRegistry } from './registry.ts';
 import { v1Router } from './routes/v1.ts';
 import { v2Router } from './routes/v2.ts';
-import { apiKeyAuth, cors } from './security.ts';
+import { apiKeyAuth, cors, hostAllowList } from './security.ts';
 import { webStatic } from './static.ts';
 
-/** Dependencies and settings of {@link createApp}; everything but registryDir has a default. */
+/** What {@link createApp} is built from: the parsed settings and a registry built from them. */
 export interface AppDeps {
-  registryDir: string;
+  config: ApiConfig;
+  registry: ModelRegistry;
   logger?: Logger;
-  maxBatch?: number;
-  maxDelayMs?: number;
-  queueSize?: number;
-  deadlineMs?: number;
-  bodyLimitBytes?: number;
-  jsonLimitBytes?: number;
-  maxPixels?: number;
-  apiKey?: string;
-  corsOrigins?: string[];
-  webRoot?: string;
-  provider?: NodeProvider;
-  threads?: number;
-  /** Registry poll interval (ms); 0 disables polling. */
-  pollMs?: number;
-  /** Rescan on file-system events too (default true). */
-  watch?: boolean;
-  /** Run each model's onnxruntime session in a worker thread so inference never blocks request handling (default true). */
-  inferenceWorker?: boolean;
 }
 
 /** The Express app plus its registry and lifecycle hooks. */
 export type HeadstartApp = express.Express & {
   registry: ModelRegistry;
+  config: ApiConfig;
   /** Resolves once the registry's first scan is done. */
   ready: Promise<void>;
   /** Refuses new requests (503) from now on. */
@@ -50,29 +37,45 @@ export type HeadstartApp = express.Express & {
 
 const REQ_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
-/**
- * Builds the prediction API (v1 + Open Inference Protocol v2, metrics, OpenAPI, optional web page).
- * @example
- *   const app = createApp({ registryDir: 'models' });
- *   await app.ready;
- *   app.listen(8080);
- */
-export function createApp(deps: AppDeps): HeadstartApp {
-  const logger = deps.logger ?? pino({ level: 'silent' });
-  const maxBatch = deps.maxBatch ?? 8;
-  const registry = new ModelRegistry({
-    dir: deps.registryDir,
-    classifier: { provider: deps.provider ?? 'auto', worker: deps.inferenceWorker ?? true, ...(deps.threads === undefined ? {} : { threads: deps.threads }), maxPixels: deps.maxPixels ?? 25_000_000 },
-    batching: {
-      maxBatch,
-      maxDelayMs: deps.maxDelayMs ?? 2,
-      queueSize: deps.queueSize ?? 64,
-      onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
-    },
-    pollMs: deps.pollMs ?? 2000,
-    watch: deps.watch ?? true,
+/** The serving registry for a parsed config (it starts scanning at once). */
+export function createRegistry(config: ApiConfig, logger: Logger = pino({ level: 'silent' })): ModelRegistry {
+  return new ModelRegistry({
+    dir: config.modelsDir,
+    classifier: { provider: config.provider, worker: config.inferenceWorker, ...(config.threads === undefined ? {} : { threads: config.threads }), maxPixels: config.maxPixels },
+    batching: { maxBatch: config.maxBatch, maxDelayMs: config.maxDelayMs, queueSize: config.queueSize },
+    pollMs: config.pollMs,
+    watch: config.watch,
     log: (level, msg, extra) => logger[level]({ ...extra }, msg),
   });
+}
+
+/** Content-Security-Policy of the page: its own scripts and wasm, nothing from elsewhere. */
+const CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+    workerSrc: ["'self'", 'blob:'],
+    connectSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:', 'blob:'],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    frameAncestors: ["'none'"],
+    formAction: ["'self'"],
+  },
+};
+
+/**
+ * Builds the prediction API (v1 + Open Inference Protocol v2, metrics, OpenAPI, the web page)
+ * from a parsed config and a registry.
+ * @example
+ *   const config = resolveConfig({ modelsDir: 'models' });
+ *   const app = createApp({ config, registry: createRegistry(config) });
+ */
+export function createApp(deps: AppDeps): HeadstartApp {
+  const { config, registry } = deps;
+  const logger = deps.logger ?? pino({ level: 'silent' });
   const metrics = createMetrics(({ modelsLoaded, queueDepth }) => {
     let n = 0;
     queueDepth.reset();
@@ -82,17 +85,15 @@ export function createApp(deps: AppDeps): HeadstartApp {
     }
     modelsLoaded.set(n);
   });
+  registry.onBatch((model, size) => metrics.batchSize.observe({ model }, size));
   const ctx: AppContext = {
     registry,
     metrics,
     logger,
     draining: { value: false },
-    limits: {
-      maxBatch,
-      deadlineMs: deps.deadlineMs ?? 10_000,
-      bodyLimitBytes: deps.bodyLimitBytes ?? 10 * 1024 * 1024,
-      jsonLimitBytes: deps.jsonLimitBytes ?? 64 * 1024 * 1024,
-    },
+    decodeGate: new DecodeGate({ pixelBudget: config.decodePixelBudget, concurrency: config.decodeConcurrency, queueSize: config.queueSize }),
+    jsonParser: new JsonTensorParser(),
+    limits: { maxBatch: config.maxBatch, deadlineMs: config.deadlineMs, bodyLimitBytes: config.bodyLimitBytes, jsonLimitBytes: config.jsonLimitBytes, maxPixels: config.maxPixels },
   };
 
   const app = express() as HeadstartApp;
@@ -120,16 +121,18 @@ export function createApp(deps: AppDeps): HeadstartApp {
     }
     next();
   });
+  app.use(helmet({ contentSecurityPolicy: CSP, strictTransportSecurity: false, crossOriginResourcePolicy: { policy: 'same-origin' } }));
+  app.use(hostAllowList(config.host, config.allowedHosts));
   app.use((req, _res, next) => {
-    // Per-route limits are enforced while reading (image routes, v2 JSON); routes that read no body take at most 1 KiB.
+    // Image routes and v2 JSON enforce their own limits while reading; routes that read no body take at most 1 KiB.
     const declared = Number(req.headers['content-length'] ?? 0);
-    const limit = req.method === 'POST' ? Math.max(ctx.limits.bodyLimitBytes, ctx.limits.jsonLimitBytes) : 1024;
+    const limit = req.method !== 'POST' ? 1024 : req.path.startsWith('/v2/') ? Number.POSITIVE_INFINITY : config.bodyLimitBytes;
     if (declared > limit) next(new HeadstartError('PAYLOAD_TOO_LARGE', `request body of ${declared} bytes is over the ${limit}-byte limit for ${req.method} requests`));
     else next();
   });
-  app.use(cors(deps.corsOrigins ?? []));
+  app.use(cors(config.corsOrigins));
 
-  const auth = apiKeyAuth(deps.apiKey);
+  const auth = apiKeyAuth(config.apiKey, config.authFailureLimit);
   app.get('/v2/health/live', (_req, res) => void res.status(ctx.draining.value ? 400 : 200).end());
   app.get('/v2/health/ready', (_req, res) => void res.status(registry.loaded && !ctx.draining.value ? 200 : 400).end());
   app.get('/openapi.json', (_req, res) => void res.json(OPENAPI_V1));
@@ -138,11 +141,12 @@ export function createApp(deps: AppDeps): HeadstartApp {
   });
   app.use('/v1', auth, v1Router(ctx));
   app.use('/v2', auth, v2Router(ctx));
-  if (deps.webRoot !== undefined) app.use('/', webStatic(deps.webRoot));
+  if (config.webRoot !== undefined) app.use('/', webStatic(config.webRoot));
   app.use(notFound);
   app.use(errorMiddleware((err, reqId) => logger.error({ reqId, err }, 'request failed')));
 
   app.registry = registry;
+  app.config = config;
   app.ready = registry.ready;
   app.drain = () => {
     ctx.draining.value = true;
@@ -150,6 +154,13 @@ export function createApp(deps: AppDeps): HeadstartApp {
   app.close = async () => {
     ctx.draining.value = true;
     await registry.close();
+    await ctx.jsonParser.close();
   };
   return app;
+}
+
+/** Settings (as {@link resolveConfig} takes them) → a registry and the app on it: the one-call way to embed the API. */
+export function buildApp(input: Partial<ApiConfigInput> & { modelsDir: string }, logger?: Logger): HeadstartApp {
+  const config = resolveConfig(input);
+  return createApp({ config, registry: createRegistry(config, logger), ...(logger === undefined ? {} : { logger }) });
 }

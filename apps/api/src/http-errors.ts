@@ -6,12 +6,14 @@ const STATUS: Partial<Record<HeadstartErrorCode, number>> = {
   SPEC_MISMATCH: 400,
   IMAGE_UNDECODABLE: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   MODEL_NOT_FOUND: 404,
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   IMAGE_TOO_LARGE: 413,
   IMAGE_FORMAT_UNSUPPORTED: 415,
   QUEUE_FULL: 429,
+  RATE_LIMITED: 429,
   MODEL_INVALID: 500,
   INFERENCE_FAILED: 500,
   UNAVAILABLE: 503,
@@ -53,7 +55,9 @@ export function errorMiddleware(onServerError: (err: unknown, reqId: string | un
     }
     res.removeHeader('Content-Disposition');
     res.type('application/json');
-    if (he.code === 'QUEUE_FULL') res.setHeader('Retry-After', String(he.details?.retryAfterS ?? 1));
+    const retryAfterS = he.details?.retryAfterS;
+    if (typeof retryAfterS === 'number') res.setHeader('Retry-After', String(retryAfterS));
+    else if (status === 429 || he.code === 'UNAVAILABLE') res.setHeader('Retry-After', '1');
     const message = he.message;
     if (req.path.startsWith('/v2/')) res.status(status).json({ error: `${he.code}: ${message}` });
     else res.status(status).json({ error: { code: he.code, message } });

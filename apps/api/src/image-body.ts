@@ -15,7 +15,7 @@ export interface ImageBodyLimits {
 }
 
 function tooLarge(limit: number): HeadstartError {
-  return new HeadstartError('PAYLOAD_TOO_LARGE', `request body is over the ${limit}-byte limit for image uploads`, { details: { limit } });
+  return new HeadstartError('PAYLOAD_TOO_LARGE', `request body is over the ${limit}-byte limit for this route`, { details: { limit } });
 }
 
 /** Refuses anything whose magic bytes are not JPEG, PNG or WebP (415), and empty files (400). */
@@ -82,6 +82,13 @@ function readMultipart(req: Request, limits: ImageBodyLimits): Promise<Buffer[]>
     req.on('error', (cause) => fail(new HeadstartError('USAGE', `request aborted: ${cause.message}`, { cause })));
     req.pipe(bb);
   });
+}
+
+/** Reads a whole request body, refusing it (413) as soon as it passes `limit` bytes. */
+export function readBody(req: Request, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
+  return readRaw(req, limit);
 }
 
 function readRaw(req: Request, limit: number): Promise<Buffer> {

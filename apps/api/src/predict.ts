@@ -1,4 +1,5 @@
 import { HeadstartError } from '@headstart/core';
+import { probeImage } from '@headstart/core/node';
 import type { AppContext } from './context.ts';
 import type { ModelVersion } from './registry.ts';
 
@@ -28,8 +29,11 @@ export async function predictImages(ctx: AppContext, model: ModelVersion, images
   if (images.length > ctx.limits.maxBatch) {
     throw new HeadstartError('USAGE', `${images.length} images in one request; the server takes at most ${ctx.limits.maxBatch}`);
   }
+  // Headers only (no pixels yet): refuses bombs with IMAGE_TOO_LARGE and sizes the decode budget.
+  const infos = await Promise.all(images.map((img, i) => probeImage(img, { maxPixels: ctx.limits.maxPixels, source: `image ${i}` })));
+  const pixels = infos.reduce((s, info) => s + info.width * info.height, 0);
   const t0 = performance.now();
-  const decoded = await Promise.all(images.map((img) => model.classifier.decode(img)));
+  const decoded = await ctx.decodeGate.run(pixels, images.length, deadlineAt, () => Promise.all(images.map((img) => model.classifier.decode(img))));
   const decodeMs = performance.now() - t0;
   ctx.metrics.stageSeconds.observe({ stage: 'decode', model: model.name }, decodeMs / 1000);
   const size = decoded[0]?.length ?? 0;

@@ -26,7 +26,7 @@ export interface ModelVersion {
 export interface RegistryOptions {
   dir: string;
   classifier: NodeClassifierOptions;
-  batching: Omit<BatcherOptions, 'imageSize' | 'classes' | 'onBatch'> & { onBatch?: (model: string, size: number, inferenceMs: number) => void };
+  batching: Omit<BatcherOptions, 'imageSize' | 'classes' | 'onBatch'>;
   /** Poll interval for changes in ms (0 = no polling; call `refresh()` yourself). */
   pollMs: number;
   /** Also rescan (debounced) on file-system events under `dir` (fs.watch, recursive); polling stays as the fallback. */
@@ -49,6 +49,14 @@ interface Slot {
 /** Parses a version path segment; undefined unless it is a positive integer. */
 export function parseVersion(v: string): number | undefined {
   return VERSION_RE.test(v) ? Number(v) : undefined;
+}
+
+/** The one check of a `:v` route parameter (v1 and v2): undefined when absent, USAGE (400) unless a positive integer. */
+export function versionParam(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseVersion(v);
+  if (n === undefined) throw new HeadstartError('USAGE', `model version must be a positive integer, got "${v.slice(0, 20)}"`);
+  return n;
 }
 
 async function signatureOf(path: string): Promise<string | undefined> {
@@ -75,6 +83,7 @@ async function listDirs(dir: string): Promise<string[]> {
 export class ModelRegistry {
   private readonly slots = new Map<string, Map<number, Slot>>();
   private readonly retiring = new Set<Slot>();
+  private readonly batchListeners: ((model: string, size: number, inferenceMs: number) => void)[] = [];
   private failures: LoadFailure[] = [];
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
@@ -95,6 +104,11 @@ export class ModelRegistry {
       }
       if (opts.watch === true && !this.closed) this.startWatching();
     });
+  }
+
+  /** Calls `listener` after every inference batch (for metrics). */
+  onBatch(listener: (model: string, size: number, inferenceMs: number) => void): void {
+    this.batchListeners.push(listener);
   }
 
   /** True once the first scan has finished. */
@@ -233,10 +247,11 @@ export class ModelRegistry {
       logger: (msg) => this.opts.log('info', `${name} v${version}: ${msg}`),
     });
     const [h, w] = classifier.inputSize;
-    const { onBatch, ...limits } = this.opts.batching;
     const batcher = new Batcher((rgb, count) => classifier.runPixels(rgb, count), {
-      ...limits,
-      onBatch: (size, ms) => onBatch?.(name, size, ms),
+      ...this.opts.batching,
+      onBatch: (size, ms) => {
+        for (const l of this.batchListeners) l(name, size, ms);
+      },
       imageSize: h * w * 3,
       classes: classifier.labels.length,
     });
@@ -250,14 +265,17 @@ export class ModelRegistry {
     return { name, version, modelPath, classifier, batcher, manifest, signature, loadedAt: new Date().toISOString() };
   }
 
+  // A retired slot is unreachable for new requests but keeps serving the ones that hold it
+  // (including those still reading or decoding their images): its batcher closes and its session
+  // is disposed only once the last of them is done.
   private retire(slot: Slot): void {
-    slot.current.batcher.close();
     this.retiring.add(slot);
     if (slot.inflight === 0) void this.dispose(slot);
   }
 
   private async dispose(slot: Slot): Promise<void> {
     if (!this.retiring.delete(slot)) return;
+    slot.current.batcher.close();
     try {
       await slot.current.classifier.dispose();
     } catch (e) {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type AppDeps, type HeadstartApp } from '../src/index.ts';
+import { buildApp, type ApiConfigInput, type HeadstartApp } from '../src/index.ts';
 import { makeRegistry, solid } from './helpers.ts';
 
 const apps: HeadstartApp[] = [];
 let root: string;
-async function appWith(deps: Partial<AppDeps> = {}): Promise<HeadstartApp> {
-  const app = createApp({ registryDir: root, pollMs: 0, threads: 1, ...deps });
+async function appWith(deps: Partial<ApiConfigInput> = {}): Promise<HeadstartApp> {
+  const app = buildApp({ modelsDir: root, pollMs: 0, threads: 1, ...deps });
   apps.push(app);
   await app.ready;
   return app;
@@ -108,7 +108,7 @@ describe('auth, CORS, errors', () => {
 
   it('maps internal failures to JSON without stack traces', async () => {
     const dir = makeRegistry();
-    const app = createApp({ registryDir: dir, pollMs: 0, threads: 1 });
+    const app = buildApp({ modelsDir: dir, pollMs: 0, threads: 1 });
     apps.push(app);
     await app.ready;
     rmSync(join(dir, 'colors', '1', 'model.onnx'));

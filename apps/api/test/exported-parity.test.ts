@@ -10,7 +10,7 @@ import type { PreprocessSpec } from '@headstart/core';
 import { decodeImage } from '@headstart/core/node';
 import { serialiseArtifact, type WeightSpec } from '@headstart/exporter';
 import { createClassifier } from '@headstart/inference/node';
-import { createApp, type HeadstartApp } from '../src/index.ts';
+import { buildApp, type HeadstartApp } from '../src/index.ts';
 import { gradient, solid } from './helpers.ts';
 
 const LABELS = ['cat', 'dog', 'fox', 'owl'];
@@ -59,7 +59,7 @@ describe('exported model parity: TF.js vs @headstart/inference vs API', () => {
     mkdirSync(join(root, 'animals', '1'), { recursive: true });
     onnxPath = join(root, 'animals', '1', 'model.onnx');
     writeFileSync(onnxPath, serialiseArtifact(await artifactOf(model), { labels: LABELS, preprocess: SPEC }).data);
-    app = createApp({ registryDir: root, pollMs: 0, threads: 1 });
+    app = buildApp({ modelsDir: root, pollMs: 0, threads: 1 });
     await app.ready;
   });
   afterAll(() => app.close());

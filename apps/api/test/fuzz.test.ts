@@ -1,13 +1,13 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@headstart/core';
-import { createApp, type HeadstartApp } from '../src/index.ts';
+import { buildApp, type HeadstartApp } from '../src/index.ts';
 import { gradient, makeRegistry, solid } from './helpers.ts';
 
 describe('fuzz: hostile bodies', () => {
   let app: HeadstartApp;
   beforeAll(async () => {
-    app = createApp({ registryDir: makeRegistry(), pollMs: 0, threads: 1, bodyLimitBytes: 256 * 1024, jsonLimitBytes: 256 * 1024 });
+    app = buildApp({ modelsDir: makeRegistry(), pollMs: 0, threads: 1, bodyLimitBytes: 256 * 1024, jsonLimitBytes: 256 * 1024 });
     await app.ready;
   });
   afterAll(() => app.close());

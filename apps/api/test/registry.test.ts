@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp, type HeadstartApp } from '../src/index.ts';
+import { buildApp, type HeadstartApp } from '../src/index.ts';
 import { makeRegistry, solid, writeModel } from './helpers.ts';
 
 const apps: HeadstartApp[] = [];
@@ -19,7 +19,7 @@ describe('model registry', () => {
     writeFileSync(join(root, 'colors', '01', 'model.onnx'), 'x');
     mkdirSync(join(root, 'broken', '1'), { recursive: true });
     writeFileSync(join(root, 'broken', '1', 'model.onnx'), Buffer.from([0x0a, 0xff, 0xff, 0xff]));
-    const app = createApp({ registryDir: root, pollMs: 0, threads: 1 });
+    const app = buildApp({ modelsDir: root, pollMs: 0, threads: 1 });
     apps.push(app);
     await app.ready;
     const res = await request(app).get('/v1/models').expect(200);
@@ -29,7 +29,7 @@ describe('model registry', () => {
 
   it('reloads on change without dropping in-flight requests', async () => {
     const root = makeRegistry();
-    const app = createApp({ registryDir: root, pollMs: 0, watch: false, threads: 1, maxDelayMs: 300 });
+    const app = buildApp({ modelsDir: root, pollMs: 0, watch: false, threads: 1, maxDelayMs: 300 });
     apps.push(app);
     await app.ready;
     const red = await solid([250, 0, 0]);
@@ -52,7 +52,7 @@ describe('model registry', () => {
 
   it('picks up new versions by file watching, without polling', async () => {
     const root = makeRegistry();
-    const app = createApp({ registryDir: root, pollMs: 0, watch: true, threads: 1 });
+    const app = buildApp({ modelsDir: root, pollMs: 0, watch: true, threads: 1 });
     apps.push(app);
     await app.ready;
     writeModel(root, 'watched', 1);
@@ -67,7 +67,7 @@ describe('model registry', () => {
 
   it('picks up new versions by polling', async () => {
     const root = makeRegistry();
-    const app = createApp({ registryDir: root, pollMs: 50, watch: false, threads: 1 });
+    const app = buildApp({ modelsDir: root, pollMs: 50, watch: false, threads: 1 });
     apps.push(app);
     await app.ready;
     writeModel(root, 'late', 4);

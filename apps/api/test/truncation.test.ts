@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type HeadstartApp } from '../src/index.ts';
+import { buildApp, type HeadstartApp } from '../src/index.ts';
 import { makeRegistry, solid } from './helpers.ts';
 
 const BOUNDARY = 'hsboundary42';
@@ -17,7 +17,7 @@ function multipart(png: Buffer): Buffer {
 describe('truncated multipart bodies (issue 18.1)', () => {
   let app: HeadstartApp;
   beforeAll(async () => {
-    app = createApp({ registryDir: makeRegistry(), pollMs: 0, threads: 1 });
+    app = buildApp({ modelsDir: makeRegistry(), pollMs: 0, threads: 1 });
     await app.ready;
   });
   afterAll(() => app.close());

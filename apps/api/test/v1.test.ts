@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '@headstart/inference/node';
-import { createApp, type HeadstartApp } from '../src/index.ts';
+import { buildApp, type HeadstartApp } from '../src/index.ts';
 import { gradient, LABELS, makeRegistry, solid } from './helpers.ts';
 
 describe('v1 routes', () => {
@@ -11,7 +11,7 @@ describe('v1 routes', () => {
   let app: HeadstartApp;
   beforeAll(async () => {
     root = makeRegistry();
-    app = createApp({ registryDir: root, pollMs: 0, threads: 1 });
+    app = buildApp({ modelsDir: root, pollMs: 0, threads: 1 });
     await app.ready;
   });
   afterAll(() => app.close());

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '@headstart/inference/node';
 import { join } from 'node:path';
-import { createApp, type HeadstartApp } from '../src/index.ts';
+import { buildApp, type HeadstartApp } from '../src/index.ts';
 import { makeRegistry } from './helpers.ts';
 
 /** NHWC pixels for `count` solid images of 8×8. */
@@ -17,7 +17,7 @@ describe('Open Inference Protocol v2', () => {
   let app: HeadstartApp;
   beforeAll(async () => {
     root = makeRegistry();
-    app = createApp({ registryDir: root, pollMs: 0, threads: 1 });
+    app = buildApp({ modelsDir: root, pollMs: 0, threads: 1 });
     await app.ready;
   });
   afterAll(() => app.close());

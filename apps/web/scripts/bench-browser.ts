@@ -13,7 +13,7 @@ import * as ortNode from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- benchmark script: the page is measured as served by the real API.
-import { createApp } from '@headstart/api';
+import { buildApp } from '@headstart/api';
 import { parseHeadstartMetadata, readOnnxMetadata } from '@headstart/inference/web';
 import { encodePng, syntheticRgb } from '../test/helpers/png.ts';
 import { listen } from '../test/helpers/listen.ts';
@@ -36,7 +36,7 @@ writeFileSync(join(tmp, 'models', 'bench', '1', 'model.onnx'), bytes);
 const rgb = syntheticRgb(w, h, 2);
 writeFileSync(join(tmp, 'image.png'), encodePng(rgb, w, h));
 
-const api = createApp({ registryDir: join(tmp, 'models'), webRoot: dist, pollMs: 0, threads: 1 });
+const api = buildApp({ modelsDir: join(tmp, 'models'), webRoot: dist, pollMs: 0, threads: 1 });
 await api.ready;
 const isolated = await listen((req, res) => api(req, res));
 const plain = await listen((req, res) => {

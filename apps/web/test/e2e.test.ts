@@ -12,7 +12,7 @@ import { decodeImage } from '@headstart/core/node';
 import { encodePng, syntheticRgb } from './helpers/png.ts';
 import { listen, type RunningServer } from './helpers/listen.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test only: the page's acceptance test runs it served by the real API.
-import { createApp, type HeadstartApp } from '@headstart/api';
+import { buildApp, type HeadstartApp } from '@headstart/api';
 import { buildTinyClassifier } from './helpers/tiny-onnx.ts';
 
 /**
@@ -111,7 +111,7 @@ beforeAll(async () => {
   const registry = join(tmp, 'models');
   mkdirSync(join(registry, 'tiny', '1'), { recursive: true });
   writeFileSync(join(registry, 'tiny', '1', 'model.onnx'), model);
-  api = createApp({ registryDir: registry, webRoot: dist, pollMs: 0, threads: 1 });
+  api = buildApp({ modelsDir: registry, webRoot: dist, pollMs: 0, threads: 1 });
   await api.ready;
   const handler = api;
   server = await listen((req, res) => {

@@ -31,6 +31,8 @@ export type HeadstartErrorCode =
   | 'DEADLINE_EXCEEDED'
   | 'INTERRUPTED'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_FOUND'
   | 'UNAVAILABLE'

@@ -5,17 +5,10 @@ import { resolveTopK, topPredictions } from '@headstart/inference/node';
 import type { AppContext } from '../context.ts';
 import { readImages } from '../image-body.ts';
 import { predictImages } from '../predict.ts';
-import { parseVersion, type ModelVersion } from '../registry.ts';
+import { versionParam, type ModelVersion } from '../registry.ts';
 import { readModelReport } from './report.ts';
 
 const TopKQuery = z.object({ topk: z.coerce.number().int().min(1).max(10_000).optional() }).loose();
-
-function versionParam(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = parseVersion(v);
-  if (n === undefined) throw new HeadstartError('USAGE', `version must be a positive integer, got "${v.slice(0, 20)}"`);
-  return n;
-}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -1,16 +1,14 @@
-import express, { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HeadstartError } from '@headstart/core';
 import { topPredictions } from '@headstart/inference/node';
 import type { AppContext } from '../context.ts';
 import { predictPixels } from '../predict.ts';
-import { parseVersion, type ModelVersion } from '../registry.ts';
+import { readBody } from '../image-body.ts';
+import { versionParam, type ModelVersion } from '../registry.ts';
 
 /** Server name and version reported by GET /v2. */
 export const SERVER_INFO = { name: 'headstart', version: '0.1.0', extensions: ['classification'] } as const;
-
-type Nested = number | Nested[];
-const TensorData: z.ZodType<Nested[]> = z.array(z.union([z.number(), z.lazy(() => TensorData)]));
 
 const InferRequest = z.object({
   id: z.string().max(256).optional(),
@@ -22,7 +20,7 @@ const InferRequest = z.object({
         shape: z.array(z.number().int().min(0)).max(8),
         datatype: z.string().max(16),
         parameters: z.record(z.string(), z.unknown()).optional(),
-        data: TensorData,
+        data: z.array(z.never()), // emptied by the parser: the values arrive flattened
       }),
     )
     .min(1)
@@ -32,20 +30,17 @@ const InferRequest = z.object({
     .max(4)
     .optional(),
 });
+type TensorInput = z.infer<typeof InferRequest>['inputs'][number];
 
-function flatten(data: Nested[], out: number[], depth: number): void {
-  if (depth > 8) throw new HeadstartError('USAGE', 'tensor data is nested deeper than its shape allows');
-  for (const v of data) {
-    if (typeof v === 'number') out.push(v);
-    else flatten(v, out, depth + 1);
-  }
+/** Values per image of a model's input tensor. */
+function valuesPerImage(m: ModelVersion): number {
+  const [h, w] = m.classifier.inputSize;
+  return h * w * 3;
 }
 
-function version(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = parseVersion(v);
-  if (n === undefined) throw new HeadstartError('USAGE', `model version must be a positive integer, got "${v.slice(0, 20)}"`);
-  return n;
+/** Largest JSON body a model's infer route reads: the configured limit, or one derived from its input shape (maxBatch × h×w×3 values of ≤ 24 characters each, plus 64 KiB for the envelope). */
+export function jsonLimitFor(ctx: AppContext, m: ModelVersion): number {
+  return ctx.limits.jsonLimitBytes ?? ctx.limits.maxBatch * valuesPerImage(m) * 24 + 64 * 1024;
 }
 
 function metadata(ctx: AppContext, m: ModelVersion): Record<string, unknown> {
@@ -60,7 +55,7 @@ function metadata(ctx: AppContext, m: ModelVersion): Record<string, unknown> {
 }
 
 /** Converts a protocol input tensor (FP32 or UINT8, NHWC at the model's size) into uint8 pixels. */
-function toPixels(m: ModelVersion, input: z.infer<typeof InferRequest>['inputs'][number]): { rgb: Uint8Array; count: number } {
+function toPixels(m: ModelVersion, input: TensorInput, flat: Float64Array): { rgb: Uint8Array; count: number } {
   const [h, w] = m.classifier.inputSize;
   const { shape, datatype, name } = input;
   if (name !== m.classifier.inputName) throw new HeadstartError('USAGE', `unexpected input "${name.slice(0, 40)}"; the model's input is "${m.classifier.inputName}"`);
@@ -70,8 +65,6 @@ function toPixels(m: ModelVersion, input: z.infer<typeof InferRequest>['inputs']
   if (datatype !== 'FP32' && datatype !== 'UINT8') throw new HeadstartError('USAGE', `datatype ${datatype.slice(0, 16)} is not supported; use FP32 or UINT8`);
   const count = shape[0] as number;
   const expected = count * h * w * 3;
-  const flat: number[] = [];
-  flatten(input.data, flat, 0);
   if (flat.length !== expected) throw new HeadstartError('USAGE', `input has ${flat.length} values; shape [${shape.join(',')}] needs ${expected}`);
   const rgb = new Uint8Array(expected);
   for (let i = 0; i < expected; i++) {
@@ -87,14 +80,13 @@ function toPixels(m: ModelVersion, input: z.infer<typeof InferRequest>['inputs']
 /** Open Inference Protocol v2 (KServe / Triton REST): health, server and model metadata, readiness, infer. */
 export function v2Router(ctx: AppContext): Router {
   const r = Router();
-  const json = express.json({ limit: ctx.limits.jsonLimitBytes, type: ['application/json', 'application/*+json'] });
 
   r.get('/', (_req, res) => {
     res.json(SERVER_INFO);
   });
-  const ready = (req: Request<{ name: string; v?: string }>, res: express.Response): void => {
+  const ready = (req: Request<{ name: string; v?: string }>, res: Response): void => {
     try {
-      ctx.registry.get(req.params.name, version(req.params.v));
+      ctx.registry.get(req.params.name, versionParam(req.params.v));
       res.status(ctx.draining.value ? 400 : 200).end();
     } catch {
       res.status(404).end(); // not loaded → not ready
@@ -107,19 +99,21 @@ export function v2Router(ctx: AppContext): Router {
     res.json(metadata(ctx, ctx.registry.get(req.params.name)));
   });
   r.get('/models/:name/versions/:v', (req, res) => {
-    res.json(metadata(ctx, ctx.registry.get(req.params.name, version(req.params.v))));
+    res.json(metadata(ctx, ctx.registry.get(req.params.name, versionParam(req.params.v))));
   });
 
-  const infer = async (req: Request<{ name: string; v?: string }>, res: express.Response): Promise<void> => {
+  const infer = async (req: Request<{ name: string; v?: string }>, res: Response): Promise<void> => {
     const started = performance.now();
-    const v = version(req.params.v);
-    ctx.registry.get(req.params.name, v);
+    const v = versionParam(req.params.v);
+    const target = ctx.registry.get(req.params.name, v);
     if (!req.is('application/json') && !req.is('application/*+json')) throw new HeadstartError('USAGE', 'infer requests must be JSON (Content-Type: application/json)');
-    const body = InferRequest.safeParse(req.body);
+    const raw = await readBody(req as unknown as Request, jsonLimitFor(ctx, target));
+    const parsed = await ctx.jsonParser.parse(raw, ctx.limits.maxBatch * valuesPerImage(target));
+    const body = InferRequest.safeParse(parsed.request);
     if (!body.success) throw new HeadstartError('USAGE', `invalid inference request: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300)}`);
     await ctx.registry.use(req.params.name, v, async (m) => {
-      const input = body.data.inputs[0] as z.infer<typeof InferRequest>['inputs'][number];
-      const { rgb, count } = toPixels(m, input);
+      const input = body.data.inputs[0] as TensorInput;
+      const { rgb, count } = toPixels(m, input, parsed.values);
       if (count > ctx.limits.maxBatch) throw new HeadstartError('USAGE', `batch of ${count} is over the server's max batch size ${ctx.limits.maxBatch}`);
       const out = await predictPixels(ctx, m, rgb, count, started + ctx.limits.deadlineMs);
       const labels = m.classifier.labels;
@@ -139,7 +133,7 @@ export function v2Router(ctx: AppContext): Router {
       res.json({ model_name: m.name, model_version: String(m.version), ...(body.data.id === undefined ? {} : { id: body.data.id }), outputs });
     });
   };
-  r.post('/models/:name/infer', json, infer);
-  r.post('/models/:name/versions/:v/infer', json, infer);
+  r.post('/models/:name/infer', infer);
+  r.post('/models/:name/versions/:v/infer', infer);
   return r;
 }
