@@ -6,6 +6,7 @@ import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { buildArtifacts, functionalConfig, layerNotFound, readModelJsonFromDisk, rewriteTopology, type ModelJson } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
 import { nsfwjsVersion, readNsfwjsModel } from './nsfwjs-bundle.ts';
+import { isKerasFile, readKerasModel } from './keras/read-keras.ts';
 import { ensureCachedModel, readTextIfExists, type RemoteModelOptions } from './remote.ts';
 
 /** A layer of a base as the freeze planner sees it. */
@@ -141,6 +142,10 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
       sizeRange: [32, 1024],
     };
   }
+  if (isKerasFile(abs) && (await isFile(abs))) {
+    const { json, weightData } = await readKerasModel(abs);
+    return { id: abs, source: abs, provenance: `Bring-your-own Keras model ${abs} (${json.generatedBy ?? 'Keras'}), converted to TF.js layers on load`, json, weightData, preprocess: opts.preprocess ?? 'tf', sizeRange: [32, 1024] };
+  }
   const jsonPath = (await isFile(abs)) ? abs : (await isFile(join(abs, 'model.json'))) ? join(abs, 'model.json') : undefined;
   if (jsonPath) {
     const { json, weightData } = await readModelJsonFromDisk(jsonPath);
@@ -149,7 +154,7 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
   const ids = listBases().map((b) => b.id);
   const near = nearLayerNames(ref, ids, 3);
   const hint = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : '';
-  throw new HeadstartError('BASE_UNKNOWN', `Unknown base "${ref}": not a catalogue id (${ids.join(', ')}), an existing model.json or run directory, nor an http(s) URL${hint}`, {
+  throw new HeadstartError('BASE_UNKNOWN', `Unknown base "${ref}": not a catalogue id (${ids.join(', ')}), an existing model.json, Keras .h5/.keras file or run directory, nor an http(s) URL${hint}`, {
     details: { base: ref, near },
   });
 }
