@@ -130,13 +130,15 @@ describe('pipeline: Fashion-MNIST subset → run → ONNX → CLI, API v1/v2 and
     expect(result.runDir).toBe(runDir);
     const trainedAt = performance.now();
 
-    // 4. Evaluate on the held-out test images; report.json and report.html are written.
+    // 4. Evaluate on the held-out test images: their own report-test-images.json/.html, beside the run's report.
     const report = await evaluateRun(runDir, { data: testDir });
     expect(typeof report.accuracy).toBe('number');
     expect(report.accuracy).toBeGreaterThanOrEqual(0);
     expect(report.accuracy).toBeLessThanOrEqual(1);
     expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(12);
-    expect((await stat(join(runDir, 'report.json'))).size).toBeGreaterThan(0);
+    expect(report.source).toMatchObject({ data: testDir, split: 'all', images: 12 });
+    expect((await stat(join(runDir, 'report-test-images.json'))).size).toBeGreaterThan(0);
+    expect((await stat(join(runDir, 'report-test-images.html'))).size).toBeGreaterThan(0);
     expect((await stat(join(runDir, 'report.html'))).size).toBeGreaterThan(0);
 
     // 5. Export ONNX and publish it as models/fmnist/1/model.onnx.

@@ -17,6 +17,8 @@ export type PhaseInput = NonNullable<ScheduleInput['phase1']>;
 export interface TrainerApi {
   train(opts: TrainOptions, onEvent: EventSink): Promise<TrainResult>;
   evaluateRun(runDir: string, opts: { data?: string; topK?: number }, onEvent?: EventSink): Promise<EvalReport>;
+  /** File stem of the report an evaluation on `data` writes (`report`, or `report-<name>` for other data). */
+  reportStem(data?: string): string;
   listBases(): BaseInfo[];
   baseCacheStates(cacheDir: string): Promise<Record<string, BaseCacheState>>;
   pullBase(id: string, opts: { cacheDir: string; mirror?: string }, onEvent?: EventSink): Promise<CachedModel>;
@@ -40,7 +42,7 @@ export interface ExporterApi {
 /** Loads @headstart/trainer on demand (TF.js is heavy; only training commands need it). */
 export async function loadTrainer(): Promise<TrainerApi> {
   const t = await import('@headstart/trainer');
-  return { train: t.train, evaluateRun: t.evaluateRun, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset };
+  return { train: t.train, evaluateRun: t.evaluateRun, reportStem: t.reportStem, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset };
 }
 
 /** The exporter (light: protobuf only, no TF.js), imported statically like the `export` command does. */

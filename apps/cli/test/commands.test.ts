@@ -1,6 +1,6 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HeadstartError } from '@headstart/core';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Advice, BaseInfo, ExporterApi, TrainerApi } from '../src/ports.ts';
@@ -35,6 +35,11 @@ const report = {
   confusedPairs: [{ actual: 'cat', predicted: 'dog', count: 2 }],
   topLosses: [{ index: 3, path: 'fox/3.png', actual: 'fox', predicted: 'dog', loss: 2.3, probability: 0.1, predictedProbability: 0.8 }],
 };
+
+// `train` creates its --out folder before anything else: relative run folders land in a temp folder.
+const cwd = process.cwd();
+beforeAll(async () => process.chdir(await mkdtemp(join(tmpdir(), 'headstart-commands-'))));
+afterAll(() => process.chdir(cwd));
 
 beforeEach(() => {
   trainer = replayTrainer(scriptedRun());
@@ -78,6 +83,17 @@ describe('headstart commands', () => {
     expect(exported).toEqual(['runs/t']);
     expect(skipped.out).toContain('npx headstart export runs/u');
     expect(skipped.out).not.toContain('headstart predict');
+  });
+
+  it('train refuses an existing run before any work, naming --overwrite and --resume (exit 2)', async () => {
+    const seen: Parameters<TrainerApi['train']>[0][] = [];
+    trainer = replayTrainer(scriptedRun(), seen);
+    await mkdir('runs/old', { recursive: true });
+    await writeFile('runs/old/headstart.json', '{}');
+    const r = await run('train', 'data/x', '--out', 'runs/old', '--plain');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error \[RUN_EXISTS\]: runs\/old already holds a run; pass --overwrite .* --resume/);
+    expect(seen).toHaveLength(0);
   });
 
   it('train passes --overwrite to the trainer', async () => {

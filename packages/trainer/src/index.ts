@@ -18,7 +18,7 @@ export { pinInference, useFastActivations } from './model/modes.ts';
 export { train, type TrainOptions, type TrainResult } from './train/train.ts';
 export { resolveSchedule, resolveHead, DEFAULT_SCHEDULE, DEFAULT_HEAD, type ScheduleInput } from './train/schedule.ts';
 export type { EpochRecord } from './train/fit-loop.ts';
-export { evaluateRun } from './eval/evaluate.ts';
+export { evaluateRun, reportStem, weightsSha256 } from './eval/evaluate.ts';
 export { adviseForDataset, pickProbe, PROBE_TOLERANCE, MAX_FLATTEN_DIM, type Advice, type AdviseOptions, type ProbeResult } from './advise.ts';
 export { crossValidate, stratifiedFolds, pooledDim, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
 export { adaptStandardization, channelMoments, STANDARDIZE_SAMPLE } from './train/standardize.ts';
@@ -32,3 +32,4 @@ export { registerWasmConvGradients, wasmConvGradientsRegistered, WASM_CONV_GRADI
 export { conv2dFilterGrad, conv2dInputGrad, type ConvGradOptions } from './kernels/conv2d-grads.ts';
 export { depthwiseFilterGrad, depthwiseInputGrad } from './kernels/depthwise-grads.ts';
 export { maxPoolInputGrad, type PoolGradOptions } from './kernels/max-pool-grad.ts';
+export { checkRunDir, prepareRunDir, removeStrayFiles, type RunDirPolicy } from './run/run-dir.ts';

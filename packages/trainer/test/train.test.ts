@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isHeadstartError, type TrainerEvent } from '@headstart/core';
+import { isHeadstartError, type EvalReport, type TrainerEvent } from '@headstart/core';
 import { evaluateRun, loadBase, loadLayersModelFile, readManifest, selectBackend, train, type TrainOptions } from '../src/index.ts';
 import type { LayersModel } from '../src/tf.ts';
 import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
@@ -160,8 +161,19 @@ describe('train (tiny base, generated images)', () => {
     const again = await evaluateRun(r.runDir);
     expect(again.accuracy).toBe(r.report.accuracy);
     expect(again.confusion.flat().reduce((s, v) => s + v, 0)).toBe(r.manifest.dataset.counts.test);
+    const own = JSON.parse(await readFile(join(r.runDir, 'report.json'), 'utf8')) as EvalReport;
     const whole = await evaluateRun(r.runDir, { data });
     expect(whole.count).toBe(30);
+    // Other data gets its own report, named after it; the run's report stays as it was.
+    expect(JSON.parse(await readFile(join(r.runDir, 'report.json'), 'utf8'))).toEqual(own);
+    const other = JSON.parse(await readFile(join(r.runDir, 'report-data.json'), 'utf8')) as EvalReport;
+    const sha = createHash('sha256').update(await readFile(join(r.runDir, 'model', 'weights.bin'))).digest('hex');
+    expect(own.source).toMatchObject({ split: 'test', images: r.manifest.dataset.counts.test, modelSha256: sha });
+    expect(other.source).toMatchObject({ data, split: 'all', images: 30, modelSha256: sha });
+    const otherHtml = await readFile(join(r.runDir, 'report-data.html'), 'utf8');
+    expect(otherHtml).toContain(data);
+    expect(otherHtml).toContain(sha);
+    expect(otherHtml).toContain('data:image/jpeg;base64,');
     const asBase = await loadBase(r.runDir);
     expect(asBase.cut).toBe('out');
     expect(asBase.model.layers.some((l) => l.name.startsWith('head_'))).toBe(false);

@@ -1,4 +1,5 @@
 /** `headstart eval <runDir> [--data <dir>] [--json]`: accuracy, per-class metrics and confusion of a run. */
+import { join } from 'node:path';
 import type { EvalReport } from '@headstart/core';
 import { confusedLines, pct, perClassTable, table } from '../dashboard/format.ts';
 import { intArg } from '../options/specs.ts';
@@ -7,12 +8,15 @@ import { EXIT } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
 
 /** Human-readable lines of an evaluation report. */
-export function evalLines(r: EvalReport): string[] {
+export function evalLines(r: EvalReport, reportPath?: string): string[] {
   const topK = Object.entries(r.topK)
     .map(([k, v]) => `  ${k} ${pct(v)}`)
     .join('');
   const short = r.labels.map((l, i) => `${i}`);
+  const src = r.source;
   return [
+    ...(src ? [`data ${src.data} (${src.split === 'all' ? 'all images' : `${src.split} split`}, ${src.images} images)  model sha256 ${src.modelSha256.slice(0, 12)}`] : []),
+    ...(reportPath ? [`report ${reportPath}`] : []),
     `accuracy ${pct(r.accuracy)}${topK}  macro F1 ${r.macroF1.toFixed(3)}  (${r.count} images)`,
     `labels ${r.labels.map((l, i) => `${i}=${l}`).join(' ')}`,
     '',
@@ -30,7 +34,7 @@ export function evalLines(r: EvalReport): string[] {
 export const registerEval: RegisterCommand = (program, io, setExit) => {
   program
     .command('eval')
-    .description('evaluate a finished run on its test/validation split or on another dataset')
+    .description('evaluate a finished run on its test/validation split (report.html) or on another dataset (report-<data name>.html beside it)')
     .argument('<runDir>', 'run directory written by `headstart train`')
     .option('--data <dir>', 'dataset to evaluate on (default: the run\'s own held-out split)')
     .option('--top-k <k>', 'also report top-k accuracy', intArg('--top-k', 1))
@@ -41,7 +45,8 @@ export const registerEval: RegisterCommand = (program, io, setExit) => {
         ...(flags.data ? { data: flags.data } : {}),
         ...(flags.topK ? { topK: flags.topK } : {}),
       });
-      io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${evalLines(report).join('\n')}\n`);
+      const reportPath = join(runDir, `${trainer.reportStem(flags.data)}.html`);
+      io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${evalLines(report, reportPath).join('\n')}\n`);
       setExit(EXIT.ok);
     });
 };

@@ -1,6 +1,7 @@
 /** `headstart train <data> --out <runDir>`: two-phase transfer learning with a live dashboard. */
 import type { Command } from 'commander';
 import { modelSettings } from '../config.ts';
+import { checkRunDir } from '@headstart/trainer/run-dir';
 import { loadExporter, loadTrainer } from '../ports.ts';
 import { addTrainFlags, toTrainOptions, type TrainFlags } from '../options/train-flags.ts';
 import { nextSteps, sampleImage } from '../next-steps.ts';
@@ -45,12 +46,15 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
       ].join('\n'),
     )
     .action(async (data: string, flags: TrainFlags, self: Command) => {
+      const train = toTrainOptions(data, flags);
+      // The output folder first (writable, not a run reused by accident): before TF.js loads or any data is read.
+      await checkRunDir(train.out, { ...(flags.resume ? { resume: true } : {}), ...(flags.overwrite ? { overwrite: true } : {}) });
       const trainer = await loadTrainer();
       const exporter = flags.export ? await loadExporter() : undefined;
       const { code, state } = await runTraining(
         io,
         {
-          train: { ...toTrainOptions(data, flags), ...trainModelSettings() },
+          train: { ...train, ...trainModelSettings() },
           mode: chooseMode(io, flags.json === true, flags.plain === true),
           exportOnnx: flags.export === true,
           resumeCommand: resumeCommandFor(self),

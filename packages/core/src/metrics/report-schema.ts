@@ -10,8 +10,25 @@ export const ClassMetricsSchema = z.object({
 });
 export type ClassMetrics = z.infer<typeof ClassMetricsSchema>;
 
+/** What an evaluation measured: which data, which split of it, how many images, which weights. */
+export const EvalSourceSchema = z.object({
+  /** Absolute path of the evaluated dataset. */
+  data: z.string(),
+  /** The split evaluated; `all` = every image of a dataset other than the run's own. */
+  split: z.enum(['train', 'val', 'test', 'all']),
+  /** Images evaluated (= `count`). */
+  images: z.number().int().nonnegative(),
+  /** sha256 of the evaluated weights (the run's model/weights.bin). */
+  modelSha256: z.string(),
+  /** When the evaluation ran (ISO 8601). */
+  evaluatedAt: z.string(),
+});
+export type EvalSource = z.infer<typeof EvalSourceSchema>;
+
 /** `report.json` of a run: the evaluation shared by trainer, CLI, API and web. */
 export const EvalReportSchema = z.object({
+  /** What was measured (absent in reports written before it was recorded). */
+  source: EvalSourceSchema.optional(),
   /** Number of evaluated samples. */
   count: z.number().int().nonnegative(),
   accuracy: z.number(),

@@ -64,7 +64,7 @@ export function summarise(
   labels: readonly string[],
   emptyClasses: readonly { name: string; rel: string }[],
   opts: { imbalanceRatio: number },
-): Pick<CheckReport, 'usable' | 'classes' | 'splits' | 'classWeights' | 'imbalanceRatio' | 'verdict'> & { problems: CheckProblem[] } {
+): Pick<CheckReport, 'usable' | 'classes' | 'trainClasses' | 'splits' | 'classWeights' | 'imbalanceRatio' | 'verdict'> & { problems: CheckProblem[] } {
   const counts = labels.map(() => 0);
   const splits: Partial<Record<Split, Record<string, number>>> = {};
   for (const it of items) {
@@ -88,7 +88,7 @@ export function summarise(
     if (n === 0) {
       problems.push({ path: name, code: 'CLASS_EMPTY', severity: 'warning', message: `class "${name}" has no usable images (all failed the check); it is left out of training` });
     } else if (n === 1) {
-      problems.push({ path: name, code: 'CLASS_SINGLE_IMAGE', severity: 'warning', message: `class "${name}" has a single image: it cannot be both trained on and validated; add more (tens at least)` });
+      problems.push({ path: name, code: 'CLASS_SINGLE_IMAGE', severity: 'warning', message: `class "${name}" has a single image: it cannot be both trained on and validated, so it is left out of training; add more (tens at least)` });
     }
   });
   if (splits.train) {
@@ -117,7 +117,8 @@ export function summarise(
       message: `classes are imbalanced ${ratio.toFixed(1)}:1 ("${big}" ${Math.max(...present)} vs "${small}" ${Math.min(...present)} images); train with class weights ${JSON.stringify(classWeights)} or collect more of the small classes`,
     });
   }
-  const trainable = counts.filter((c) => c >= 2).length;
+  const trainClasses = labels.filter((_, i) => (counts[i] ?? 0) >= 2);
+  const trainable = trainClasses.length;
   const usable = trainable >= 2;
   if (!usable) {
     problems.push({
@@ -128,11 +129,12 @@ export function summarise(
     });
   }
   const verdict = usable
-    ? `usable: ${trainable} classes with at least 2 good images each`
+    ? `usable: ${trainable} classes with at least 2 good images each (${trainClasses.join(', ')})`
     : `not usable: ${trainable} class(es) with at least 2 good images (need 2)`;
   return {
     usable,
     classes,
+    trainClasses,
     ...(Object.keys(splits).length ? { splits } : {}),
     classWeights,
     ...(ratio === undefined ? {} : { imbalanceRatio: Number(ratio.toFixed(4)) }),

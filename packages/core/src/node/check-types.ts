@@ -50,6 +50,8 @@ export interface CheckReport {
   layout?: DatasetLayout;
   /** Good (decodable, counted) images per class, empty classes included with 0. */
   classes: Record<string, number>;
+  /** The classes training uses, in label order: those with at least 2 good images (the others are left out, with a warning). */
+  trainClasses: string[];
   /** Good images per split and class, when the dataset names splits. */
   splits?: Partial<Record<Split, Record<string, number>>>;
   totals: { files: number; good: number; bad: number };

@@ -37,6 +37,7 @@ export async function checkDataset(path: string, opts: CheckOptions = {}): Promi
       usable: false,
       root,
       classes: {},
+      trainClasses: [],
       totals: { files: 0, good: 0, bad: 0 },
       problems: [{ path: '.', code, severity: 'error', message: (e as Error).message }],
       verdict: `not usable: ${(e as Error).message}`,

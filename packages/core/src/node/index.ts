@@ -15,3 +15,4 @@ export * from './load-dataset.ts';
 export * from './check-types.ts';
 export * from './check.ts';
 export { mapLimit } from './map-limit.ts';
+export * from './thumbnail.ts';

@@ -35,6 +35,11 @@ export interface PrepareOptions {
   onEvent?: EventSink;
   /** Skip the full dataset check (quick probes only; training always checks). */
   skipCheck?: boolean;
+  /**
+   * Keep every class found, even those the check leaves out of training (fewer than 2 good
+   * images): for evaluating on other data. Default false: exactly the check's `trainClasses`.
+   */
+  allClasses?: boolean;
 }
 
 function fnv1a(text: string, h = 0x811c9dc5): number {
@@ -51,7 +56,9 @@ function fnv1a(text: string, h = 0x811c9dc5): number {
  * dataset has none, and decodes every image at `size`.
  */
 export async function prepareData(path: string, o: PrepareOptions): Promise<PreparedData> {
-  const report = o.skipCheck ? { usable: true, problems: [], verdict: 'not checked' } as Pick<CheckReport, 'usable' | 'problems' | 'verdict' | 'classWeights'> : await checkDataset(path);
+  const report = o.skipCheck
+    ? ({ usable: true, problems: [], verdict: 'not checked' } as Pick<CheckReport, 'usable' | 'problems' | 'verdict' | 'classWeights'> & { trainClasses?: string[] })
+    : await checkDataset(path);
   if (!report.usable) {
     const errors = report.problems.filter((p) => p.severity === 'error');
     const list = errors.slice(0, 10).map((p) => `  ${p.path}: ${p.code} ${p.message}`).join('\n');
@@ -63,9 +70,14 @@ export async function prepareData(path: string, o: PrepareOptions): Promise<Prep
     o.onEvent?.({ type: 'warning', code: p.code, message: p.message, path: p.path });
   }
   const dataset = await loadDataset(path);
+  // One discovery, one answer: training uses exactly the classes `check` says it will.
+  const labels = o.allClasses || !report.trainClasses ? dataset.labels : dataset.labels.filter((l) => report.trainClasses?.includes(l));
+  const newIndex = dataset.labels.map((l) => labels.indexOf(l));
   const rejected = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
   const rel = (p: string): string => relative(dataset.root, p).split(sep).join('/');
-  let items = dataset.items.filter((it) => !rejected.has(rel(it.path)) && !rejected.has(it.path));
+  let items = dataset.items
+    .filter((it) => !rejected.has(rel(it.path)) && !rejected.has(it.path) && (newIndex[it.label] ?? -1) >= 0)
+    .map((it) => ({ ...it, label: newIndex[it.label] as number }));
   if (o.maxImages !== undefined && items.length > o.maxImages) {
     const keep = new Set(createRng(o.seed).fork(7).shuffle(items.map((_, i) => i)).slice(0, o.maxImages));
     items = items.filter((_, i) => keep.has(i));
@@ -81,11 +93,11 @@ export async function prepareData(path: string, o: PrepareOptions): Promise<Prep
     };
   };
   const train = part('train');
-  const trainCounts = dataset.labels.map((_, c) => train.labels.filter((l) => l === c).length);
+  const trainCounts = labels.map((_, c) => train.labels.filter((l) => l === c).length);
   const fingerprint = split.reduce((h, it) => fnv1a(`${it.path}\u0000${it.label}\u0000${it.split ?? ''}\n`, h), 0x811c9dc5).toString(16).padStart(8, '0');
   return {
     dataset,
-    labels: dataset.labels,
+    labels,
     train,
     val: part('val'),
     test: part('test'),

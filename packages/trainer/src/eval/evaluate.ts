@@ -1,7 +1,9 @@
 /** Evaluation of a model on a split → report.json + report.html, and `evaluateRun` for finished runs. */
-import { join, resolve } from 'node:path';
-import { classificationReport, HeadstartError, type EvalReport, type EventSink, type PreprocessSpec } from '@headstart/core';
-import { writeFileAtomic } from '@headstart/core/node';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { classificationReport, HeadstartError, type EvalReport, type EvalSource, type EventSink, type PreprocessSpec, type RunManifest } from '@headstart/core';
+import { thumbnailDataUri, writeFileAtomic } from '@headstart/core/node';
 import { selectBackend } from '../backend/select-backend.ts';
 import type { ImageSplit } from '../data/prepare.ts';
 import { prepareData } from '../data/prepare.ts';
@@ -11,9 +13,69 @@ import { loadLayersModelFile } from '../run/model-io.ts';
 import type { LayersModel } from '../tf.ts';
 import type { EpochRecord } from '../train/fit-loop.ts';
 import { evaluateSource } from '../train/fit-loop.ts';
-import { renderReportHtml } from './report-html.ts';
+import { renderReportHtml, runSettings, type ReportImages } from './report-html.ts';
 
-/** Predicts `split` with `model`, builds the classification report and writes report.json/report.html. */
+/** sha256 of a run's saved weights (model/weights.bin): names the model a report measured. */
+export async function weightsSha256(runDir: string): Promise<string> {
+  return createHash('sha256').update(await readFile(join(runDir, 'model', 'weights.bin'))).digest('hex');
+}
+
+/**
+ * File stem of the report of an evaluation: `report` for the run's own data, else
+ * `report-<data folder name>` (so evaluating other data never overwrites the run's report).
+ */
+export function reportStem(data?: string): string {
+  if (data === undefined) return 'report';
+  const name = basename(resolve(data)).replace(/\.[^.]+$/, '').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  return `report-${name || 'data'}`;
+}
+
+/** The manifest's decision record (why the run's settings were chosen), when it has one. */
+export function decisionOf(manifest: RunManifest): unknown {
+  return (manifest as RunManifest & { decision?: unknown }).decision;
+}
+
+/** What an evaluation is about, besides the numbers. */
+export interface ReportContext {
+  /** Evaluated dataset path and split. */
+  data: string;
+  split: EvalSource['split'];
+  /** File stem: `report` (the run's own data) or `report-<name>` (see reportStem). */
+  stem?: string;
+  /** Extra settings shown on the page (base, cut, head, schedule). */
+  settings?: Record<string, string>;
+  /** The run's decision record (why these settings), when the manifest has one. */
+  decision?: unknown;
+}
+
+/** Examples shown per class on the report page. */
+export const REPORT_EXAMPLES_PER_CLASS = 6;
+
+/** Thumbnails of the top losses and of a few examples per class (correct ones first, then mistakes). */
+async function reportImages(split: ImageSplit, labels: string[], probs: Float32Array, size: readonly [number, number], topLossIndices: number[]): Promise<ReportImages> {
+  const C = labels.length;
+  const predicted = (i: number): number => {
+    let arg = 0;
+    for (let c = 1; c < C; c++) if ((probs[i * C + c] as number) > (probs[i * C + arg] as number)) arg = c;
+    return arg;
+  };
+  const thumb = (i: number): Promise<string> => thumbnailDataUri(split.pixels[i] as Uint8Array, size[0], size[1]);
+  const byIndex: Record<number, string> = {};
+  for (const i of topLossIndices) if (split.pixels[i]) byIndex[i] = await thumb(i);
+  const examples: ReportImages['examples'] = [];
+  for (let c = 0; c < C; c++) {
+    const idx = Array.from(split.labels.keys()).filter((i) => split.labels[i] === c);
+    const right = idx.filter((i) => predicted(i) === c);
+    const wrong = idx.filter((i) => predicted(i) !== c);
+    const pick = [...right.slice(0, REPORT_EXAMPLES_PER_CLASS - Math.min(2, wrong.length)), ...wrong].slice(0, REPORT_EXAMPLES_PER_CLASS);
+    const items = [];
+    for (const i of pick) items.push({ uri: await thumb(i), predicted: labels[predicted(i)] as string, ...(split.paths[i] ? { path: split.paths[i] } : {}) });
+    examples.push({ label: labels[c] as string, items });
+  }
+  return { byIndex, examples };
+}
+
+/** Predicts `split` with `model`, builds the classification report and writes <stem>.json/<stem>.html. */
 export async function evaluateAndReport(
   runDir: string,
   model: LayersModel,
@@ -23,20 +85,34 @@ export async function evaluateAndReport(
   history: EpochRecord[],
   onEvent: EventSink,
   topK = 5,
+  context?: ReportContext,
 ): Promise<EvalReport> {
   const src = new ImageSource(split.pixels, split.labels, preprocess);
   const { probs } = evaluateSource(model, src, labels.length, 32);
   const ks = [1, ...(topK > 1 ? [Math.min(topK, labels.length)] : [])];
-  const report = classificationReport(labels, split.labels, probs, { topK: ks, paths: split.paths, topLosses: 12 });
-  await writeFileAtomic(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFileAtomic(join(runDir, 'report.html'), renderReportHtml(report, history, { title: runDir }));
+  const measured = classificationReport(labels, split.labels, probs, { topK: ks, paths: split.paths, topLosses: 12 });
+  const source: EvalSource | undefined = context
+    ? { data: context.data, split: context.split, images: measured.count, modelSha256: await weightsSha256(runDir), evaluatedAt: new Date().toISOString() }
+    : undefined;
+  const report: EvalReport = source ? { source, ...measured } : measured;
+  const stem = context?.stem ?? 'report';
+  const images = await reportImages(split, labels, probs, preprocess.size, report.topLosses.map((l) => l.index));
+  await writeFileAtomic(join(runDir, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(runDir, `${stem}.html`), renderReportHtml(report, history, {
+      title: runDir,
+      images,
+      ...(context?.settings ? { settings: context.settings } : {}),
+      ...(context?.decision !== undefined ? { decision: context.decision } : {}),
+    }),
+  );
   onEvent({ type: 'eval', accuracy: report.accuracy, topK: report.topK, perClass: report.perClass, confusedPairs: report.confusedPairs });
   return report;
 }
 
 /**
- * Evaluates a finished run on a dataset (default: its own, the held-out test split or else
- * the validation split) and rewrites report.json/report.html.
+ * Evaluates a finished run on a dataset: by default its own held-out test split (else the
+ * validation split), rewriting report.json/report.html; with `data`, every image of that
+ * dataset, written to report-<data name>.json/.html beside them.
  * @example const report = await evaluateRun('runs/demo', { data: 'data/holdout' });
  */
 export async function evaluateRun(runDir: string, opts: { data?: string; topK?: number } = {}, onEvent: EventSink = () => undefined): Promise<EvalReport> {
@@ -52,12 +128,15 @@ export async function evaluateRun(runDir: string, opts: { data?: string; topK?: 
     valSplit: own ? manifest.schedule.valSplit : 0,
     testSplit: own ? manifest.schedule.testSplit : 0,
     seed: manifest.schedule.seed,
+    // Other data is evaluated on every class it has, however few images.
+    ...(own ? {} : { allClasses: true }),
   });
   const labels = manifest.labels;
   const mapping = data.labels.map((l) => labels.indexOf(l));
   const missing = data.labels.filter((_, i) => mapping[i] === -1);
   if (missing.length > 0) throw new HeadstartError('SPEC_MISMATCH', `Classes ${missing.join(', ')} of ${opts.data} are not labels of run ${dir} (${labels.join(', ')})`);
   let split: ImageSplit;
+  const which: EvalSource['split'] = own ? (data.test.labels.length > 0 ? 'test' : 'val') : 'all';
   if (own) {
     split = data.test.labels.length > 0 ? data.test : data.val;
   } else {
@@ -65,7 +144,8 @@ export async function evaluateRun(runDir: string, opts: { data?: string; topK?: 
     split = { pixels: all.flatMap((s) => s.pixels), labels: Int32Array.from(all.flatMap((s) => Array.from(s.labels))), paths: all.flatMap((s) => s.paths) };
   }
   split = { ...split, labels: split.labels.map((l) => mapping[l] as number) };
-  const report = await evaluateAndReport(dir, model, split, labels, manifest.preprocess, await readHistory(dir), onEvent, opts.topK ?? 5);
+  const context: ReportContext = { data: resolve(opts.data ?? manifest.dataset.path), split: which, stem: reportStem(opts.data), settings: runSettings(manifest), decision: decisionOf(manifest) };
+  const report = await evaluateAndReport(dir, model, split, labels, manifest.preprocess, await readHistory(dir), onEvent, opts.topK ?? 5, context);
   model.dispose();
   return report;
 }

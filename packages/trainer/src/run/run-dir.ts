@@ -5,8 +5,9 @@
  * removed.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fsErrorMessage, HeadstartError } from '@headstart/core';
 
 
@@ -30,15 +31,33 @@ async function entries(dir: string): Promise<string[] | undefined> {
     return await readdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new HeadstartError('IO', fsErrorMessage(e, `cannot read the output folder ${dir}`), { cause: e, details: { path: dir } });
+    throw new HeadstartError('IO', fsErrorMessage(e, `cannot use the output folder ${dir}`), { cause: e, details: { path: dir } });
   }
+}
+
+/**
+ * The real reason `dir` cannot be created: a recursive mkdir reports ENOENT for a read-only or
+ * unwritable parent, so the nearest existing ancestor is asked directly.
+ */
+async function whyNotCreatable(dir: string, first: unknown): Promise<unknown> {
+  if ((first as NodeJS.ErrnoException).code !== 'ENOENT') return first;
+  let at = dirname(dir);
+  while (at !== dirname(at) && !(await stat(at).catch(() => undefined))) at = dirname(at);
+  const s = await stat(at).catch(() => undefined);
+  if (s && !s.isDirectory()) return Object.assign(new Error(`${at} is a file`), { code: 'ENOTDIR' });
+  return access(at, constants.W_OK).then(
+    () => first,
+    (e: unknown) => e,
+  );
 }
 
 /** Creates `dir` and proves it writable by writing and removing a probe file. */
 export async function assertWritableDir(dir: string): Promise<void> {
   const probe = join(dir, `.headstart-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch(async (e: unknown) => {
+      throw await whyNotCreatable(dir, e);
+    });
     await writeFile(probe, 'probe');
   } catch (e) {
     throw new HeadstartError('IO', fsErrorMessage(e, `cannot write to the output folder ${dir}`), { cause: e, details: { path: dir } });
@@ -73,19 +92,18 @@ export async function removeStrayFiles(runDir: string): Promise<string[]> {
 }
 
 /**
- * Prepares `runDir` for training, before any other work: a new or empty folder is created;
- * an existing run needs `resume` or `overwrite` (RUN_EXISTS otherwise); `overwrite` removes
- * every weight-dependent artifact (model, ONNX exports, reports, history, checkpoint); a
- * non-empty folder that is not a run is refused. Unwritable folders fail with IO.
+ * Checks `runDir` for training without changing what is in it (a new folder is created and
+ * a probe file written and removed): an existing run needs `resume` or `overwrite`
+ * (RUN_EXISTS otherwise), a non-empty folder that is not a run is refused, an unwritable
+ * folder fails with IO naming why. Returns the folder's visible entries.
  */
-export async function prepareRunDir(runDir: string, policy: RunDirPolicy = {}): Promise<void> {
+export async function checkRunDir(runDir: string, policy: RunDirPolicy = {}): Promise<{ isRun: boolean; entries: string[] }> {
   if (policy.resume && policy.overwrite) throw new HeadstartError('USAGE', '--resume and --overwrite contradict each other: drop one');
-  const stat = await lstat(runDir).catch(() => undefined);
-  if (stat && !stat.isDirectory()) {
+  const st = await lstat(runDir).catch(() => undefined);
+  if (st && !st.isDirectory()) {
     throw new HeadstartError('IO', `cannot use ${runDir} as the output folder: it is a file; choose another --out`, { details: { path: runDir } });
   }
-  const names = (await entries(runDir)) ?? [];
-  const visible = names.filter((n) => !STRAY_PATTERN.test(n));
+  const visible = ((await entries(runDir)) ?? []).filter((n) => !STRAY_PATTERN.test(n));
   const isRun = visible.includes('headstart.json');
   if (policy.resume) {
     if (!isRun) throw new HeadstartError('RUN_NOT_FOUND', `--resume: ${runDir} holds no run to resume (no headstart.json); drop --resume to start one`, { details: { runDir } });
@@ -99,6 +117,17 @@ export async function prepareRunDir(runDir: string, policy: RunDirPolicy = {}): 
     });
   }
   await assertWritableDir(runDir);
+  return { isRun, entries: visible };
+}
+
+/**
+ * Prepares `runDir` for training, before any other work: `checkRunDir`, then the leftovers of
+ * a killed process are removed, and `overwrite` removes every weight-dependent artifact of the
+ * old run (model, ONNX exports, reports, history, checkpoint) while `resume` removes exports
+ * and reports made from earlier weights.
+ */
+export async function prepareRunDir(runDir: string, policy: RunDirPolicy = {}): Promise<void> {
+  const { isRun, entries: visible } = await checkRunDir(runDir, policy);
   await removeStrayFiles(runDir);
   if (policy.overwrite && isRun) {
     for (const name of visible) {

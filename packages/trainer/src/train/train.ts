@@ -21,7 +21,8 @@ import { findBase } from '../bases/catalogue.ts';
 import { loadBase, type BaseLayer } from '../bases/load-base.ts';
 import { prepareData, type PreparedData } from '../data/prepare.ts';
 import type { AugmentFn } from '../data/sources.ts';
-import { evaluateAndReport } from '../eval/evaluate.ts';
+import { decisionOf, evaluateAndReport } from '../eval/evaluate.ts';
+import { runSettings } from '../eval/report-html.ts';
 import { buildClassifier, buildScratchCnn, SCRATCH_CUT } from '../model/build.ts';
 import { adaptStandardization } from './standardize.ts';
 import { headL2 } from '../model/head.ts';
@@ -277,7 +278,12 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   await replaceDir(tmpModelDir, join(runDir, 'model'));
   await writeHistory(runDir, history);
   const evalSplit = data.test.labels.length > 0 ? 'test' : 'val';
-  const report = await evaluateAndReport(runDir, model, data[evalSplit], data.labels, preprocess, history, onEvent);
+  const report = await evaluateAndReport(runDir, model, data[evalSplit], data.labels, preprocess, history, onEvent, 5, {
+    data: dataPath,
+    split: evalSplit,
+    settings: runSettings(manifest),
+    decision: decisionOf(manifest),
+  });
   const last = [...history].reverse().find((h) => h.val_acc !== undefined);
   manifest.metrics = {
     ...(last?.val_loss !== undefined ? { val_loss: last.val_loss, val_acc: last.val_acc as number } : {}),
