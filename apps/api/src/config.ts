@@ -15,7 +15,7 @@ export const ApiConfigSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65535).default(8080).describe('port (0 = any free port)'),
     host: z.string().min(1).default('127.0.0.1').describe('address to bind'),
-    modelsDir: z.string().min(1).describe('registry directory (models/<name>/<version>/model.onnx, or one run folder)'),
+    modelsDir: z.string().min(1).describe('registry directory (models/<name>/<version>/model.onnx)'),
     maxBatch: z.coerce.number().int().min(1).max(1024).default(8).describe('most images in one inference call and in one request'),
     maxDelayMs: z.coerce.number().min(0).max(10_000).default(2).describe('longest wait for a micro-batch to fill (ms)'),
     queueSize: z.coerce.number().int().min(1).max(100_000).default(64).describe('images that may wait (for decoding or inference) before 429'),

@@ -10,9 +10,19 @@ export interface DecodeGateOptions {
   queueSize: number;
 }
 
+/**
+ * Decode throughput assumed until the first decode is measured (pixels per ms): 20 MP/s, about
+ * what one loaded core manages for decode + resize here. Only the first requests use it; the
+ * measured rate replaces it after one decode.
+ */
+const PRIOR_PIXELS_PER_MS = 20_000;
+/** A decode starts only if twice its estimated time still ends before the deadline: shedding (503, retry) beats decoding for a 504. */
+const SAFETY = 2;
+
 interface Waiter {
   pixels: number;
   images: number;
+  deadlineAt: number;
   start: () => void;
   shed: (e: HeadstartError) => void;
   timer: NodeJS.Timeout | undefined;
@@ -33,8 +43,11 @@ export class DecodeGate {
   private inflightImages = 0;
   private waitingImages = 0;
   private readonly waiters: Waiter[] = [];
-  /** Measured decode throughput (pixels per ms), exponentially averaged; undefined until the first decode. */
-  private pixelsPerMs: number | undefined;
+  /** Pixels per ms of one decode (its own duration), exponentially averaged over measured decodes. */
+  private perDecodeRate = PRIOR_PIXELS_PER_MS;
+  /** Pixels per ms of all concurrent decodes together (how fast the queue drains). */
+  private totalRate = PRIOR_PIXELS_PER_MS;
+  private measured = false;
 
   constructor(private readonly opts: DecodeGateOptions) {}
 
@@ -62,20 +75,25 @@ export class DecodeGate {
 
   /** Reserves budget for `pixels`; rejects QUEUE_FULL (429) or UNAVAILABLE (503), both with a Retry-After. */
   acquire(pixels: number, images: number, deadlineAt: number): Promise<Release> {
-    if (this.fits(pixels, images) && this.waiters.length === 0) return Promise.resolve(this.take(pixels, images));
     const retryAfterS = this.retryAfterS(pixels);
+    if (this.fits(pixels, images) && this.waiters.length === 0) {
+      // Work that cannot finish before its deadline is refused now, not decoded and then dropped.
+      if (this.inflightImages > 0 && performance.now() + SAFETY * this.estimateMs(pixels) > deadlineAt) return Promise.reject(this.busy(retryAfterS));
+      return Promise.resolve(this.take(pixels, images));
+    }
     if (this.waitingImages + images > this.opts.queueSize) {
       return Promise.reject(
         new HeadstartError('QUEUE_FULL', `decode queue is full (${this.waitingImages}/${this.opts.queueSize} images waiting); retry later`, { details: { retryAfterS } }),
       );
     }
-    const latestStart = deadlineAt - this.estimateMs(pixels);
-    const expectedStart = performance.now() + this.estimateMs(this.inflightPixels + this.waitingPixels());
-    if (this.pixelsPerMs !== undefined && expectedStart > latestStart) return Promise.reject(this.busy(retryAfterS));
+    const latestStart = deadlineAt - SAFETY * this.estimateMs(pixels);
+    const expectedStart = performance.now() + (this.inflightPixels + this.waitingPixels()) / this.totalRate;
+    if (expectedStart > latestStart) return Promise.reject(this.busy(retryAfterS));
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
         pixels,
         images,
+        deadlineAt,
         start: () => resolve(this.take(pixels, images)),
         shed: reject,
         timer: undefined,
@@ -115,7 +133,8 @@ export class DecodeGate {
       this.waiters.shift();
       this.waitingImages -= next.images;
       clearTimeout(next.timer);
-      next.start();
+      if (this.inflightImages > 0 && performance.now() + SAFETY * this.estimateMs(next.pixels) > next.deadlineAt) next.shed(this.busy(this.retryAfterS(next.pixels)));
+      else next.start();
     }
   }
 
@@ -134,16 +153,21 @@ export class DecodeGate {
 
   private observe(pixels: number, ms: number): void {
     if (pixels <= 0 || ms <= 0) return;
-    // Concurrent decodes share the cores: throughput per decode is measured, scaled by the slots in use.
-    const rate = (pixels / ms) * Math.max(1, this.inflightImages + 1);
-    this.pixelsPerMs = this.pixelsPerMs === undefined ? rate : 0.8 * this.pixelsPerMs + 0.2 * rate;
+    // Concurrent decodes share the cores: one decode's rate, times the decodes that ran beside it.
+    const one = pixels / ms;
+    const total = one * (this.inflightImages + 1);
+    const a = this.measured ? 0.2 : 1;
+    this.perDecodeRate = (1 - a) * this.perDecodeRate + a * one;
+    this.totalRate = (1 - a) * this.totalRate + a * total;
+    this.measured = true;
   }
 
+  /** How long decoding `pixels` takes once started. */
   private estimateMs(pixels: number): number {
-    return this.pixelsPerMs === undefined ? 0 : pixels / this.pixelsPerMs;
+    return pixels / this.perDecodeRate;
   }
 
   private retryAfterS(pixels: number): number {
-    return Math.max(1, Math.ceil(this.estimateMs(this.inflightPixels + this.waitingPixels() + pixels) / 1000));
+    return Math.max(1, Math.ceil((this.inflightPixels + this.waitingPixels() + pixels) / this.totalRate / 1000));
   }
 }

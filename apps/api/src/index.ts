@@ -21,6 +21,7 @@ export {
   type ApiConfigInput,
   type ApiSetting,
 } from './config.ts';
+export { settingsTableMarkdown } from './config-docs.ts';
 export { createLogger, nextFreePort, startServer, type RunningServer } from './server.ts';
 export { DecodeGate, type DecodeGateOptions } from './decode-gate.ts';
 export { Batcher, type BatcherOptions, type BatchResult } from './batcher.ts';
