@@ -3,8 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { HeadstartError } from '@headstart/core';
-import { parseModelJson } from './artifacts.ts';
+import { HeadstartError, parseModelJson } from '@headstart/core';
 
 /** Default cache root for downloaded bases. */
 export function defaultCacheDir(): string {
