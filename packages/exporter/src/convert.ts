@@ -1,5 +1,6 @@
-import { HeadstartError, preprocessAffine, type PreprocessSpec } from '@headstart/core';
-import type { LayersArtifact, Weight } from './artifact.ts';
+import { HeadstartError, ONNX_METADATA_KEYS, parseTopology, preprocessAffine, type KerasNode, type PreprocessSpec } from '@headstart/core';
+import type { Weight } from '@headstart/core';
+import type { LayersArtifact } from './artifact.ts';
 import { activationName } from './layers/activation.ts';
 import type { EmitContext, FoldedBn, Tensor } from './layers/context.ts';
 import { FOLDABLE } from './layers/conv.ts';
@@ -7,7 +8,6 @@ import { bnAffine, bnOnLastAxis } from './layers/core.ts';
 import { EMITTERS, SUPPORTED_LAYERS } from './layers/registry.ts';
 import { GraphBuilder } from './onnx/graph-builder.ts';
 import { DataType, type ModelMsg, type ValueInfoMsg } from './onnx/proto.ts';
-import { parseTopology, type KerasNode } from './topology.ts';
 
 /** Options of {@link convertArtifact}. */
 export interface ConvertOptions {
@@ -144,7 +144,7 @@ export function convertArtifact(artifact: LayersArtifact, opts: ConvertOptions =
   const model: ModelMsg = {
     irVersion: irVersionFor(opset),
     producerName: 'headstart',
-    producerVersion: opts.metadata?.['headstart.version'] ?? '0',
+    producerVersion: opts.metadata?.[ONNX_METADATA_KEYS.version] ?? '0',
     opsetImport: [{ domain: '', version: opset }],
     metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {

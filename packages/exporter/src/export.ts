@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { HeadstartError, PreprocessSpecSchema, RunManifestSchema } from '@headstart/core';
+import { encodeHeadstartMetadata, HeadstartError, ONNX_METADATA_KEYS, PreprocessSpecSchema, RunManifestSchema } from '@headstart/core';
 import type { z } from 'zod';
-import { decodeArtifact, readLayersArtifact, type ArtifactSource, type LayersArtifact } from './artifact.ts';
+import type { ArtifactSource } from '@headstart/core';
+import { decodeArtifact, readLayersArtifact, type LayersArtifact } from './artifact.ts';
 import { convertArtifact } from './convert.ts';
 import { encodeModel } from './onnx/proto.ts';
 
@@ -68,11 +69,14 @@ export function serialiseArtifact(
     if (!parsed.success) throw new HeadstartError('SPEC_INVALID', `preprocess spec for ${artifact.origin} is invalid: ${parsed.error.message}`, { cause: parsed.error });
     preprocess = parsed.data;
   }
-  const metadata: Record<string, string> = { 'headstart.version': EXPORTER_VERSION };
-  if (opts.labels) metadata['headstart.labels'] = JSON.stringify(opts.labels);
-  if (preprocess) metadata['headstart.preprocess'] = JSON.stringify(preprocess);
-  if (opts.sourceRun) metadata['headstart.source_run'] = opts.sourceRun;
-  if (opts.featureExtractor) metadata['headstart.feature_cut'] = opts.featureExtractor.cut;
+  const entries = encodeHeadstartMetadata({
+    version: EXPORTER_VERSION,
+    ...(opts.labels ? { labels: opts.labels } : {}),
+    ...(preprocess ? { preprocess } : {}),
+    ...(opts.sourceRun ? { sourceRun: opts.sourceRun } : {}),
+    ...(opts.featureExtractor ? { featureCut: opts.featureExtractor.cut } : {}),
+  });
+  const metadata = Object.fromEntries(entries.map((e) => [e.key, e.value]));
   const converted = convertArtifact(artifact, {
     opset: opts.opset,
     fp16: opts.fp16,
@@ -82,14 +86,14 @@ export function serialiseArtifact(
     metadata,
   });
   const [, h, w] = converted.inputShape;
-  if (h !== undefined && w !== undefined && h > 0 && w > 0) converted.model.metadataProps.push({ key: 'headstart.input_size', value: JSON.stringify([h, w]) });
+  if (h !== undefined && w !== undefined && h > 0 && w > 0) converted.model.metadataProps.push(...encodeHeadstartMetadata({ inputSize: [h, w] }));
   const outDim = converted.outputShape[converted.outputShape.length - 1] ?? -1;
   if (opts.labels && !opts.featureExtractor && opts.labels.length !== outDim) {
     throw new HeadstartError('SPEC_MISMATCH', `${opts.labels.length} labels given but the model outputs ${outDim} classes (${artifact.origin})`);
   }
   // Content hash of graph + weights (everything but this key), so consumers can identify the model.
   const content = sha256(encodeModel(converted.model));
-  converted.model.metadataProps.push({ key: 'headstart.sha256', value: content });
+  converted.model.metadataProps.push({ key: ONNX_METADATA_KEYS.sha256, value: content });
   const data = encodeModel(converted.model);
   const { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms } = converted;
   return { data, info: { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms } };

@@ -5,9 +5,8 @@
  *   const r = await exportRun('runs/flowers');             // writes runs/flowers/model.onnx
  *   await exportLayersModel('model.json', { out: 'm.onnx', preprocess: { size: [224, 224], mode: 'tf' } });
  */
-export { readLayersArtifact, decodeArtifact, type ArtifactSource, type LayersArtifact, type Weight, type WeightSpec } from './artifact.ts';
+export { readLayersArtifact, decodeArtifact, type LayersArtifact } from './artifact.ts';
 export { convertArtifact, irVersionFor, type ConvertOptions, type ConvertedModel } from './convert.ts';
 export { exportRun, exportLayersModel, exportArtifact, serialiseArtifact, sha256, EXPORTER_VERSION, FP32_TOLERANCE, FP16_TOLERANCE, type ExportResult, type ExportOptions } from './export.ts';
 export { SUPPORTED_LAYERS } from './layers/registry.ts';
-export { parseTopology, type KerasGraph, type KerasNode } from './topology.ts';
 export { encodeModel, decodeModel, type ModelMsg } from './onnx/proto.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeArtifact, readLayersArtifact } from '../src/index.ts';
-import { float16ToFloat32, float32ToFloat16 } from '../src/float16.ts';
+import { float16ToFloat32, float32ToFloat16 } from '@headstart/core';
 
 const topology = { class_name: 'Sequential', config: { name: 's', layers: [] } };
 

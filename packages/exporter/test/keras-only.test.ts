@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeArtifact, serialiseArtifact, type WeightSpec } from '../src/index.ts';
+import type { ArtifactSource, WeightSpec } from '@headstart/core';
+import { decodeArtifact, serialiseArtifact } from '../src/index.ts';
 import { checkOnnx, runOrt } from './helpers/onnx.ts';
 
 // Layers and options TF.js cannot build (Keras-only), checked against hand-computed references
@@ -50,7 +51,7 @@ describe('Keras-only layers', () => {
   });
 
   it('old Keras Sequential (config is a list) with a rank-2 input, GlobalAveragePooling keepdims', async () => {
-    const artifact = {
+    const artifact: ArtifactSource = {
       modelTopology: {
         class_name: 'Sequential',
         config: [

@@ -4,7 +4,7 @@
  * head's own standardisation applied) and with or without augmentation; the dataset's size and
  * the default cut's score (similarity to the source domain) pick core's four-case schedule.
  */
-import { adviseStrategy, createRng, HeadstartError, type EventSink, type HeadSpec, type StrategyAdvice } from '@headstart/core';
+import { adviseStrategy, createRng, HeadstartError, preprocessSpecFor, type EventSink, type HeadSpec, type StrategyAdvice } from '@headstart/core';
 import { augment as coreAugment, AugmentSpecSchema } from '@headstart/core';
 import { loadDataset } from '@headstart/core/node';
 import { selectBackend, type BackendName } from './backend/select-backend.ts';
@@ -87,7 +87,7 @@ export function pickProbe(results: ProbeResult[]): ProbeResult {
 
 /** Runs the base up to each layer in `cuts` over `split` (optionally augmented); one FeatureBlock per cut. */
 async function features(base: LoadedBase, cuts: string[], split: ImageSplit, augmentFn?: (px: Uint8Array, h: number, w: number, rng: ReturnType<typeof createRng>) => Uint8Array, seed = 0): Promise<FeatureBlock[]> {
-  const spec = { size: base.inputSize, resize: 'cover' as const, mode: base.preprocess, channelOrder: 'rgb' as const, grayscale: false };
+  const spec = preprocessSpecFor(base.preprocess, base.inputSize);
   const outputs = cuts.map((c) => base.model.getLayer(c).output as SymbolicTensor);
   const engine = await resolveFeatureEngine(base.model, outputs, 'auto');
   try {

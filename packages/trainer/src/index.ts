@@ -21,6 +21,7 @@ export type { EpochRecord } from './train/fit-loop.ts';
 export { evaluateRun, reportStem, weightsSha256 } from './eval/evaluate.ts';
 export { adviseForDataset, pickProbe, PROBE_TOLERANCE, MAX_FLATTEN_DIM, type Advice, type AdviseOptions, type ProbeResult } from './advise.ts';
 export { crossValidate, stratifiedFolds, pooledDim, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
+export { createOnnxFeatureExtractor, type OnnxFeatureExtractor, type OnnxFeatureOptions } from './train/onnx-features.ts';
 export { adaptStandardization, channelMoments, STANDARDIZE_SAMPLE } from './train/standardize.ts';
 export { renderReportHtml } from './eval/report-html.ts';
 export { readManifest, readHistory } from './run/manifest.ts';

@@ -5,7 +5,7 @@ import { adviseForDataset, channelMoments, loadBase, loadLayersModelFile, select
 import { prepareData } from '../src/data/prepare.ts';
 import { extract, ImageSource } from '../src/data/sources.ts';
 import { exportRun } from '@headstart/exporter';
-import { verifyExport } from '@headstart/exporter/parity';
+import { verifyExport } from '../src/parity/index.ts';
 import { HEAD_STANDARDIZE } from '../src/model/head.ts';
 import { tfc } from '../src/tf.ts';
 import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';

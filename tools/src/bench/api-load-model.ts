@@ -1,5 +1,6 @@
 /** The benchmark's model: nsfwjs's bundled MobileNetV2 (a real 224×224 TF.js layers classifier) exported by @headstart/exporter. */
-import { serialiseArtifact, type WeightSpec } from '@headstart/exporter';
+import type { WeightSpec } from '@headstart/core';
+import { serialiseArtifact } from '@headstart/exporter';
 import { readNsfwjsModel } from '@headstart/trainer';
 
 const LABELS = ['class_0', 'class_1', 'class_2', 'class_3', 'class_4'];

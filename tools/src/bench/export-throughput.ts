@@ -13,9 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { loadBase, selectBackend } from '@headstart/trainer';
-import { createOnnxFeatureExtractor } from '@headstart/exporter/features';
-import type { ArtifactSource, WeightSpec } from '@headstart/exporter';
+import { createOnnxFeatureExtractor, loadBase, selectBackend } from '@headstart/trainer';
+import type { ArtifactSource, WeightSpec } from '@headstart/core';
 import { mdTable, median, parseList } from './bench-kit.ts';
 
 interface Row {
@@ -121,7 +120,7 @@ const md = [
   '# Base forward throughput: onnxruntime-node vs TF.js',
   '',
   'Feature extraction through the cut base (input → cut feature maps), same model, same input, same batch.',
-  'ONNX file written by `@headstart/exporter` in memory (`createOnnxFeatureExtractor`); TF.js backends selected with the trainer\'s `selectBackend`.',
+  'ONNX file written by `@headstart/exporter` in memory and opened by `@headstart/inference` (the trainer\'s `createOnnxFeatureExtractor`); TF.js backends selected with the trainer\'s `selectBackend`.',
   '',
   `Command: \`${cmd}\``,
   '',

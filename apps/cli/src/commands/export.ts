@@ -1,11 +1,9 @@
 /** `headstart export`: a run (or any TF.js layers model.json) → one self-contained model.onnx, optionally verified against TF.js. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeadstartError, PreprocessModeSchema, PreprocessSpecSchema, RunManifestSchema, type PreprocessSpec } from '@headstart/core';
+import { HeadstartError, parseTopology, PreprocessModeSchema, preprocessSpecFor, RunManifestSchema, type PreprocessSpec } from '@headstart/core';
 import { decodeImage } from '@headstart/core/node';
-import { exportArtifact, exportRun, parseTopology, readLayersArtifact, type ExportResult } from '@headstart/exporter';
-// The parity module loads TF.js and onnxruntime-node only when verifyExport runs.
-import { verifyExport } from '@headstart/exporter/parity';
+import { exportArtifact, exportRun, readLayersArtifact, type ExportResult } from '@headstart/exporter';
 import { intArg } from '../options/specs.ts';
 import { EXIT, type CliIo, type ExitCode } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
@@ -71,7 +69,7 @@ async function planModel(modelJson: string, flags: ExportFlags): Promise<Plan> {
     const mode = PreprocessModeSchema.safeParse(flags.preprocess);
     if (!mode.success) throw new HeadstartError('USAGE', `--preprocess: '${flags.preprocess}' is not one of tf, torch, caffe, none`);
     if (!size) throw new HeadstartError('USAGE', `${modelJson} has no fixed input size: give --input-size`);
-    preprocess = PreprocessSpecSchema.parse({ size, mode: mode.data });
+    preprocess = preprocessSpecFor(mode.data, size);
   }
   const labels = flags.labels ? await readLabels(flags.labels) : undefined;
   const pooling = flags.pooling ?? 'none';
@@ -120,6 +118,8 @@ export async function runExport(runDir: string | undefined, flags: ExportFlags, 
   if (flags.verify) {
     const [, h, w] = result.inputShape;
     const images = flags.verifyImages?.length ? await verifyImages(flags.verifyImages, plan.preprocess, [h!, w!]) : undefined;
+    // The parity check lives with TF.js (the trainer); loaded only when asked for.
+    const { verifyExport } = await import('@headstart/trainer/parity');
     const report = await verifyExport({
       modelJson: plan.modelJson,
       onnx: result.path,

@@ -1,4 +1,43 @@
-import { HeadstartError } from '@headstart/core';
+/**
+ * The one reader of a Keras / TF.js layers topology (the `modelTopology` of model.json):
+ * the functional layer list, inbound references in both the legacy and the Keras 3 form,
+ * and the whole graph flattened into single-layer nodes (nested models expanded).
+ */
+import { HeadstartError } from '../errors.ts';
+
+/** A Keras functional layer as it appears in model.json. */
+export interface KerasLayerJson {
+  name: string;
+  class_name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: unknown[];
+}
+
+/** The config of a functional model: its layers and the references to its inputs and outputs. */
+export interface FunctionalConfig {
+  name?: string;
+  layers: KerasLayerJson[];
+  input_layers: unknown[];
+  output_layers: unknown[];
+}
+
+/** The functional-model config inside a topology (Keras 2 `model_config` or tfjs `save` output). */
+export function functionalConfig(topology: Record<string, unknown>): FunctionalConfig {
+  const mc = (topology['model_config'] ?? topology) as { class_name?: string; config?: FunctionalConfig };
+  const cfg = mc.config;
+  if (!cfg || !Array.isArray(cfg.layers)) {
+    throw new HeadstartError('MODEL_INVALID', 'The model topology has no functional layer list (only Keras functional / tfjs-layers models are supported as bases)');
+  }
+  if (mc.class_name === 'Sequential') {
+    throw new HeadstartError('MODEL_INVALID', 'Sequential topologies are not supported as bases; save the model as a functional model');
+  }
+  return cfg;
+}
+
+/** Names of the layers a layer's inbound nodes reference (legacy and Keras 3 forms). */
+export function inboundNames(layer: KerasLayerJson): string[] {
+  return (layer.inbound_nodes ?? []).flatMap((n) => parseInbound(n).map((r) => r[0]));
+}
 
 /** One application of a Keras layer (a shared layer applied twice gives two nodes). */
 export interface KerasNode {
@@ -171,8 +210,8 @@ function normaliseRefs(refs: unknown[]): [string, number, number][] {
   return refs.map((r) => r as [string, number, number]);
 }
 
-/** One inbound node: legacy `[[name, node, tensor, kwargs], ...]` or Keras 3 `{args: [...]}`. */
-function parseInbound(node: unknown): [string, number, number][] {
+/** One inbound node as [layer, node, tensor] refs: legacy `[[name, node, tensor, kwargs], ...]` or Keras 3 `{args: [...]}`. */
+export function parseInbound(node: unknown): [string, number, number][] {
   if (Array.isArray(node)) return node.map((r) => [String(r[0]), Number(r[1]), Number(r[2])]);
   const found: [string, number, number][] = [];
   const visit = (v: unknown): void => {

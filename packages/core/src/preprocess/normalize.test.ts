@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PreprocessSpecSchema, type PreprocessMode } from '../specs/preprocess.ts';
-import { applyPreprocess, preprocessAffine, preprocessSpecFor } from './normalize.ts';
+import { applyPreprocess, preprocessAffine } from './normalize.ts';
+import { preprocessSpecFor } from '../specs/preprocess.ts';
 
 interface GoldenCase {
   mode: PreprocessMode;

@@ -1,5 +1,4 @@
 import {
-  PreprocessSpecSchema,
   CAFFE_MEAN_BGR,
   IMAGENET_MEAN_RGB,
   IMAGENET_STD_RGB,
@@ -41,7 +40,8 @@ export function preprocessAffine(spec: PreprocessSpec): PreprocessAffine {
   const d = MODE_DEFAULTS[spec.mode];
   const mean = spec.mean ?? d.mean;
   const std = spec.std ?? d.std;
-  const channelOrder = spec.mode === 'caffe' ? 'bgr' : spec.channelOrder;
+  const channelOrder = spec.channelOrder;
+  if (spec.mode === 'caffe' && channelOrder !== 'bgr') throw new RangeError("PreprocessSpec: mode 'caffe' needs channelOrder 'bgr'; build specs with preprocessSpecFor or PreprocessSpecSchema");
   const source: Triple = channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   const multiply = [0, 0, 0] as Triple;
   const add = [0, 0, 0] as Triple;
@@ -57,7 +57,7 @@ export function preprocessAffine(spec: PreprocessSpec): PreprocessAffine {
 /**
  * Normalise NHWC RGB uint8 pixels (already resized to spec.size) into NHWC float32 per the
  * spec; computed in float64 and rounded once to float32. Throws RangeError on a size mismatch.
- * @example const x = applyPreprocess(rgb, 1, PreprocessSpecSchema.parse({ size: [224, 224], mode: 'tf' }));
+ * @example const x = applyPreprocess(rgb, 1, preprocessSpecFor('tf', [224, 224]));
  */
 export function applyPreprocess(rgb: Uint8Array | Uint8ClampedArray, count: number, spec: PreprocessSpec): Float32Array {
   const [h, w] = spec.size;
@@ -78,12 +78,4 @@ export function applyPreprocess(rgb: Uint8Array | Uint8ClampedArray, count: numb
     out[i + 2] = (rgb[i + s2] as number) * m2 + a2;
   }
   return out;
-}
-
-/**
- * A parsed PreprocessSpec for a mode and size with the conventional channel order written
- * out (`caffe` → `bgr`, others `rgb`), so manifests say what the tensor really is.
- */
-export function preprocessSpecFor(mode: PreprocessMode, size: [number, number], resize: PreprocessSpec['resize'] = 'cover'): PreprocessSpec {
-  return PreprocessSpecSchema.parse({ size, mode, resize, channelOrder: mode === 'caffe' ? 'bgr' : 'rgb' });
 }

@@ -1,7 +1,7 @@
 import { HeadstartError } from '@headstart/core';
-import type { Weight } from '../artifact.ts';
+import type { Weight } from '@headstart/core';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
-import type { KerasNode } from '../topology.ts';
+import type { KerasNode } from '@headstart/core';
 
 /** A tensor in the ONNX graph: its name and its Keras (channels-last) shape, batch first. Rank-4 tensors are stored NCHW in ONNX. */
 export interface Tensor {

@@ -1,5 +1,5 @@
 import { AttrType, DataType, type AttributeMsg, type NodeMsg, type TensorMsg } from './proto.ts';
-import { float32ToFloat16 } from '../float16.ts';
+import { float32ToFloat16 } from '@headstart/core';
 
 /** Attribute values accepted by {@link GraphBuilder.op}. */
 export type AttrValue = number | number[] | string | { float: number } | { floats: number[] };

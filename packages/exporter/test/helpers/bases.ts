@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseIdx, resizeRgb } from '@headstart/core';
-import type { ArtifactSource, WeightSpec } from '../../src/index.ts';
+import type { ArtifactSource, WeightSpec } from '@headstart/core';
 import { rng } from './tf.ts';
 
 type Json = Record<string, unknown>;

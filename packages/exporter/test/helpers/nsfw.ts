@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { ArtifactSource, WeightSpec } from '../../src/index.ts';
+import type { ArtifactSource, WeightSpec } from '@headstart/core';
 
 // TRAINER's base loader is not available to the exporter tests (and must not be imported across
 // packages from tests), so this is a minimal decoder of the nsfwjs-bundled layers models:

@@ -2,14 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { createSession } from '@headstart/inference/node';
 
-/** Runs an ONNX model on onnxruntime-node (CPU) with one NHWC float input. */
+/** Runs an ONNX model on onnxruntime-node (CPU, through inference's session factory) with one NHWC float input. */
 export async function runOrt(model: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(model);
+  const session = await createSession(model);
   try {
-    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x, shape) });
-    return out[session.outputNames[0]!]!.data as Float32Array;
+    const output = session.outputNames[0]!;
+    const out = await session.run({ [session.inputNames[0]!]: { data: x, dims: shape } }, [output]);
+    return out[output]!.data;
   } finally {
     await session.release();
   }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunManifestSchema, type PreprocessSpec, type RunManifest } from '@headstart/core';
-import type { ArtifactSource } from '../../src/index.ts';
+import type { ArtifactSource } from '@headstart/core';
 
 /** Writes a TF.js layers artifact as model.json + weights.bin (what model.save('file://') writes). */
 export function writeModelDir(dir: string, a: ArtifactSource): string {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import type { ArtifactSource, WeightSpec } from '../../src/index.ts';
+import type { ArtifactSource, WeightSpec } from '@headstart/core';
 
 export { tf, tfl };
 

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
 import { HeadstartError, type PreprocessSpec } from '@headstart/core';
 import {
   parseHeadstartMetadata,
@@ -13,6 +11,7 @@ import {
 } from '../shared/index.ts';
 import { decodeForModel } from './decode.ts';
 import { planProviders, probeCuda, type NodeProvider } from './providers.ts';
+import { createSession, ortSessionOptions, readModelBytes, type SessionOptions } from './session.ts';
 import { openWorkerSession } from './worker-session.ts';
 
 /** Options of {@link createClassifier} (Node). */
@@ -51,29 +50,28 @@ interface SessionLike {
   release(): Promise<void>;
 }
 
-async function inProcess(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
-  const session = await ort.InferenceSession.create(bytes, options);
+async function inProcess(bytes: Uint8Array, options: SessionOptions): Promise<SessionLike> {
+  const session = await createSession(bytes, options);
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     outputWidth(name) {
-      const m = session.outputMetadata.find((v) => v.name === name);
-      if (m === undefined || !m.isTensor) return undefined;
-      const last = m.shape[m.shape.length - 1];
+      const shape = session.shapeOf(name);
+      const last = shape?.[shape.length - 1];
       return typeof last === 'number' ? last : undefined;
     },
     async run(input, output, data, dims) {
-      const out = await session.run({ [input]: new ort.Tensor('float32', data, dims) });
+      const out = await session.run({ [input]: { data, dims } }, [output]);
       const t = out[output];
-      if (t === undefined || !(t.data instanceof Float32Array)) throw new Error(`output "${output}" is missing or not float32`);
+      if (t === undefined) throw new Error(`output "${output}" is missing`);
       return t.data;
     },
     release: () => session.release(),
   };
 }
 
-async function inWorker(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<SessionLike> {
-  const w = await openWorkerSession(bytes, options);
+async function inWorker(bytes: Uint8Array, options: SessionOptions): Promise<SessionLike> {
+  const w = await openWorkerSession(bytes, ortSessionOptions(options));
   return {
     inputNames: w.inputNames,
     outputNames: w.outputNames,
@@ -95,13 +93,7 @@ async function openSession(
   log: (msg: string) => void,
   source: string,
 ): Promise<{ session: SessionLike; provider: string }> {
-  const options: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: threads,
-    interOpNumThreads: interOp,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    executionProviders: providers,
-  };
+  const options: SessionOptions = { threads, interOpThreads: interOp, optimization: 'all', sequential: true, providers };
   try {
     const session = worker ? await inWorker(bytes, options) : await inProcess(bytes, options);
     return { session, provider: providers[0] ?? 'cpu' };
@@ -127,16 +119,7 @@ async function openSession(
 export async function createClassifier(model: string | Uint8Array, opts: NodeClassifierOptions = {}): Promise<Classifier> {
   const log = opts.logger ?? (() => undefined);
   const source = typeof model === 'string' ? model : '<onnx bytes>';
-  let bytes: Uint8Array;
-  if (typeof model === 'string') {
-    try {
-      bytes = await readFile(model);
-    } catch (cause) {
-      throw new HeadstartError('MODEL_NOT_FOUND', `cannot read ONNX model ${model}: ${(cause as Error).message}`, { cause, details: { file: model } });
-    }
-  } else {
-    bytes = model;
-  }
+  const bytes = await readModelBytes(model);
   const metadata = readOnnxMetadata(bytes);
   const plan = planProviders(opts.provider ?? 'auto', probeCuda());
   const threads = Math.max(1, Math.floor(opts.threads ?? Math.min(4, availableParallelism())));

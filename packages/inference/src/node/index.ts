@@ -7,5 +7,6 @@
  */
 export * from '../shared/index.ts';
 export { createClassifier, type Classifier, type NodeClassifierOptions } from './classifier.ts';
+export { createSession, type OnnxSession, type SessionOptions, type FloatTensor } from './session.ts';
 export { decodeForModel, type DecodeOptions } from './decode.ts';
 export { planProviders, probeCuda, type CudaProbe, type NodeProvider } from './providers.ts';

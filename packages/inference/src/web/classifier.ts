@@ -1,7 +1,5 @@
-import { HeadstartError } from '@headstart/core';
+import { HeadstartError, parseHeadstartMetadata, readOnnxMetadata } from '@headstart/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
-import { parseHeadstartMetadata } from '../shared/headstart-metadata.ts';
-import { readOnnxMetadata } from '../shared/onnx-metadata.ts';
 import { imageToModelPixels, type WebImageSource } from './decode.ts';
 import { topPredictions, type Prediction } from '../shared/predictions.ts';
 import { toPixelTensorData } from '../shared/pixels.ts';

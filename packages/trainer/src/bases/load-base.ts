@@ -1,9 +1,10 @@
 /** `loadBase`: a catalogue id, a model.json path or URL, or a finished run → a cut, frozen-ready feature extractor. */
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { HeadstartError, nearLayerNames, RunManifestSchema, type EventSink, type PreprocessMode } from '@headstart/core';
+import { functionalConfig, HeadstartError, nearLayerNames, RunManifestSchema, weightSpecsOf, type EventSink, type ModelJson, type PreprocessMode } from '@headstart/core';
+import { readModelJsonFile } from '@headstart/core/node';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
-import { buildArtifacts, functionalConfig, layerNotFound, readModelJsonFromDisk, rewriteTopology, type ModelJson } from './artifacts.ts';
+import { buildArtifacts, layerNotFound, rewriteTopology } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
 import { nsfwjsVersion, readNsfwjsModel } from './nsfwjs-bundle.ts';
 import { isKerasFile, readKerasModel } from './keras/read-keras.ts';
@@ -70,7 +71,7 @@ interface Source {
   source: string;
   provenance: string;
   json: ModelJson;
-  weightData: ArrayBuffer;
+  weightData: Uint8Array;
   nativeSize?: [number, number];
   defaultCut?: string;
   preprocess: PreprocessMode;
@@ -103,7 +104,7 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
     let source: string;
     if (entry.url) {
       const cached = await ensureCachedModel(entry.url, { ...loadBaseRemoteOptions(opts), folder: entry.id, ...(entry.sha256 ? { pinned: entry.sha256 } : {}) });
-      loaded = await readModelJsonFromDisk(cached.modelJsonPath);
+      loaded = await readModelJsonFile(cached.modelJsonPath);
       source = `${cached.url} (sha256 ${cached.record.trust === 'pinned' ? 'pinned' : 'recorded at first download'}, cached in ${cached.dir})`;
     } else {
       loaded = readNsfwjsModel(entry.bundle as string);
@@ -122,14 +123,14 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
   }
   if (/^https?:\/\//i.test(ref)) {
     const cached = await ensureCachedModel(ref, loadBaseRemoteOptions(opts));
-    const { json, weightData } = await readModelJsonFromDisk(cached.modelJsonPath);
+    const { json, weightData } = await readModelJsonFile(cached.modelJsonPath);
     return { id: ref, source: cached.url, provenance: `Downloaded from ${ref}; provenance as stated by its publisher`, json, weightData, preprocess: opts.preprocess ?? 'tf', sizeRange: [32, 1024] };
   }
   const abs = resolve(ref);
   const manifestText = await readTextIfExists(join(abs, 'headstart.json'));
   if (manifestText !== undefined) {
     const manifest = RunManifestSchema.parse(JSON.parse(manifestText));
-    const { json, weightData } = await readModelJsonFromDisk(join(abs, 'model', 'model.json'));
+    const { json, weightData } = await readModelJsonFile(join(abs, 'model', 'model.json'));
     return {
       id: `run:${basename(abs)}`,
       source: abs,
@@ -148,7 +149,7 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
   }
   const jsonPath = (await isFile(abs)) ? abs : (await isFile(join(abs, 'model.json'))) ? join(abs, 'model.json') : undefined;
   if (jsonPath) {
-    const { json, weightData } = await readModelJsonFromDisk(jsonPath);
+    const { json, weightData } = await readModelJsonFile(jsonPath);
     return { id: jsonPath, source: jsonPath, provenance: `Bring-your-own layers model ${jsonPath}`, json, weightData, preprocess: opts.preprocess ?? 'tf', sizeRange: [32, 1024] };
   }
   const ids = listBases().map((b) => b.id);
@@ -171,7 +172,7 @@ function lastSpatialLayer(model: LayersModel): string {
 
 async function loadArtifacts(src: Source, cut: string, size: [number, number] | undefined): Promise<LayersModel> {
   const topology = rewriteTopology(src.json.modelTopology, cut, size);
-  const artifacts = buildArtifacts(topology, src.json.weightsManifest.flatMap((g) => g.weights), src.weightData);
+  const artifacts = buildArtifacts(topology, weightSpecsOf(src.json), src.weightData);
   return tfl.loadLayersModel(tfc.io.fromMemory(artifacts), { strict: true });
 }
 

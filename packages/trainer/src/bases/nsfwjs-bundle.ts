@@ -6,8 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { HeadstartError } from '@headstart/core';
-import { concatBytes, parseModelJson, type ModelJson } from './artifacts.ts';
+import { concatBytes, HeadstartError, parseModelJson, type ModelJson } from '@headstart/core';
 
 const require = createRequire(import.meta.url);
 
@@ -24,7 +23,7 @@ export function nsfwjsVersion(): string {
 }
 
 /** Loads one bundled model (`mobilenet_v2`, `inception_v3`) as model.json plus concatenated weight bytes. */
-export function readNsfwjsModel(folder: string): { json: ModelJson; weightData: ArrayBuffer } {
+export function readNsfwjsModel(folder: string): { json: ModelJson; weightData: Uint8Array } {
   const dir = resolve(nsfwjsModelsDir(), folder);
   let jsonObj: unknown;
   try {
@@ -32,7 +31,7 @@ export function readNsfwjsModel(folder: string): { json: ModelJson; weightData: 
   } catch (cause) {
     throw new HeadstartError('BASE_UNREACHABLE', `The nsfwjs package's bundled model ${dir}/model.min.js cannot be loaded; is nsfwjs installed?`, { cause });
   }
-  const json = parseModelJson(JSON.stringify(jsonObj), `${dir}/model.min.js`);
+  const json = parseModelJson(jsonObj, `${dir}/model.min.js`);
   const parts: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
     for (const p of group.paths) {

@@ -1,8 +1,8 @@
 /** Saving and loading TF.js layers models as `model.json` + `weights.bin`, atomically, without tfjs-node. */
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '@headstart/core/node';
-import { buildArtifacts, readModelJsonFromDisk } from '../bases/artifacts.ts';
+import { weightSpecsOf, type WeightSpec } from '@headstart/core';
+import { readModelJsonFile, writeModelJsonFiles } from '@headstart/core/node';
+import { buildArtifacts } from '../bases/artifacts.ts';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 
 /** Writes `model` to `dir/model.json` + `dir/weights.bin` (weights first, then the JSON that names them). */
@@ -17,21 +17,13 @@ export async function saveLayersModel(model: LayersModel, dir: string): Promise<
   );
   if (!saved || !saved.weightData || !saved.weightSpecs) throw new Error('saveLayersModel: tfjs produced no artifacts');
   const weightData = saved.weightData instanceof ArrayBuffer ? saved.weightData : new Uint8Array(tfc.io.concatenateArrayBuffers(saved.weightData));
-  await writeFileAtomic(join(dir, 'weights.bin'), new Uint8Array(weightData as ArrayBuffer));
-  const json = {
-    format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
-    convertedBy: 'headstart',
-    modelTopology: saved.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: saved.weightSpecs }],
-  };
-  await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
+  await writeModelJsonFiles(dir, saved.modelTopology, saved.weightSpecs as WeightSpec[], new Uint8Array(weightData as ArrayBuffer), `TensorFlow.js tfjs-layers v${tfl.version_layers}`);
 }
 
 /** Loads a layers model saved by `saveLayersModel` (or any tfjs layers model.json on disk). */
 export async function loadLayersModelFile(modelJsonPath: string): Promise<LayersModel> {
-  const { json, weightData } = await readModelJsonFromDisk(modelJsonPath);
-  const artifacts = buildArtifacts(json.modelTopology, json.weightsManifest.flatMap((g) => g.weights), weightData);
+  const { json, weightData } = await readModelJsonFile(modelJsonPath);
+  const artifacts = buildArtifacts(json.modelTopology, weightSpecsOf(json), weightData);
   return tfl.loadLayersModel(tfc.io.fromMemory(artifacts));
 }
 

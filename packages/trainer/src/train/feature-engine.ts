@@ -1,11 +1,11 @@
 /**
  * The engine that runs frozen prefixes for the feature / boundary caches: TF.js (the model
- * itself) or onnxruntime-node (the prefix converted to ONNX in memory by @headstart/exporter).
+ * itself) or onnxruntime-node (the prefix converted to ONNX in memory, see onnx-features.ts).
  */
 import { HeadstartError } from '@headstart/core';
-import { createOnnxFeatureExtractor, type OnnxFeatureExtractor } from '@headstart/exporter/features';
-import type { ArtifactSource } from '@headstart/exporter';
+import type { ArtifactSource } from '@headstart/core';
 import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../tf.ts';
+import { createOnnxFeatureExtractor, type OnnxFeatureExtractor } from './onnx-features.ts';
 
 /** Which engine computes cached features: 'auto' = onnxruntime when the prefix converts and loads, else TF.js. */
 export type FeatureEngine = 'auto' | 'onnxruntime' | 'tfjs';

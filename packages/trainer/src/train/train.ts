@@ -8,7 +8,7 @@ import {
   createRng,
   HeadstartError,
   HeadSpecSchema,
-  PreprocessSpecSchema,
+  preprocessSpecFor,
   type EvalReport,
   type EventSink,
   type HeadSpec,
@@ -144,7 +144,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     baseRecord = { id: base.id, source: base.source, provenance: base.provenance, cut: base.cut, inputSize: base.inputSize };
     mode = base.preprocess;
   }
-  const preprocess = PreprocessSpecSchema.parse({ size: baseRecord.inputSize, resize: 'cover', mode, channelOrder: mode === 'caffe' ? 'bgr' : 'rgb' });
+  const preprocess = preprocessSpecFor(mode, baseRecord.inputSize);
 
   // Data: check (stops here when unusable), split, decode.
   const dataPath = resolve(opts.data ?? prior?.dataset.path);

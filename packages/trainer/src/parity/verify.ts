@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { applyPreprocess, HeadstartError, type PreprocessSpec } from '@headstart/core';
-import type { WeightSpec } from '../artifact.ts';
-import { FP16_TOLERANCE, FP32_TOLERANCE } from '../export.ts';
+import { applyPreprocess, HeadstartError, weightSpecsOf, type PreprocessSpec } from '@headstart/core';
+import { readModelJsonFile } from '@headstart/core/node';
+import { FP16_TOLERANCE, FP32_TOLERANCE } from '@headstart/exporter';
+import { createSession } from '@headstart/inference/node';
 
 /** One compared input batch. */
 export interface ParityCase {
@@ -42,19 +41,19 @@ export interface VerifyOptions {
 /**
  * Parity harness: runs the TF.js layers model (pure-JS cpu backend) and the exported ONNX file
  * (onnxruntime-node, CPU) on the same pixels (random, and real images when given) at each batch
- * size; ok when max |Δ| ≤ tolerance and top-1 agrees everywhere. Loads TF.js and onnxruntime
- * lazily: the exporter itself needs neither.
+ * size; ok when max |Δ| ≤ tolerance and top-1 agrees everywhere. Loads TF.js lazily.
  */
 export async function verifyExport(opts: VerifyOptions): Promise<ParityReport> {
-  const [tf, tfl, ort] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers'), import('onnxruntime-node')]);
+  const [tf, tfl] = await Promise.all([import('@tensorflow/tfjs-core'), import('@tensorflow/tfjs-layers')]);
   await import('@tensorflow/tfjs-backend-cpu');
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
   // The cpu backend's "install tfjs-node" banner would land in the CLI's output; parity is the point here.
   tf.env().set('PROD', true);
-  const raw = await readRawArtifact(opts.modelJson);
-  const full = await tfl.loadLayersModel(tf.io.fromMemory(raw));
+  const { json, weightData } = await readModelJsonFile(opts.modelJson);
+  // Raw artifacts: TF.js does its own dequantisation.
+  const full = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: weightSpecsOf(json), weightData: weightData.buffer as ArrayBuffer }));
   const model = opts.featureCut ? tfl.model({ inputs: full.inputs, outputs: full.getLayer(opts.featureCut).output }) : full;
-  const session = typeof opts.onnx === 'string' ? await ort.InferenceSession.create(opts.onnx) : await ort.InferenceSession.create(opts.onnx);
+  const session = await createSession(opts.onnx);
   const shape = full.inputs[0]!.shape;
   const [h, w, c] = [shape[1], shape[2], shape[3]];
   if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number') {
@@ -75,8 +74,9 @@ export async function verifyExport(opts: VerifyOptions): Promise<ParityReport> {
       const dims = [b.batch, h, w, c];
       const x = opts.preprocess ? applyPreprocess(b.rgb, b.batch, opts.preprocess) : Float32Array.from(b.rgb);
       const expected = tf.tidy(() => (model.predict(tf.tensor(x, dims)) as import('@tensorflow/tfjs-core').Tensor).dataSync() as Float32Array);
-      const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(b.rgb), dims) });
-      const actual = out[session.outputNames[0]!]!.data as Float32Array;
+      const output = session.outputNames[0]!;
+      const out = await session.run({ [session.inputNames[0]!]: { data: Float32Array.from(b.rgb), dims } }, [output]);
+      const actual = out[output]!.data;
       cases.push({ source: b.source, batch: b.batch, ...compareRows(expected, actual, b.batch) });
     }
   } finally {
@@ -104,17 +104,4 @@ export function compareRows(a: Float32Array, b: Float32Array, rows: number): { m
     if (ia !== ib) top1Agree = false;
   }
   return { maxAbsDiff, top1Agree };
-}
-
-/** model.json + weight files as raw tf.io.ModelArtifacts (TF.js does its own dequantisation). */
-async function readRawArtifact(modelJson: string): Promise<{ modelTopology: object; weightSpecs: WeightSpec[]; weightData: ArrayBuffer }> {
-  const json = JSON.parse(await readFile(modelJson, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: WeightSpec[] }[] };
-  const chunks: Buffer[] = [];
-  const specs: WeightSpec[] = [];
-  for (const g of json.weightsManifest) {
-    for (const p of g.paths) chunks.push(await readFile(join(dirname(modelJson), p)));
-    specs.push(...g.weights);
-  }
-  const all = Buffer.concat(chunks);
-  return { modelTopology: json.modelTopology, weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer };
 }

@@ -1,7 +1,12 @@
-import type { ArtifactSource, LayersArtifact } from './artifact.ts';
-import { serialiseArtifact } from './export.ts';
+/**
+ * A frozen TF.js prefix run on onnxruntime: converted to ONNX in memory by @headstart/exporter,
+ * opened through @headstart/inference's session factory (the one place sessions are created).
+ */
+import type { ArtifactSource } from '@headstart/core';
+import { serialiseArtifact } from '@headstart/exporter';
+import { createSession } from '@headstart/inference/node';
 
-/** A base model (up to a cut) running on onnxruntime-node: the trainer's feature-extraction step without TF.js. */
+/** A base model (up to a cut) running on onnxruntime-node: the feature-extraction step without TF.js. */
 export interface OnnxFeatureExtractor {
   /** [N, H, W, C] the extractor takes (N = -1: any batch). */
   inputShape: number[];
@@ -27,13 +32,9 @@ export interface OnnxFeatureOptions {
  * onnxruntime-node (CPU). No preprocessing in the graph: feed what the TF.js base would get.
  * @example const fx = await createOnnxFeatureExtractor(artifacts, { cut: 'out_relu' }); const f = await fx.run(x, 8);
  */
-export async function createOnnxFeatureExtractor(source: ArtifactSource | LayersArtifact, opts: OnnxFeatureOptions = {}): Promise<OnnxFeatureExtractor> {
-  const ort = await import('onnxruntime-node');
+export async function createOnnxFeatureExtractor(source: ArtifactSource, opts: OnnxFeatureOptions = {}): Promise<OnnxFeatureExtractor> {
   const { data, info } = serialiseArtifact(source, opts.cut ? { featureExtractor: { cut: opts.cut, pooling: opts.pooling ?? 'none' } } : {});
-  const session = await ort.InferenceSession.create(data, {
-    graphOptimizationLevel: 'all',
-    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-  });
+  const session = await createSession(data, opts.threads ? { threads: opts.threads, interOpThreads: 1 } : {});
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
   const [, h, w, c] = info.inputShape;
@@ -41,11 +42,9 @@ export async function createOnnxFeatureExtractor(source: ArtifactSource | Layers
     inputShape: info.inputShape,
     outputShape: info.outputShape,
     async run(x, count) {
-      const out = await session.run({ [input]: new ort.Tensor('float32', x, [count, h!, w!, c!]) });
-      return out[output]!.data as Float32Array;
+      const out = await session.run({ [input]: { data: x, dims: [count, h!, w!, c!] } }, [output]);
+      return out[output]!.data;
     },
-    async dispose() {
-      await session.release();
-    },
+    dispose: () => session.release(),
   };
 }
