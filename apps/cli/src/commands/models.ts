@@ -1,8 +1,7 @@
 /** `headstart models`: the base catalogue with provenance and cache state; `models pull NAME`, `models pin NAME`. */
 import type { TrainerEvent } from '@headstart/core';
 import { modelSettings } from '../config.ts';
-import { table } from '../dashboard/format.ts';
-import { downloadBar, mb } from '../dashboard/plain.ts';
+import { downloadBar, mb, table } from '../dashboard/format.ts';
 import { loadTrainer, type BaseCacheState, type BaseInfo } from '../ports.ts';
 import { EXIT, type CliIo } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
