@@ -8,7 +8,9 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PreprocessSpec } from '@headstart/core';
 import { startFixtureServer, type FixtureServer } from '@headstart/core/node/testing/http';
+import { verifyExport } from '@headstart/exporter/parity';
 import { main } from '../src/main.ts';
 import { captureIo } from './fakes.ts';
 import { writeTinyDataset } from './tiny-dataset.ts';
@@ -83,25 +85,27 @@ describe('a downloadable catalogue base through the mirror', () => {
     const before = await headstart('models');
     expect(before.out).toMatch(/mobilenet_v2_100\s+224×224\s+yes\s+tf\s+out_relu\s+not cached/);
 
-    const first = await train('r1', '--export');
+    const first = await train('r1');
     expect(first.code, first.err + first.out).toBe(0);
     expect(first.out).toContain(`downloading ${server.origin}${MODEL_PATH}`);
     expect(first.out).toContain(`saved ${join(dir, 'cache', 'bases', 'mobilenet_v2_100', 'group1-shard1of1.bin')}`);
     expect(first.out).toMatch(/done in .* base mobilenet_v2_100/);
     expect((await stat(join(dir, 'r1', 'model.onnx'))).size).toBeGreaterThan(0);
-    const manifest = JSON.parse(await readFile(join(dir, 'r1', 'headstart.json'), 'utf8')) as { base: { id: string; source: string } };
+    const manifest = JSON.parse(await readFile(join(dir, 'r1', 'headstart.json'), 'utf8')) as { base: { id: string; source: string }; preprocess: PreprocessSpec };
+    const parity = await verifyExport({ modelJson: join(dir, 'r1', 'model', 'model.json'), onnx: join(dir, 'r1', 'model.onnx'), preprocess: manifest.preprocess, tolerance: 1e-4 });
+    expect(parity.ok).toBe(true);
     expect(manifest.base.id).toBe('mobilenet_v2_100');
     expect(manifest.base.source).toContain('recorded at first download');
     expect(server.requests.map((r) => r.path)).toEqual([MODEL_PATH, SHARD_PATH]);
 
-    const second = await train('r2');
+    const second = await train('r2', '--no-export');
     expect(second.code, second.err).toBe(0);
     expect(second.out).not.toContain('downloading');
     expect(server.requests).toHaveLength(2);
 
     const shard = join(dir, 'cache', 'bases', 'mobilenet_v2_100', 'group1-shard1of1.bin');
     await writeFile(shard, 'not the weights');
-    const third = await train('r3');
+    const third = await train('r3', '--no-export');
     expect(third.code, third.err).toBe(0);
     expect(third.out).toContain(`BASE_CACHE_CORRUPT: Cached ${shard} has sha256`);
     expect(third.out).toContain(`downloading ${server.origin}${SHARD_PATH}`);

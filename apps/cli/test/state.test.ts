@@ -14,6 +14,16 @@ describe('dashboard reducer', () => {
     expect(s.cache).toMatchObject({ done: 75, total: 150, finished: false });
   });
 
+  it('tracks a base download: logs its start (and resume point) and end, keeps the bytes for the bar', () => {
+    const url = 'http://mirror/m/group1-shard1of1.bin';
+    const begin = reduce(initialState(), { type: 'download', url, file: '/c/shard', stage: 'begin', received: 2e6, total: 8e6 });
+    const mid = reduce(begin, { type: 'download', url, file: '/c/shard', stage: 'progress', received: 5e6, total: 8e6 });
+    expect(mid.download).toEqual({ url, received: 5e6, total: 8e6, finished: false });
+    const end = reduce(mid, { type: 'download', url, file: '/c/shard', stage: 'end', received: 8e6, total: 8e6 });
+    expect(end.download?.finished).toBe(true);
+    expect(end.log.map((l) => (l.kind === 'note' ? l.text : ''))).toEqual([`downloading ${url} (resuming at 2.0 MB)`, 'saved /c/shard (8.0 MB)']);
+  });
+
   it('follows batches inside the current epoch', () => {
     const events = scriptedRun();
     const i = events.findIndex((e) => e.type === 'batch' && e.batch === 2);

@@ -1,8 +1,7 @@
 /** `headstart models`: the base catalogue with provenance and cache state; `models pull NAME`, `models pin NAME`. */
 import type { TrainerEvent } from '@headstart/core';
 import { modelSettings } from '../config.ts';
-import { table } from '../dashboard/format.ts';
-import { downloadBar, mb } from '../dashboard/plain.ts';
+import { downloadBar, mb, table } from '../dashboard/format.ts';
 import { loadTrainer, type BaseCacheState, type BaseInfo } from '../ports.ts';
 import { EXIT, type CliIo } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
@@ -19,7 +18,7 @@ export function modelsLines(bases: readonly BaseInfo[], states: Readonly<Record<
     '',
     ...(cacheDir ? [`Downloads are cached in ${cacheDir} ($HEADSTART_CACHE); fetch one ahead with \`headstart models pull NAME\`.`] : []),
     'Downloaded bases are checked against a sha256 on every use: pinned in the catalogue where known, else the hashes of the first complete download (trust on first use; `headstart models pin NAME` prints them for pinning).',
-    'Also accepted by --base: a TF.js layers model.json (path or http(s) URL, with --cut and --preprocess) or a finished run directory.',
+    'Also accepted by --base: a TF.js layers model.json (path or http(s) URL), a Keras .h5 / .keras file (with --cut and --preprocess), or a finished run directory.',
   ];
 }
 

@@ -85,3 +85,13 @@ export function perClassTable(perClass: ReadonlyArray<{ label: string; precision
 export function confusedLines(pairs: ReadonlyArray<{ actual: string; predicted: string; count: number }>, max = 5): string[] {
   return pairs.slice(0, max).map((p) => `${p.actual} → ${p.predicted}  ${p.count}`);
 }
+
+/** Bytes as megabytes with one decimal. */
+export function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** `[#####-----] 4.2 / 9.0 MB` (or just the bytes so far when the size is unknown). */
+export function downloadBar(received: number, total: number | undefined, width: number): string {
+  return total ? `${bar(received, total, width)} ${(received / 1e6).toFixed(1)} / ${mb(total)}` : `${mb(received)} so far`;
+}

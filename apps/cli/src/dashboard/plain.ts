@@ -1,6 +1,6 @@
 /** Plain readable lines from the dashboard state, for logs and pipes (stdout not a TTY). */
 import type { TrainerEvent } from '@headstart/core';
-import { bar, confusedLines, duration, epochLine, num, pct, perClassTable, phaseTag } from './format.ts';
+import { bar, confusedLines, downloadBar, duration, epochLine, num, pct, perClassTable, phaseTag } from './format.ts';
 import type { DashboardState, LogEntry } from './state.ts';
 
 /** Lines describing the run's start: directory, backend, base and dataset. */
@@ -46,16 +46,6 @@ export function summaryLines(s: DashboardState, opts: { best?: boolean } = {}): 
   return out;
 }
 
-/** Bytes as megabytes with one decimal. */
-export function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
-/** `[#####-----] 4.2 / 9.0 MB` (or just the bytes so far when the size is unknown). */
-export function downloadBar(received: number, total: number | undefined, width: number): string {
-  return total ? `${bar(received, total, width)} ${(received / 1e6).toFixed(1)} / ${mb(total)}` : `${mb(received)} so far`;
-}
-
 function entryLine(e: LogEntry): string {
   return e.kind === 'epoch' ? epochLine(e.row) : e.level === 'warn' ? `! ${e.text}` : e.text;
 }
@@ -70,14 +60,10 @@ export class PlainFormatter {
     private readonly everyMs = 10_000,
   ) {}
 
-  /** A base download: its URL when it starts, a bar at most every `everyMs`, the size when done. */
+  /** A base download in progress: a bar at most every `everyMs` (the reducer logs its start and end). */
   private downloadLines(e: Extract<TrainerEvent, { type: 'download' }>): string[] {
-    if (e.stage === 'begin') {
-      this.lastProgress = this.now();
-      return [`downloading ${e.url}${e.received > 0 ? ` (resuming at ${mb(e.received)})` : ''}`];
-    }
-    if (e.stage === 'end') return [`  saved ${e.file} (${mb(e.received)})`];
-    if (this.now() - this.lastProgress < this.everyMs) return [];
+    if (e.stage === 'begin') this.lastProgress = this.now();
+    if (e.stage !== 'progress' || this.now() - this.lastProgress < this.everyMs) return [];
     this.lastProgress = this.now();
     return [`  ${downloadBar(e.received, e.total, 20)}`];
   }

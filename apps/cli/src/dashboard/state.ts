@@ -3,7 +3,7 @@
  * to the next state. The Ink view, the plain-line logger and the JSON reporter all read it.
  */
 import type { PhaseName, TrainerEvent } from '@headstart/core';
-import { lr } from './format.ts';
+import { lr, mb } from './format.ts';
 
 /** One finished epoch, as shown in the log and the sparklines. */
 export interface EpochRow {
@@ -56,6 +56,8 @@ export interface DashboardState {
   run?: Extract<TrainerEvent, { type: 'start' }>;
   warnings: Array<{ code: string; message: string; path?: string }>;
   cache?: { phase: PhaseName; done: number; total: number; seconds?: number; finished: boolean };
+  /** The base file being downloaded (before training starts). */
+  download?: { url: string; received: number; total?: number; finished: boolean };
   phases: PhaseInfo[];
   current?: CurrentEpoch;
   epochs: EpochRow[];
@@ -116,6 +118,14 @@ export function reduce(s: DashboardState, e: TrainerEvent): DashboardState {
         log: finished
           ? note(s, `cached ${e.total} feature rows for ${e.phase}${e.seconds !== undefined ? ` in ${e.seconds.toFixed(1)}s` : ''}`)
           : s.log,
+      };
+    }
+    case 'download': {
+      const finished = e.stage === 'end';
+      return {
+        ...s,
+        download: { url: e.url, received: e.received, ...(e.total !== undefined ? { total: e.total } : {}), finished },
+        log: e.stage === 'begin' ? note(s, `downloading ${e.url}${e.received > 0 ? ` (resuming at ${mb(e.received)})` : ''}`) : finished ? note(s, `saved ${e.file} (${mb(e.received)})`) : s.log,
       };
     }
     case 'phase-start': {

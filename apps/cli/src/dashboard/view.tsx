@@ -1,7 +1,7 @@
 /** The Ink training dashboard: pure props-to-view over DashboardState. */
 import { Box, Static, Text } from 'ink';
 import type { ReactElement } from 'react';
-import { bar, duration, epochLine, lr, num, pct, phaseTag, sparkline } from './format.ts';
+import { bar, downloadBar, duration, epochLine, lr, num, pct, phaseTag, sparkline } from './format.ts';
 import { startLines, summaryLines } from './plain.ts';
 import { phaseLabel, type DashboardState, type LogEntry } from './state.ts';
 
@@ -52,6 +52,10 @@ function Phases({ state }: { state: DashboardState }): ReactElement | null {
 
 function Progress({ state, width }: { state: DashboardState; width: number }): ReactElement | null {
   const c = state.current;
+  if (state.download && !state.download.finished) {
+    const d = state.download;
+    return <Text wrap="truncate-end">{`downloading ${d.url.split('/').pop() ?? ''} ${downloadBar(d.received, d.total, Math.min(30, width - 40))}`}</Text>;
+  }
   if (state.cache && !state.cache.finished) {
     const k = state.cache;
     return <Text>{`caching ${k.phase} features ${bar(k.done, k.total, Math.min(30, width - 40))} ${k.done}/${k.total}`}</Text>;

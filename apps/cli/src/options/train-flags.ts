@@ -56,7 +56,7 @@ const unfreezeDefault = (): string => {
 export function addTrainFlags(cmd: Command): Command {
   return cmd
     .requiredOption('-o, --out <runDir>', 'run folder to write (runs/<name>); an existing run needs --overwrite or --resume')
-    .option('--base <id|path|url|runDir>', dflt('base model: catalogue id (see `headstart models`), model.json path/URL, or a run dir', 'mobilenet_v2'))
+    .option('--base <id|path|url|runDir>', dflt('base model: catalogue id (see `headstart models`), model.json path/URL, Keras .h5/.keras file, or a run dir', 'mobilenet_v2'))
     .option('--input-size <px>', 'square input size for resizable bases, e.g. 96 (default: the base\'s training size, 96 for mobilenet_v2)', intArg('--input-size', 8))
     .option('--cut <layer>', 'layer to cut the base at (default: the base\'s own; earlier cuts suit far-from-ImageNet data)')
     .addOption(new Option('--preprocess <mode>', 'pixel preprocessing for a bring-your-own base (default: the base\'s own, tf for a model.json)').choices(PREPROCESS))
