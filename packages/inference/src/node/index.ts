@@ -9,3 +9,5 @@ export * from '../shared/index.ts';
 export { createClassifier, type Classifier, type NodeClassifierOptions } from './classifier.ts';
 export { decodeForModel, type DecodeOptions } from './decode.ts';
 export { planProviders, probeCuda, type CudaProbe, type NodeProvider } from './providers.ts';
+export { classifyFiles, type ClassifyFilesOptions } from './bulk.ts';
+export { loadModelBytes, modelHash } from './model-source.ts';
