@@ -18,7 +18,7 @@ export default [
           allow: [],
           // Commands load heavy libraries (TF.js, onnxruntime) lazily for fast start-up; a static
           // import of the same library elsewhere is fine.
-          checkDynamicDependenciesExceptions: ['@headstart/core', '@headstart/trainer', '@headstart/exporter', '@headstart/inference', '@headstart/api'],
+          checkDynamicDependenciesExceptions: ['@headstart/core', '@headstart/trainer', '@headstart/exporter', '@headstart/inference', '@headstart/api', '@headstart/queue'],
           depConstraints: [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },

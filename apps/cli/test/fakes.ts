@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { HeadstartError, type TrainerEvent } from '@headstart/core';
 import type { CliIo } from '../src/io.ts';
 import type { TrainOptions, TrainerApi, TrainResult } from '../src/ports.ts';
+import { main } from '../src/main.ts';
 
 export interface Captured extends CliIo {
   out(): string;
@@ -18,6 +19,13 @@ export function captureIo(): Captured {
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   return { stdout, stderr, stdin: new PassThrough(), out: () => out, err: () => err };
+}
+
+/** Runs `headstart ...args` in-process with captured output. */
+export async function runCli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIo();
+  const code = await main(['node', 'headstart', ...args], io);
+  return { code, out: io.out(), err: io.err() };
 }
 
 /** A trainer that replays `events`; when its signal is aborted it emits 'interrupted' and rejects. */

@@ -5,9 +5,8 @@ import { Command } from 'commander';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildTinyClassifierOnnx } from '@headstart/inference/testing';
-import { main } from '../src/main.ts';
 import { makeRegisterServe } from '../src/commands/serve.ts';
-import { captureIo } from './fakes.ts';
+import { captureIo, runCli } from './fakes.ts';
 
 const LABELS = ['red', 'green', 'blue'];
 let dir: string;
@@ -27,11 +26,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'bad.png'), 'not an image');
 });
 
-const run = async (...args: string[]) => {
-  const io = captureIo();
-  const code = await main(['node', 'headstart', ...args], io);
-  return { code, out: io.out(), err: io.err() };
-};
+const run = runCli;
 
 describe('headstart predict', () => {
   it('classifies images with a model file or a run directory (plain lines; the provider note only when a provider is asked for)', async () => {

@@ -33,3 +33,5 @@ export * from './augment/affine.ts';
 export * from './augment/crop.ts';
 export * from './augment/augment.ts';
 export * from './strategy/advise.ts';
+export * from './bulk/prediction-row.ts';
+export * from './bulk/queue-jobs.ts';

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { EvalReport } from '@headstart/core';
 import { confusedLines, pct, perClassTable, table } from '../dashboard/format.ts';
-import { intArg } from '../options/specs.ts';
+import { readTopK, topKOption } from '../options/specs.ts';
 import { loadTrainer } from '../ports.ts';
 import { EXIT } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
@@ -32,18 +32,18 @@ export function evalLines(r: EvalReport, reportPath?: string): string[] {
 }
 
 export const registerEval: RegisterCommand = (program, io, setExit) => {
-  program
+  const cmd = program
     .command('eval')
     .description('evaluate a finished run on its test/validation split (report.html) or on another dataset (report-<data name>.html beside it)')
     .argument('<runDir>', 'run directory written by `headstart train`')
-    .option('--data <dir>', 'dataset to evaluate on (default: the run\'s own held-out split)')
-    .option('--top-k <k>', 'also report top-k accuracy', intArg('--top-k', 1))
+    .option('--data <dir>', 'dataset to evaluate on (default: the run\'s own held-out split)');
+  topKOption(cmd, 'also report top-k accuracy')
     .option('--json', 'print the report as one JSON object')
-    .action(async (runDir: string, flags: { data?: string; topK?: number; json?: boolean }) => {
+    .action(async (runDir: string, flags: { data?: string; topK?: number; topk?: number; json?: boolean }) => {
       const trainer = await loadTrainer();
       const report = await trainer.evaluateRun(runDir, {
         ...(flags.data ? { data: flags.data } : {}),
-        ...(flags.topK ? { topK: flags.topK } : {}),
+        ...(readTopK(flags) ? { topK: readTopK(flags) } : {}),
       });
       const reportPath = join(runDir, `${trainer.reportStem(flags.data)}.html`);
       io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${evalLines(report, reportPath).join('\n')}\n`);

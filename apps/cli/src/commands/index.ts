@@ -10,6 +10,7 @@ import { registerPredict } from './predict.ts';
 import { registerServe } from './serve.ts';
 import { registerExport } from './export.ts';
 import { registerPublish } from './publish.ts';
+import { registerWorker } from './worker.ts';
 
 /** A command module adds itself to the program; its action resolves to an exit code. */
 export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: ExitCode) => void) => void;
@@ -26,4 +27,5 @@ export const commands: RegisterCommand[] = [
   registerServe,
   registerExport,
   registerPublish,
+  registerWorker,
 ];

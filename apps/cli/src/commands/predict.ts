@@ -1,8 +1,13 @@
-/** `headstart predict <model.onnx|runDir> <images...> [--topk N] [--json]`: classify image files with an exported model. */
+/**
+ * `headstart predict <model.onnx|runDir> <images...> [--top-k N] [--json]`: classify image files with an exported model;
+ * a folder, glob or CSV (or `--out`/`--queue`) switches to bulk prediction (see ../bulk/bulk-predict.ts).
+ */
 import { readFile, stat } from 'node:fs/promises';
+import { Option } from 'commander';
 import { join } from 'node:path';
-import { HeadstartError, isHeadstartError } from '@headstart/core';
-import { intArg } from '../options/specs.ts';
+import { BULK_DEFAULTS, HeadstartError, isHeadstartError } from '@headstart/core';
+import { intArg, readTopK, topKOption } from '../options/specs.ts';
+import { bulkPredict } from '../bulk/bulk-predict.ts';
 import { EXIT } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -24,25 +29,68 @@ export async function resolveModelPath(arg: string): Promise<string> {
   }
 }
 
+/** Bulk mode: --out or --queue given, or the one argument is a folder, a CSV or a glob pattern. */
+async function isBulk(images: string[], flags: Flags): Promise<boolean> {
+  if (flags.out !== undefined || flags.queue !== undefined) return true;
+  if (images.length !== 1) return false;
+  const only = images[0] as string;
+  if (only.toLowerCase().endsWith('.csv')) return true;
+  const s = await stat(only).catch(() => undefined);
+  return s ? s.isDirectory() : /[*?[{]/.test(only);
+}
+
 interface Flags {
+  topK?: number;
   topk?: number;
+  out?: string;
+  queue?: string;
+  threads?: number;
+  chunk?: number;
   json?: boolean;
   provider?: 'auto' | 'cuda' | 'cpu';
 }
 
 export const registerPredict: RegisterCommand = (program, io, setExit) => {
-  program
+  const cmd = program
     .command('predict')
-    .description('classify image files with an exported ONNX model (onnxruntime-node)')
-    .argument('<model>', 'model.onnx, or a run directory containing model.onnx')
-    .argument('<images...>', 'image files (JPEG, PNG, WebP, …)')
-    .option('--topk <n>', 'how many classes to show per image (default 3)', intArg('--topk', 1))
+    .description('classify images with an exported ONNX model (onnxruntime-node): files, or in bulk a folder, glob or CSV')
+    .argument('<model>', 'model.onnx, or a run directory containing model.onnx (bulk: also an http(s) URL)')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, …), or one folder / quoted glob / CSV of paths for bulk prediction');
+  topKOption(cmd, `how many classes per image (default ${BULK_DEFAULTS.topK})`)
+    .option('--out <file>', 'bulk: write results.csv or results.jsonl (path, model hash, top-k); re-running resumes')
+    .option('--queue <url>', 'bulk: run on `headstart worker`s through Redis, e.g. redis://127.0.0.1:6379')
+    .option('--threads <n>', 'bulk, local: onnxruntime threads and parallel decoding (default: every core; 1 = single-threaded)', intArg('--threads', 1))
+    .addOption(new Option('--chunk <n>', `bulk: files per chunk job (default ${BULK_DEFAULTS.chunkSize})`).argParser(intArg('--chunk', 1)))
     .option('--provider <p>', 'execution provider: auto | cuda | cpu (default auto: CUDA only when installed and a GPU is visible)')
-    .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExit codes: 0 all images classified, 1 usage error, 2 model problem or an image could not be classified.\n\nExample:\n  headstart predict runs/flowers photos/rose.jpg photos/tulip.png --topk 2')
+    .option('--json', 'print one JSON object (bulk without --out: JSON Lines)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all images classified, 1 usage error, 2 model problem or an image could not be classified.\n\nExamples:\n  headstart predict runs/flowers photos/rose.jpg photos/tulip.png --top-k 2\n  headstart predict runs/flowers photos/ --out results.csv\n  headstart predict runs/flowers "photos/**/*.jpg" --out results.jsonl --queue redis://127.0.0.1:6379',
+    )
     .action(async (modelArg: string, images: string[], flags: Flags) => {
       if (flags.provider !== undefined && !['auto', 'cuda', 'cpu'].includes(flags.provider)) {
         throw new HeadstartError('USAGE', `--provider "${flags.provider}": use auto, cuda or cpu`);
+      }
+      const topK = readTopK(flags) ?? BULK_DEFAULTS.topK;
+      if (await isBulk(images, flags)) {
+        if (images.length !== 1) throw new HeadstartError('USAGE', `bulk prediction takes one folder, glob or CSV, got ${images.length} arguments`);
+        const url = /^https?:\/\//i.test(modelArg);
+        const summary = await bulkPredict(
+          {
+            model: url ? modelArg : await resolveModelPath(modelArg),
+            input: images[0] as string,
+            topK,
+            ...(flags.out ? { out: flags.out } : {}),
+            ...(flags.queue ? { queue: flags.queue } : {}),
+            ...(flags.threads ? { threads: flags.threads } : {}),
+            ...(flags.chunk ? { chunkSize: flags.chunk } : {}),
+            ...(flags.provider ? { provider: flags.provider } : {}),
+            ...(flags.json ? { json: true } : {}),
+          },
+          io,
+        );
+        setExit(summary.failed > 0 ? EXIT.problem : EXIT.ok);
+        return;
       }
       const { createClassifier } = await import('@headstart/inference/node');
       const modelPath = await resolveModelPath(modelArg);
@@ -50,7 +98,6 @@ export const registerPredict: RegisterCommand = (program, io, setExit) => {
       const clf = await createClassifier(modelPath, { provider: flags.provider ?? 'auto', logger: (m) => logs.push(m) });
       // The provider note (why CUDA was or was not used) only when a provider was asked for: not on every predict.
       if (!flags.json && flags.provider !== undefined) for (const l of logs) io.stderr.write(`${l}\n`);
-      const topK = flags.topk ?? 3;
       const results: Record<string, unknown>[] = [];
       let failed = 0;
       try {

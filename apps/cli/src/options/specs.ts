@@ -2,7 +2,7 @@
  * Parsers for the compact flag syntaxes of `headstart train` (--head, --augment, --unfreeze);
  * each result is validated against core's zod schema, errors are commander usage errors.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { AugmentSpecSchema, HeadSpecSchema, UNFREEZE_FORMS, UnfreezePolicySchema, parseUnfreeze, type UnfreezePolicy } from '@headstart/core';
 import type { z } from 'zod';
 
@@ -181,4 +181,16 @@ export function choiceArg<T extends string>(flag: string, choices: readonly T[])
     if (!(choices as readonly string[]).includes(value)) throw bad(flag, value, `expected one of ${choices.join(', ')}`);
     return value as T;
   };
+}
+
+/** Adds `--top-k <n>` and its accepted alias `--topk <n>` (hidden) to a command. */
+export function topKOption(cmd: Command, description: string): Command {
+  return cmd
+    .option('--top-k <n>', description, intArg('--top-k', 1))
+    .addOption(new Option('--topk <n>', 'alias of --top-k').hideHelp().argParser(intArg('--topk', 1)));
+}
+
+/** The top-k a command was given through `--top-k` or its alias `--topk`. */
+export function readTopK(flags: { topK?: number; topk?: number }): number | undefined {
+  return flags.topK ?? flags.topk;
 }

@@ -17,3 +17,5 @@ export * from './check-types.ts';
 export * from './check.ts';
 export { mapLimit } from './map-limit.ts';
 export * from './thumbnail.ts';
+export * from './bulk-input.ts';
+export * from './prediction-output.ts';

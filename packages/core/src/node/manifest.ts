@@ -6,7 +6,14 @@ import { sortLabels } from '../datasets/labels.ts';
 import type { DatasetItem, Split } from '../datasets/types.ts';
 import { SPLIT_DIRS } from './discover.ts';
 
-const PATH_COLS = ['path', 'file', 'filename', 'image', 'image_path', 'filepath'];
+/** Header names (lower case) recognised as a CSV manifest's path column. */
+export const PATH_COLS: readonly string[] = ['path', 'file', 'filename', 'image', 'image_path', 'filepath'];
+
+/** A manifest path made absolute against the CSV's folder; Windows backslashes are separators too. */
+export function resolveManifestPath(base: string, path: string): string {
+  const native = sep === '/' && !path.includes('/') ? path.replaceAll('\\', '/') : path;
+  return isAbsolute(native) ? native : resolve(base, native);
+}
 const LABEL_COLS = ['label', 'class', 'category', 'target'];
 
 /**
@@ -48,9 +55,7 @@ export async function readCsvManifest(csvPath: string): Promise<{ labels: string
     if (splitText && !split) {
       throw new HeadstartError('MANIFEST_INVALID', `${csvPath} line ${r + 1}: split "${splitText}" is not train, val or test`);
     }
-    // Manifests written on Windows use backslashes; on POSIX they are separators too.
-    const native = sep === '/' && !path.includes('/') ? path.replaceAll('\\', '/') : path;
-    raw.push({ path: isAbsolute(native) ? native : resolve(base, native), name, ...(split ? { split } : {}) });
+    raw.push({ path: resolveManifestPath(base, path), name, ...(split ? { split } : {}) });
   }
   const labels = sortLabels(raw.map((x) => x.name));
   const ids = new Map(labels.map((l, i) => [l, i]));

@@ -10,3 +10,5 @@ export { createClassifier, type Classifier, type NodeClassifierOptions } from '.
 export { createSession, type OnnxSession, type SessionOptions, type FloatTensor } from './session.ts';
 export { decodeForModel, type DecodeOptions } from './decode.ts';
 export { planProviders, probeCuda, type CudaProbe, type NodeProvider } from './providers.ts';
+export { classifyFiles, type ClassifyFilesOptions } from './bulk.ts';
+export { loadModelBytes, modelHash } from './model-source.ts';

@@ -1,0 +1,2 @@
+/** @headstart/queue/testing — a real redis-server for tests. */
+export * from './redis-server.ts';
