@@ -57,13 +57,29 @@ function status(el: HTMLElement, text: string, error = false): void {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-async function loadModel(source: Uint8Array | string, name: string, fromRegistry: RegistryEntry | undefined): Promise<void> {
+/** Counts model loads: only the latest one's result is kept (an autoload and a click may overlap). */
+let loadSeq = 0;
+/** Loads run one after another: onnxruntime-web initialises its runtime once, and not twice at the same time. */
+let loading: Promise<void> = Promise.resolve();
+
+function loadModel(source: Uint8Array | string, name: string, fromRegistry: RegistryEntry | undefined): Promise<void> {
+  const seq = ++loadSeq;
   status(ui.modelStatus, `Loading ${name}…`);
   ui.modelStatus.dataset['state'] = 'loading';
+  const run = loading.then(() => (seq === loadSeq ? loadNow(seq, source, name, fromRegistry) : undefined));
+  loading = run.catch(() => undefined);
+  return run;
+}
+
+async function loadNow(seq: number, source: Uint8Array | string, name: string, fromRegistry: RegistryEntry | undefined): Promise<void> {
   try {
     await classifier?.dispose();
     classifier = undefined;
     const clf = await createClassifier(source, { provider: ui.provider.value as WebProvider, wasmPaths: WASM_PATHS });
+    if (seq !== loadSeq) {
+      await clf.dispose(); // a later load replaced this one while it was loading
+      return;
+    }
     classifier = clf;
     registryModel = fromRegistry;
     ui.compare.disabled = !fromRegistry;
@@ -74,6 +90,7 @@ async function loadModel(source: Uint8Array | string, name: string, fromRegistry
     ui.modelStatus.dataset['state'] = 'ready';
     ui.modelStatus.dataset['provider'] = clf.provider;
   } catch (e) {
+    if (seq !== loadSeq) return;
     status(ui.modelStatus, `Could not load ${name}: ${message(e)}`, true);
     ui.modelStatus.dataset['state'] = 'error';
   }
@@ -220,4 +237,7 @@ void listRegistry().then((list) => {
   ui.registry.disabled = list.length === 0;
   ui.loadRegistry.disabled = list.length === 0;
   ui.registry.dataset['state'] = 'ready';
+  // The pre-selected registry model loads at once, unless the user already opened a model.
+  const first = list[0];
+  if (first !== undefined && loadSeq === 0) void loadModel(modelUrl(first), `${first.name} v${first.version}`, first);
 });

@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { sortLabels } from '../datasets/labels.ts';
+import { HeadstartError } from '../errors.ts';
 import type { DatasetItem, IgnoredFile, Split } from '../datasets/types.ts';
 
 /** File extensions (lower case) taken as images during discovery; matched case-insensitively. */
@@ -44,9 +45,27 @@ export async function listSubdirs(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Every visible file under `dir`, recursively (depth-limited against symlink loops), sorted. */
-export async function walkFiles(dir: string, onUnreadable?: (dir: string, error: Error) => void, depth = 0): Promise<string[]> {
-  if (depth > 32) return [];
+/** Identity of a directory (device + inode), the same through every link that reaches it. */
+async function dirId(dir: string): Promise<string | undefined> {
+  const s = await stat(dir, { bigint: true }).catch(() => undefined);
+  return s === undefined ? undefined : `${s.dev}:${s.ino}`;
+}
+
+/**
+ * Every visible file under `dir`, recursively and sorted. Directory links are followed; a link
+ * back to a folder it is inside (a loop) is a DATASET_LAYOUT error naming the link, never an
+ * endless walk. `ancestors` are the identities of the folders above `dir` (the dataset root, …).
+ * @throws HeadstartError DATASET_LAYOUT on a symlink loop.
+ */
+export async function walkFiles(dir: string, onUnreadable?: (dir: string, error: Error) => void, ancestors: ReadonlyMap<string, string> = new Map()): Promise<string[]> {
+  const id = await dirId(dir);
+  if (id !== undefined && ancestors.has(id)) {
+    const target = ancestors.get(id) as string;
+    throw new HeadstartError('DATASET_LAYOUT', `symlink loop: ${dir} leads back to ${target}, which contains it; remove the link or point it outside the dataset`, {
+      details: { path: dir, target },
+    });
+  }
+  const inside = id === undefined ? ancestors : new Map([...ancestors, [id, dir]]);
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -59,7 +78,7 @@ export async function walkFiles(dir: string, onUnreadable?: (dir: string, error:
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (isHidden(e.name)) continue;
     const path = join(dir, e.name);
-    if (await isDir(e, path)) out.push(...(await walkFiles(path, onUnreadable, depth + 1)));
+    if (await isDir(e, path)) out.push(...(await walkFiles(path, onUnreadable, inside)));
     else out.push(path);
   }
   return out;
@@ -82,12 +101,18 @@ export async function scanClassTree(dir: string, root: string): Promise<ClassTre
       ignored.push({ path: relative(root, join(dir, e.name)), reason: 'file outside any class folder' });
     }
   }
+  // A class folder that links back to the dataset (or split) folder is a loop too.
+  const above = new Map<string, string>();
+  for (const d of new Set([root, dir])) {
+    const id = await dirId(d);
+    if (id !== undefined) above.set(id, d);
+  }
   for (const name of sortLabels(subdirs)) {
     const images: string[] = [];
     const unreadable = (d: string, e: Error): void => {
       ignored.push({ path: relative(root, d), reason: `folder cannot be read (${e.message})`, unreadable: true });
     };
-    for (const file of await walkFiles(join(dir, name), unreadable)) {
+    for (const file of await walkFiles(join(dir, name), unreadable, above)) {
       if (hasImageExtension(file)) images.push(file);
       else ignored.push({ path: relative(root, file), reason: `extension "${extname(file)}" is not an image type` });
     }

@@ -50,9 +50,21 @@ function fnv1a(text: string, h = 0x811c9dc5): number {
   return h;
 }
 
+/** One warning naming how many images the check rejected and which (the first ten, with why). */
+function skippedWarning(paths: string[], total: number, problems: CheckReport['problems']): { type: 'warning'; code: string; message: string } {
+  const why = new Map(problems.filter((p) => p.severity === 'error').map((p) => [p.path, p.code]));
+  const shown = paths.slice(0, 10).map((p) => `${p} (${why.get(p) ?? 'unusable'})`);
+  const more = paths.length > shown.length ? `, and ${paths.length - shown.length} more` : '';
+  return {
+    type: 'warning',
+    code: 'IMAGES_SKIPPED',
+    message: `${paths.length} of ${total} images are skipped because they cannot be used: ${shown.join(', ')}${more}; \`headstart check\` lists them all`,
+  };
+}
+
 /**
  * Checks the dataset (unusable → DATASET_UNUSABLE listing the problems, before any
- * training), drops files the check rejected, assigns a seeded stratified split where the
+ * training), drops files the check rejected (one IMAGES_SKIPPED warning says how many and which), assigns a seeded stratified split where the
  * dataset has none, and decodes every image at `size`.
  */
 export async function prepareData(path: string, o: PrepareOptions): Promise<PreparedData> {
@@ -75,8 +87,11 @@ export async function prepareData(path: string, o: PrepareOptions): Promise<Prep
   const newIndex = dataset.labels.map((l) => labels.indexOf(l));
   const rejected = new Set(report.problems.filter((p) => p.severity === 'error').map((p) => p.path));
   const rel = (p: string): string => relative(dataset.root, p).split(sep).join('/');
+  const isRejected = (it: { path: string }): boolean => rejected.has(rel(it.path)) || rejected.has(it.path);
+  const skipped = dataset.items.filter(isRejected);
+  if (skipped.length > 0) o.onEvent?.(skippedWarning(skipped.map((it) => rel(it.path)), dataset.items.length, report.problems));
   let items = dataset.items
-    .filter((it) => !rejected.has(rel(it.path)) && !rejected.has(it.path) && (newIndex[it.label] ?? -1) >= 0)
+    .filter((it) => !isRejected(it) && (newIndex[it.label] ?? -1) >= 0)
     .map((it) => ({ ...it, label: newIndex[it.label] as number }));
   if (o.maxImages !== undefined && items.length > o.maxImages) {
     const keep = new Set(createRng(o.seed).fork(7).shuffle(items.map((_, i) => i)).slice(0, o.maxImages));
