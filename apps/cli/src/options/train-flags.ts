@@ -28,6 +28,7 @@ export interface TrainFlags {
   classWeights?: 'auto' | 'none';
   seed?: number;
   backend?: BackendName | 'auto';
+  threads?: number;
   valSplit?: number;
   testSplit?: number;
   mode?: 'transfer' | 'scratch';
@@ -60,6 +61,7 @@ export function addTrainFlags(cmd: Command): Command {
     .addOption(new Option('--class-weights <mode>', 'class weights against imbalance').choices(['auto', 'none']))
     .option('--seed <n>', 'random seed (split, init, augmentation)', intArg('--seed'))
     .option('--backend <name>', `training backend: ${BACKENDS.join(' | ')}`, choiceArg('--backend', BACKENDS))
+    .option('--threads <n>', 'training threads on the wasm/cpu backends, each taking a share of every batch (default: one per core; 1 = no workers)', intArg('--threads', 1))
     .option('--val-split <fraction>', 'validation fraction when the data has no val split', numArg('--val-split', 0, 1))
     .option('--test-split <fraction>', 'test fraction when the data has no test split', numArg('--test-split', 0, 1))
     .addOption(new Option('--mode <mode>', 'transfer (pretrained base) or scratch (same CNN from random init)').choices(['transfer', 'scratch']))
@@ -105,6 +107,7 @@ export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
     ...(f.head || f.standardize ? { head: { ...(f.head ?? { kind: 'dense' as const }), ...(f.standardize ? { standardize: true } : {}) } } : {}),
     ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
     ...(f.backend ? { backend: f.backend } : {}),
+    ...(f.threads !== undefined ? { threads: f.threads } : {}),
     ...(f.resume ? { resume: true } : {}),
     ...(f.maxImages !== undefined ? { maxImages: f.maxImages } : {}),
   };
