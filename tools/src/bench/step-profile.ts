@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, planFreeze } from '@headstart/core';
-import { buildClassifier, loadBase, pinInference, resolveHead, selectBackend, splitModel, useFastActivations, type BackendName } from '@headstart/trainer';
+import { selectBackend, type BackendName } from '@headstart/trainer';
 import { describeMachine, formatLoad } from './machine.ts';
-import { layerFlops, type LayerFlops } from './step-flops.ts';
+import { layerFlops, RECIPE, recipeTop, type LayerFlops } from './recipe-model.ts';
 
 interface LayerRow {
   name: string;
@@ -71,25 +70,6 @@ type Layer = ReturnType<tf.LayersModel['getLayer']>;
 function applyLayer(layer: Layer, inputs: tf.Tensor[]): tf.Tensor {
   const out = layer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: true });
   return Array.isArray(out) ? (out[0] as tf.Tensor) : (out as tf.Tensor);
-}
-
-/** The recipe's phase-2 top model and a random boundary batch. */
-async function recipeTop(size: number, from: string): Promise<{ top: tf.LayersModel; trainable: Set<string> }> {
-  const base = await loadBase('mobilenet_v2', { inputSize: size });
-  const model = buildClassifier(base.model, resolveHead(undefined), 2, createRng(1));
-  const plan = planFreeze(base.layers, { kind: 'from', layer: from });
-  const baseNames = new Set(base.layers.map((l) => l.name));
-  for (const l of model.layers) {
-    if (l.getClassName() === 'InputLayer') continue;
-    l.trainable = baseNames.has(l.name) ? plan.trainable.has(l.name) : true;
-    if (l.getClassName().startsWith('BatchNormalization')) pinInference(l);
-  }
-  const trainable = new Set(model.layers.filter((l) => l.trainable && l.weights.length > 0).map((l) => l.name));
-  const seeds = new Set([...trainable, ...model.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => l.name)]);
-  const top = splitModel(model, seeds).top;
-  // As the fit loop does before its first step.
-  useFastActivations(top);
-  return { top, trainable };
 }
 
 /** Per-layer forward/backward timing over the top model's graph with concrete activations. */
@@ -157,9 +137,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       steps: { type: 'string', default: '5' },
-      batch: { type: 'string', default: '32' },
-      size: { type: 'string', default: '160' },
-      from: { type: 'string', default: 'block_14_expand' },
+      batch: { type: 'string', default: String(RECIPE.batch) },
+      size: { type: 'string', default: String(RECIPE.size) },
+      from: { type: 'string', default: RECIPE.from },
       backend: { type: 'string', default: 'wasm' },
       md: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -169,7 +149,7 @@ async function main(): Promise<void> {
   const batch = Number(values.batch);
   const size = Number(values.size);
   const report = await selectBackend(values.backend as BackendName);
-  const { top } = await recipeTop(size, values.from as string);
+  const top = await recipeTop(size, values.from as string);
   const inShape = (top.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
   const x = tf.randomUniform([batch, ...inShape], 0, 6);
   const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');

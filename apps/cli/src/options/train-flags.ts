@@ -29,6 +29,7 @@ export interface TrainFlags {
   classWeights?: 'auto' | 'none';
   seed?: number;
   backend?: BackendName | 'auto';
+  threads?: number;
   valSplit?: number;
   testSplit?: number;
   mode?: 'transfer' | 'scratch';
@@ -74,6 +75,7 @@ export function addTrainFlags(cmd: Command): Command {
     .addOption(new Option('--class-weights <mode>', dflt('class weights against imbalance', d.classWeights)).choices(['auto', 'none']))
     .option('--seed <n>', dflt('random seed (split, init, augmentation)', d.seed), intArg('--seed'))
     .option('--backend <name>', dflt(`training backend: ${BACKENDS.join(' | ')}`, 'auto'), choiceArg('--backend', BACKENDS))
+    .option('--threads <n>', 'training threads on the wasm/cpu backends, each taking a share of every batch (default: one per core; 1 = no workers)', intArg('--threads', 1))
     .option('--val-split <fraction>', dflt('validation fraction when the data has no val split', d.valSplit), numArg('--val-split', 0, 1))
     .option('--test-split <fraction>', dflt('test fraction when the data has no test split', d.testSplit), numArg('--test-split', 0, 1))
     .addOption(new Option('--mode <mode>', dflt('transfer (pretrained base) or scratch (same CNN from random init)', d.mode)).choices(['transfer', 'scratch']))
@@ -120,6 +122,7 @@ export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
     ...(f.head || f.standardize ? { head: { ...(f.head ?? { kind: 'dense' as const }), ...(f.standardize ? { standardize: true } : {}) } } : {}),
     ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
     ...(f.backend ? { backend: f.backend } : {}),
+    ...(f.threads !== undefined ? { threads: f.threads } : {}),
     ...(f.resume ? { resume: true } : {}),
     ...(f.overwrite ? { overwrite: true } : {}),
     ...(f.maxImages !== undefined ? { maxImages: f.maxImages } : {}),

@@ -54,6 +54,11 @@ export function pinInference(layer: object): void {
   l[PINNED] = true;
 }
 
+/** True when `pinInference` pinned `layer`. */
+export function isPinned(layer: object): boolean {
+  return (layer as { [PINNED]?: boolean })[PINNED] === true;
+}
+
 /**
  * Gives every clipped ReLU layer (ReLU with maxValue, e.g. MobileNet's ReLU6) of `model` the
  * one-pass gradient of `clippedRelu`: same values and gradients, a fraction of the kernels.

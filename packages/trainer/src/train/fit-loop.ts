@@ -1,6 +1,9 @@
 /** The training loop of one phase: batches, class weights, callbacks, events, interrupt and resume. */
 import type { EventSink, PhaseName, PhaseSpec, Rng } from '@headstart/core';
+import type { BackendName } from '../backend/select-backend.ts';
 import { reseedStochastic, useFastActivations } from '../model/modes.ts';
+import { DataParallelSteps } from '../parallel/data-parallel.ts';
+import { shareLoss } from '../parallel/share-loss.ts';
 import { setWeightValues, weightValues } from '../model/weights.ts';
 import { tfc, type LayersModel } from '../tf.ts';
 import { initialCallbackState, onEpochEnd, type CallbackState } from './callbacks.ts';
@@ -62,6 +65,8 @@ export interface FitPhaseOptions {
   /** Called after every epoch and on interrupt; must persist atomically. */
   checkpoint: (c: PhaseCheckpoint) => Promise<void>;
   resume?: { state: PhaseState; optimizer: NamedTensors; best?: Float32Array[] };
+  /** Data-parallel steps: `workers` worker threads (on `backend`) each take a share of every batch. */
+  parallel?: { workers: number; backend: BackendName };
 }
 
 /** Result of a phase. */
@@ -102,10 +107,55 @@ function epochRng(rng: Rng, epoch: number): Rng {
   return rng.fork(epoch + 1);
 }
 
-/** Trains one phase. */
+/** Trains one phase (starting and stopping its step workers when `o.parallel` asks for some). */
 export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
+  useFastActivations(o.model);
+  const workers = o.parallel?.workers ?? 0;
+  const pool =
+    workers > 0 && o.parallel
+      ? await DataParallelSteps.start(o.model, { workers, backend: o.parallel.backend, classes: o.classes, ...(o.classWeights ? { classWeights: o.classWeights } : {}) })
+      : undefined;
+  try {
+    return await fitLoop(o, pool);
+  } finally {
+    await pool?.dispose();
+  }
+}
+
+/** One training step: the loss and correct predictions of the batch, the weights updated. */
+async function trainStep(
+  c: { model: LayersModel; vars: tfc.Variable[]; optimizer: tfc.Optimizer; classes: number; weightsT: tfc.Tensor1D | undefined; l2: { v: tfc.Tensor; l2: number }[] },
+  xs: tfc.Tensor[],
+  labels: Int32Array,
+  seeds: number[],
+  pool: DataParallelSteps | undefined,
+): Promise<{ loss: number; correct: number }> {
+  if (pool) {
+    const r = await pool.gradients(xs, labels, seeds, c.l2);
+    c.optimizer.applyGradients(r.grads);
+    tfc.dispose(Object.values(r.grads));
+    return { loss: r.loss, correct: r.correct };
+  }
+  const y = tfc.tensor1d(labels, 'int32');
+  let pred: tfc.Tensor1D | undefined;
+  const cost = c.optimizer.minimize(
+    () => {
+      const out = shareLoss(c.model, xs, y, { classes: c.classes, total: labels.length, ...(c.weightsT ? { classWeights: c.weightsT } : {}), l2: c.l2 });
+      pred = out.pred;
+      return out.loss;
+    },
+    true,
+    c.vars,
+  ) as tfc.Scalar;
+  const correctT = tfc.tidy(() => tfc.sum(tfc.cast(tfc.equal(pred as tfc.Tensor1D, y), 'int32')));
+  const loss = (await cost.data())[0] as number;
+  const correct = (await correctT.data())[0] as number;
+  tfc.dispose([cost, correctT, y, pred as tfc.Tensor]);
+  return { loss, correct };
+}
+
+async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined): Promise<FitPhaseResult> {
   const { spec, model, train, classes } = o;
-  useFastActivations(model);
   const vars = model.trainableWeights.map((w) => w.read() as tfc.Variable);
   let state: PhaseState = o.resume?.state ?? { epoch: 0, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: initialCallbackState(spec), done: false };
   const optimizer = createOptimizer(spec, state.callbacks.lr);
@@ -113,7 +163,10 @@ export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
   let best = o.resume?.best;
   const records: EpochRecord[] = [];
   const weightsT = o.classWeights ? tfc.tensor1d(o.classWeights) : undefined;
-  const l2 = (o.l2 ?? []).map((p) => ({ v: model.weights.find((w) => w.originalName === p.weight || w.name === p.weight)?.read(), l2: p.l2 })).filter((p) => p.v);
+  const l2 = (o.l2 ?? [])
+    .map((p) => ({ v: model.weights.find((w) => w.originalName === p.weight || w.name === p.weight)?.read(), l2: p.l2 }))
+    .filter((p): p is { v: tfc.Tensor; l2: number } => p.v !== undefined);
+  const step = { model, vars, optimizer, classes, weightsT, l2 };
   const bs = spec.batchSize;
   const batches = Math.ceil(train.count / bs);
   let interrupted = false;
@@ -128,26 +181,11 @@ export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
       const idx = order.slice(b * bs, (b + 1) * bs);
       const xs = train.batch(idx, brng);
       reseedStochastic(model, brng);
-      const y = tfc.tensor1d(Array.from(idx, (i) => train.labels[i] as number), 'int32');
-      let probsKept: tfc.Tensor | undefined;
-      const cost = optimizer.minimize(
-        () =>
-          tfc.tidy(() => {
-            const probs = model.apply(xs.length === 1 ? (xs[0] as tfc.Tensor) : xs, { training: true }) as tfc.Tensor;
-            probsKept = tfc.keep(probs.clone());
-            const oneHot = tfc.oneHot(y, classes);
-            const nll = tfc.neg(tfc.sum(tfc.mul(oneHot, tfc.log(tfc.clipByValue(probs, 1e-7, 1 - 1e-7))), 1));
-            let loss = weightsT ? tfc.mean(tfc.mul(nll, tfc.gather(weightsT, y))) : tfc.mean(nll);
-            for (const p of l2) loss = tfc.add(loss, tfc.mul(p.l2, tfc.sum(tfc.square(p.v as tfc.Tensor))));
-            return loss as tfc.Scalar;
-          }),
-        true,
-        vars,
-      );
-      const lossV = (cost as tfc.Scalar).dataSync()[0] as number;
-      const pred = (probsKept as tfc.Tensor).argMax(1);
-      const correct = (tfc.sum(tfc.cast(tfc.equal(pred, y), 'int32')).dataSync()[0] as number) ?? 0;
-      [cost as tfc.Tensor, probsKept as tfc.Tensor, pred, y, ...xs].forEach((t) => t.dispose());
+      const labels = Int32Array.from(idx, (i) => train.labels[i] as number);
+      // Dropout seeds of the other shares (share 0 uses the model's, reseeded above).
+      const seeds = pool ? Array.from({ length: pool.shares }, (_, k) => brng.fork(1000 + k).int(2 ** 31 - 1)) : [];
+      const { loss: lossV, correct } = await trainStep(step, xs, labels, seeds, pool);
+      xs.forEach((t) => t.dispose());
       state.sums.loss += lossV * idx.length;
       state.sums.correct += correct;
       state.sums.seen += idx.length;

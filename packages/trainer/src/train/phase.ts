@@ -1,5 +1,6 @@
 /** One phase of a run: freeze plan, BN pinning, caching at the freeze boundary, the fit loop, checkpoints. */
 import { planFreeze, type EventSink, type PhaseName, type PhaseSpec, type PreprocessSpec, type Rng, type ScheduleSpec } from '@headstart/core';
+import type { BackendName } from '../backend/select-backend.ts';
 import type { BaseLayer } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
 import { CachedSource, extract, ImageSource, type AugmentFn } from '../data/sources.ts';
@@ -39,6 +40,8 @@ export interface PhaseContext {
   /** Caches computed ahead for a later phase. */
   prefetched?: { phase: PhaseName; cache: CachedSplit };
   onProgress: (phase: PhaseName, epoch: number) => Promise<void>;
+  /** Data-parallel step workers of the fit loop (none: every step on this thread). */
+  parallel?: { workers: number; backend: BackendName };
 }
 
 const PHASE_STREAM: Record<PhaseName, number> = { phase1: 11, phase2: 12, scratch: 13 };
@@ -196,6 +199,7 @@ export async function runPhase(ctx: PhaseContext, phase: PhaseName, resume?: { s
     onEvent,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(resume ? { resume } : {}),
+    ...(ctx.parallel ? { parallel: ctx.parallel } : {}),
     checkpoint: async (c) => {
       if (c.record) ctx.history.push(c.record);
       const weights = stableWeights(model).map((w, i) => ({ name: `w${i}`, tensor: w.read() }));

@@ -17,6 +17,7 @@ import {
   type RunManifest,
 } from '@headstart/core';
 import { selectBackend, type BackendName } from '../backend/select-backend.ts';
+import { stepWorkers } from '../parallel/threads.ts';
 import { findBase } from '../bases/catalogue.ts';
 import { loadBase, type BaseLayer } from '../bases/load-base.ts';
 import { prepareData, type PreparedData } from '../data/prepare.ts';
@@ -68,6 +69,11 @@ export interface TrainOptions {
    * the manifest as `versions['feature-engine']` (plus `versions['feature-engine-fallback']`).
    */
   featureEngine?: FeatureEngine;
+  /**
+   * Threads that train (data-parallel: each takes a share of every batch): 'auto' (default) = one
+   * per core on the wasm and cpu backends (tfjs-node threads natively), 1 = this thread only.
+   */
+  threads?: number | 'auto';
 }
 
 /** What `train` returns. */
@@ -245,6 +251,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     ...(opts.signal ? { signal: opts.signal } : {}),
     history,
     ...(phases.includes('phase2') ? { nextPhase: { phase: 'phase2' as const, trainableBase: phase2TrainableBase(baseLayers, schedule) } } : {}),
+    ...stepWorkers(backend.name, opts.threads),
     onProgress: async (phase, epoch) => {
       manifest.progress = { phase, epoch };
       await writeHistory(runDir, history);
