@@ -6,9 +6,9 @@
 import type { EvalReport, EventSink, HeadSpec } from '@headstart/core';
 import { exportRun } from '@headstart/exporter';
 // Type-only: erased at run time, so `headstart --help` still never loads TF.js.
-import type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
+import type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, DeepCheckOptions, DeepCheckResult, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
 
-export type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, EvalReport, HeadSpec, ScheduleInput, TrainOptions, TrainResult };
+export type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, DeepCheckOptions, DeepCheckResult, EvalReport, HeadSpec, ScheduleInput, TrainOptions, TrainResult };
 
 /** Phase settings as the trainer accepts them: every field optional. */
 export type PhaseInput = NonNullable<ScheduleInput['phase1']>;
@@ -24,6 +24,8 @@ export interface TrainerApi {
   pullBase(id: string, opts: { cacheDir: string; mirror?: string }, onEvent?: EventSink): Promise<CachedModel>;
   pinSnippet(id: string, cacheDir: string): Promise<string[]>;
   adviseForDataset(data: string, opts?: Record<string, unknown>): Promise<Advice>;
+  deepCheck(data: string, opts?: DeepCheckOptions): Promise<DeepCheckResult>;
+  writeDeepCheckFiles(result: DeepCheckResult, dir: string): Promise<{ csv: string; html: string }>;
 }
 
 /** What an export wrote (the exporter's ExportResult, the fields the CLI reads). */
@@ -42,7 +44,7 @@ export interface ExporterApi {
 /** Loads @headstart/trainer on demand (TF.js is heavy; only training commands need it). */
 export async function loadTrainer(): Promise<TrainerApi> {
   const t = await import('@headstart/trainer');
-  return { train: t.train, evaluateRun: t.evaluateRun, reportStem: t.reportStem, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset };
+  return { train: t.train, evaluateRun: t.evaluateRun, reportStem: t.reportStem, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset, deepCheck: t.deepCheck, writeDeepCheckFiles: t.writeDeepCheckFiles };
 }
 
 /** The exporter (light: protobuf only, no TF.js), imported statically like the `export` command does. */

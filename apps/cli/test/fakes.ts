@@ -56,5 +56,7 @@ export function replayTrainer(events: TrainerEvent[], seen: TrainOptions[] = [])
     pullBase: () => Promise.reject(new Error('not scripted')),
     pinSnippet: () => Promise.reject(new Error('not scripted')),
     adviseForDataset: () => Promise.reject(new Error('not scripted')),
+    deepCheck: () => Promise.reject(new Error('not scripted')),
+    writeDeepCheckFiles: () => Promise.reject(new Error('not scripted')),
   };
 }

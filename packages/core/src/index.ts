@@ -26,6 +26,7 @@ export * from './preprocess/resize.ts';
 export * from './preprocess/pixels.ts';
 export * from './specs/parse.ts';
 export * from './math/softmax.ts';
+export * from './math/calibration.ts';
 export * from './freeze/plan.ts';
 export * from './metrics/report-schema.ts';
 export * from './metrics/report.ts';

@@ -13,7 +13,7 @@ import { loadBase, type LoadedBase } from './bases/load-base.ts';
 import { prepareData, type ImageSplit } from './data/prepare.ts';
 import { extract, ImageSource } from './data/sources.ts';
 import { STANDARDIZE_EPSILON } from './model/head.ts';
-import { crossValidate, pooledDim, stratifiedFolds, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
+import { crossValidate, pooledDim, stratifiedFolds, type CrossValidateOptions, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
 import { resolveFeatureEngine } from './train/feature-engine.ts';
 import type { SymbolicTensor } from './tf.ts';
 
@@ -70,7 +70,8 @@ export const MAX_FLATTEN_DIM = 16384;
 export const MAX_FOLDS = 5;
 /** Repetitions of the k-fold split (different shuffles): one split of a few dozen images is too noisy to rank cuts by. */
 export const PROBE_REPEATS = 3;
-const DEFAULT_SIZE: Record<string, number> = { mobilenet_v2: 96, inception_v3: 139 };
+/** Input size the probes use per catalogue base when none is given. */
+export const DEFAULT_SIZE: Record<string, number> = { mobilenet_v2: 96, inception_v3: 139 };
 
 /**
  * The best-scoring probe (the first of equals), unless the default configuration — the first
@@ -86,7 +87,7 @@ export function pickProbe(results: ProbeResult[]): ProbeResult {
 }
 
 /** Runs the base up to each layer in `cuts` over `split` (optionally augmented); one FeatureBlock per cut. */
-async function features(base: LoadedBase, cuts: string[], split: ImageSplit, augmentFn?: (px: Uint8Array, h: number, w: number, rng: ReturnType<typeof createRng>) => Uint8Array, seed = 0): Promise<FeatureBlock[]> {
+export async function features(base: LoadedBase, cuts: string[], split: ImageSplit, augmentFn?: (px: Uint8Array, h: number, w: number, rng: ReturnType<typeof createRng>) => Uint8Array, seed = 0): Promise<FeatureBlock[]> {
   const spec = preprocessSpecFor(base.preprocess, base.inputSize);
   const outputs = cuts.map((c) => base.model.getLayer(c).output as SymbolicTensor);
   const engine = await resolveFeatureEngine(base.model, outputs, 'auto');
@@ -97,6 +98,20 @@ async function features(base: LoadedBase, cuts: string[], split: ImageSplit, aug
   } finally {
     await engine.dispose();
   }
+}
+
+/** Cross-validated probe accuracy of every cut × pooling (flatten only for spatial blocks up to MAX_FLATTEN_DIM), in preference order. */
+export function measureProbes(cuts: string[], blocks: FeatureBlock[], labels: Int32Array, cv: Omit<CrossValidateOptions, 'pooling'>): ProbeResult[] {
+  const probes: ProbeResult[] = [];
+  cuts.forEach((cut, i) => {
+    const block = blocks[i] as FeatureBlock;
+    for (const pooling of ['avg', 'flatten'] as const) {
+      const dim = pooledDim(block.shape, pooling);
+      if (pooling === 'flatten' && (block.shape.length !== 3 || dim > MAX_FLATTEN_DIM)) continue;
+      probes.push({ cut, pooling, dim, accuracy: crossValidate(block, labels, { ...cv, pooling }) });
+    }
+  });
+  return probes;
 }
 
 /**
@@ -136,15 +151,7 @@ export async function adviseForDataset(data: string, opts: AdviseOptions = {}): 
       });
     }
     const blocks = await features(base, cuts, sample);
-    const probes: ProbeResult[] = [];
-    cuts.forEach((cut, i) => {
-      const block = blocks[i] as FeatureBlock;
-      for (const pooling of ['avg', 'flatten'] as const) {
-        const dim = pooledDim(block.shape, pooling);
-        if (pooling === 'flatten' && (block.shape.length !== 3 || dim > MAX_FLATTEN_DIM)) continue;
-        probes.push({ cut, pooling, dim, accuracy: crossValidate(block, sample.labels, { ...cv, pooling }) });
-      }
-    });
+    const probes = measureProbes(cuts, blocks, sample.labels, cv);
     // Similarity to the source domain: the probe at the base's own cut (else the first probed).
     const reference = probes.find((p) => p.cut === base.cut && p.pooling === 'avg') ?? (probes[0] as ProbeResult);
     const acc = reference.accuracy;

@@ -34,3 +34,7 @@ export { conv2dFilterGrad, conv2dInputGrad, type ConvGradOptions } from './kerne
 export { depthwiseFilterGrad, depthwiseInputGrad } from './kernels/depthwise-grads.ts';
 export { maxPoolInputGrad, type PoolGradOptions } from './kernels/max-pool-grad.ts';
 export { checkRunDir, prepareRunDir, removeStrayFiles, type RunDirPolicy } from './run/run-dir.ts';
+export { deepCheck, DEEP_CHECK_FOLDS, DEEP_CHECK_MAX_IMAGES, type DeepCheckOptions, type DeepCheckReport, type DeepCheckResult, type LabelIssueRow, type NearDuplicateRow } from './audit/deep-check.ts';
+export { writeDeepCheckFiles, issuesCsv, issuesHtml, ISSUES_CSV_COLUMNS } from './audit/deep-check-files.ts';
+export { findLabelIssues, classThresholds, type LabelIssue } from './audit/label-issues.ts';
+export { findNearDuplicates, NEAR_DUPLICATE_SIMILARITY, type NearDuplicatePair } from './audit/near-duplicates.ts';

@@ -3,6 +3,8 @@ import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkDataset, type CheckProblem, type CheckReport } from '@headstart/core/node';
 import { EXIT } from '../io.ts';
+import { loadTrainer } from '../ports.ts';
+import { defaultDeepCheckDir, formatDeepCheck } from './check-deep.ts';
 import type { RegisterCommand } from './index.ts';
 
 const positiveInt = (value: string): number => {
@@ -15,6 +17,12 @@ interface CheckFlags {
   json?: boolean;
   concurrency?: number;
   minSide?: number;
+  deep?: boolean;
+  base?: string;
+  inputSize?: number;
+  folds?: number;
+  maxImages?: number;
+  out?: string;
 }
 
 export const registerCheck: RegisterCommand = (program, io, setExit) => {
@@ -25,6 +33,12 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
     .option('--json', 'print one JSON object {usable, classes, problems, ...} instead of a table')
     .option('--concurrency <n>', 'images decoded at once', positiveInt, 4)
     .option('--min-side <px>', 'report images with a shorter side below this as tiny', positiveInt, 16)
+    .option('--deep', 'also embed every image with the base: suspected label errors (k-fold probes, confident learning) and near-duplicates; writes issues.csv and issues.html')
+    .option('--base <id|path>', 'base model of --deep (catalogue id, model.json path/URL or run directory; default mobilenet_v2)')
+    .option('--input-size <px>', 'input size of the base for --deep (default: the probes\' size for catalogue bases)', positiveInt)
+    .option('--folds <k>', 'folds of the --deep probes (default 5, fewer when a class has fewer images)', positiveInt)
+    .option('--max-images <n>', 'images --deep examines at most (default 4000; a seeded sample beyond)', positiveInt)
+    .option('--out <dir>', 'where --deep writes issues.csv and issues.html (default runs/check-<folder name>)')
     .addHelpText('after', '\nExit codes: 0 usable (warnings allowed), 1 usage error, 2 not usable.\n\nExample:\n  headstart check data/demo/fashion-mnist')
     .action(async (dir: string, flags: CheckFlags, cmd: Command) => {
       if (!(await stat(dir).catch(() => undefined))) {
@@ -39,8 +53,22 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
         minSide: flags.minSide ?? 16,
         ...(tty ? { onProgress } : {}),
       });
-      io.stdout.write(flags.json ? checkJson(report) : formatCheck(report));
-      setExit(report.usable ? EXIT.ok : EXIT.problem);
+      if (!flags.deep || !report.usable) {
+        io.stdout.write(flags.json ? checkJson(report) : formatCheck(report));
+        setExit(report.usable ? EXIT.ok : EXIT.problem);
+        return;
+      }
+      if (!flags.json) io.stdout.write(formatCheck(report));
+      const trainer = await loadTrainer();
+      const deep = await trainer.deepCheck(dir, {
+        ...(flags.base ? { base: flags.base } : {}),
+        ...(flags.inputSize ? { inputSize: flags.inputSize } : {}),
+        ...(flags.folds ? { folds: flags.folds } : {}),
+        ...(flags.maxImages ? { maxImages: flags.maxImages } : {}),
+      });
+      const files = await trainer.writeDeepCheckFiles(deep, flags.out ?? defaultDeepCheckDir(dir));
+      io.stdout.write(flags.json ? `${JSON.stringify({ ...report, deep: { ...deep.report, files } }, null, 2)}\n` : formatDeepCheck(deep, files));
+      setExit(EXIT.ok);
     });
 };
 

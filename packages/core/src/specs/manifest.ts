@@ -14,6 +14,31 @@ export const BaseRecordSchema = z
   })
   .strict();
 
+/** One reliability-diagram bin (see core's `calibrationSummary`). */
+export const ReliabilityBinSchema = z
+  .object({ lo: z.number(), hi: z.number(), count: z.number().int().nonnegative(), confidence: z.number(), accuracy: z.number() })
+  .strict();
+
+/**
+ * Temperature scaling fitted after training on held-out images (never the head's training
+ * images). The temperature is already folded into the saved model (the output layer's weights
+ * divided by it), so every consumer of the model returns calibrated probabilities.
+ */
+export const CalibrationRecordSchema = z
+  .object({
+    temperature: z.number().positive(),
+    /** The split it was fitted and measured on. */
+    heldOut: z.enum(['val', 'test']),
+    count: z.number().int().positive(),
+    /** Expected calibration error before, and after (each half scaled by a temperature fitted on the other half). */
+    eceBefore: z.number().nonnegative(),
+    eceAfter: z.number().nonnegative(),
+    binsBefore: z.array(ReliabilityBinSchema),
+    binsAfter: z.array(ReliabilityBinSchema),
+  })
+  .strict();
+export type CalibrationRecord = z.infer<typeof CalibrationRecordSchema>;
+
 /** `runs/<name>/headstart.json`: everything needed to reproduce, evaluate, export and serve a run. */
 export const RunManifestSchema = z
   .object({
@@ -37,6 +62,8 @@ export const RunManifestSchema = z
     versions: z.record(z.string(), z.string()),
     /** Final metrics, e.g. { val_acc, val_loss, test_acc }. */
     metrics: z.record(z.string(), z.number()).default({}),
+    /** Temperature scaling of the final model's probabilities (absent: not calibrated). */
+    calibration: CalibrationRecordSchema.optional(),
     /** Position for `--resume`: the last completed epoch of which phase. */
     progress: z
       .object({ phase: z.enum(['phase1', 'phase2', 'scratch', 'done']), epoch: z.number().int().nonnegative() })

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { classificationReport, HeadstartError, type EvalReport, type EvalSource, type EventSink, type PreprocessSpec, type RunManifest } from '@headstart/core';
+import { classificationReport, HeadstartError, type CalibrationRecord, type EvalReport, type EvalSource, type EventSink, type PreprocessSpec, type RunManifest } from '@headstart/core';
 import { thumbnailDataUri, writeFileAtomic } from '@headstart/core/node';
 import { selectBackend } from '../backend/select-backend.ts';
 import type { ImageSplit } from '../data/prepare.ts';
@@ -13,6 +13,7 @@ import { loadLayersModelFile } from '../run/model-io.ts';
 import type { LayersModel } from '../tf.ts';
 import type { EpochRecord } from '../train/fit-loop.ts';
 import { evaluateSource } from '../train/fit-loop.ts';
+import { calibrationSection } from './calibration-html.ts';
 import { renderReportHtml, runSettings, type ReportImages } from './report-html.ts';
 
 /** sha256 of a run's saved weights (model/weights.bin): names the model a report measured. */
@@ -46,6 +47,8 @@ export interface ReportContext {
   settings?: Record<string, string>;
   /** The run's decision record (why these settings), when the manifest has one. */
   decision?: unknown;
+  /** The run's temperature scaling (a calibration section on the page). */
+  calibration?: CalibrationRecord;
 }
 
 /** Examples shown per class on the report page. */
@@ -101,6 +104,7 @@ export async function evaluateAndReport(
   await writeFileAtomic(join(runDir, `${stem}.html`), renderReportHtml(report, history, {
       title: runDir,
       images,
+      sections: [calibrationSection(context?.calibration)],
       ...(context?.settings ? { settings: context.settings } : {}),
       ...(context?.decision !== undefined ? { decision: context.decision } : {}),
     }),
@@ -144,7 +148,7 @@ export async function evaluateRun(runDir: string, opts: { data?: string; topK?: 
     split = { pixels: all.flatMap((s) => s.pixels), labels: Int32Array.from(all.flatMap((s) => Array.from(s.labels))), paths: all.flatMap((s) => s.paths) };
   }
   split = { ...split, labels: split.labels.map((l) => mapping[l] as number) };
-  const context: ReportContext = { data: resolve(opts.data ?? manifest.dataset.path), split: which, stem: reportStem(opts.data), settings: runSettings(manifest), decision: decisionOf(manifest) };
+  const context: ReportContext = { data: resolve(opts.data ?? manifest.dataset.path), split: which, stem: reportStem(opts.data), settings: runSettings(manifest), decision: decisionOf(manifest), ...(manifest.calibration ? { calibration: manifest.calibration } : {}) };
   const report = await evaluateAndReport(dir, model, split, labels, manifest.preprocess, await readHistory(dir), onEvent, opts.topK ?? 5, context);
   model.dispose();
   return report;

@@ -28,6 +28,8 @@ export interface ReportHtmlOptions {
   /** The run's decision record (why these settings), shown as given. */
   decision?: unknown;
   images?: ReportImages;
+  /** Extra sections (HTML) appended after the top losses, each from its own module (e.g. calibration). */
+  sections?: string[];
 }
 
 function fmtSchedulePhase(p: RunManifest['schedule']['phase1']): string {
@@ -162,6 +164,7 @@ ${decisionBlock(opts.decision)}
 ${t.examples ? `<h2>Examples per class</h2><p class="meta">Green: predicted correctly; red: predicted as the class named.</p>${t.examples}` : ''}
 <h2>Most confused pairs</h2><table><tr><th>actual</th><th>predicted</th><th>count</th></tr>${pairs || '<tr><td colspan="3">none</td></tr>'}</table>
 <h2>Top losses</h2><p class="meta">The images the model got most wrong: often mislabelled, ambiguous or unusual.</p><div class="losses">${t.losses || 'none'}</div>
+${(opts.sections ?? []).join('\n')}
 </body></html>
 `;
 }

@@ -40,8 +40,8 @@ export function pooledDim(shape: number[], pooling: ProbePooling): number {
   return pooling === 'avg' ? channels : shape.reduce((a, b) => a * b, 1);
 }
 
-/** Standardises every row of `block` with (mean, variance) per channel and pools it. */
-function transform(block: FeatureBlock, stats: { mean: Float32Array; variance: Float32Array }, pooling: ProbePooling, epsilon: number): Float32Array {
+/** Standardises every row of `block` with (mean, variance) per channel and pools it (the head's transform). */
+export function standardizePool(block: FeatureBlock, stats: { mean: Float32Array; variance: Float32Array }, pooling: ProbePooling, epsilon: number): Float32Array {
   const channels = block.shape[block.shape.length - 1] ?? 1;
   const per = block.shape.reduce((a, b) => a * b, 1);
   const rows = block.data.length / per;
@@ -83,11 +83,11 @@ export function crossValidate(block: FeatureBlock, labels: Int32Array, o: CrossV
   const channels = block.shape[block.shape.length - 1] ?? 1;
   const stats = channelMoments(block.data, channels);
   const dim = pooledDim(block.shape, o.pooling);
-  const own = transform(block, stats, o.pooling, o.epsilon);
+  const own = standardizePool(block, stats, o.pooling, o.epsilon);
   const rows = o.extra ? 2 * n : n;
   const x = new Float32Array(rows * dim);
   x.set(own);
-  if (o.extra) x.set(transform(o.extra, stats, o.pooling, o.epsilon), n * dim);
+  if (o.extra) x.set(standardizePool(o.extra, stats, o.pooling, o.epsilon), n * dim);
   const k = gram(x, rows, dim);
   const allLabels = o.extra ? Int32Array.from([...labels, ...labels]) : labels;
   let correct = 0;

@@ -52,13 +52,15 @@ export function choleskySolve(a: Float64Array, b: Float64Array, m: number, c: nu
 }
 
 /**
- * Trains on rows `train` and returns how many rows of `test` it classifies correctly. `k` is the
- * Gram matrix over all rows (size n); features are centred on the training rows (in kernel space)
- * and the ridge penalty is `lambda` × the mean squared norm of the centred training rows.
+ * Trains on rows `train` and returns the scores of the rows of `test` (row-major [test.length,
+ * classes], relative to the training class frequencies; the argmax is the prediction). `k` is the Gram matrix over all rows (size n); features
+ * are centred on the training rows (in kernel space) and the ridge penalty is `lambda` × the mean
+ * squared norm of the centred training rows.
  */
-export function ridgeCorrect(k: Float64Array, n: number, labels: ArrayLike<number>, classes: number, train: number[], test: number[], lambda: number): number {
+export function ridgeScores(k: Float64Array, n: number, labels: ArrayLike<number>, classes: number, train: number[], test: number[], lambda: number): Float64Array {
   const m = train.length;
-  if (m === 0 || test.length === 0) return 0;
+  const scores = new Float64Array(test.length * classes);
+  if (m === 0 || test.length === 0) return scores;
   // Row means of K over the training columns, and the grand mean over train × train.
   const rowMean = (i: number): number => {
     let s = 0;
@@ -86,20 +88,25 @@ export function ridgeCorrect(k: Float64Array, n: number, labels: ArrayLike<numbe
     for (let p = 0; p < m; p++) y[p * classes + c]! -= s / m;
   }
   const alpha = choleskySolve(kc, y, m, classes);
-  let correct = 0;
-  for (const i of test) {
+  test.forEach((i, r) => {
     const mi = rowMean(i);
-    let best = 0;
-    let bestScore = Number.NEGATIVE_INFINITY;
     for (let c = 0; c < classes; c++) {
       let s = 0;
       train.forEach((j, q) => (s += (k[i * n + j]! - mi - trMeans[q]! + grand) * alpha[q * classes + c]!));
-      if (s > bestScore) {
-        bestScore = s;
-        best = c;
-      }
+      scores[r * classes + c] = s;
     }
+  });
+  return scores;
+}
+
+/** Trains on rows `train` (see `ridgeScores`) and returns how many rows of `test` it classifies correctly. */
+export function ridgeCorrect(k: Float64Array, n: number, labels: ArrayLike<number>, classes: number, train: number[], test: number[], lambda: number): number {
+  const scores = ridgeScores(k, n, labels, classes, train, test, lambda);
+  let correct = 0;
+  test.forEach((i, r) => {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[r * classes + c]! > scores[r * classes + best]!) best = c;
     if (best === labels[i]) correct += 1;
-  }
+  });
   return correct;
 }

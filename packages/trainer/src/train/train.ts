@@ -26,6 +26,7 @@ import { decisionOf, evaluateAndReport } from '../eval/evaluate.ts';
 import { runSettings } from '../eval/report-html.ts';
 import { buildClassifier, buildScratchCnn, SCRATCH_CUT } from '../model/build.ts';
 import { adaptStandardization } from './standardize.ts';
+import { calibrateModel } from './calibrate.ts';
 import { headL2 } from '../model/head.ts';
 import { setWeightValues, stableWeights } from '../model/weights.ts';
 import { loadCheckpoint, removeCheckpoint } from '../run/checkpoint.ts';
@@ -279,7 +280,9 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     });
   }
 
-  // Final model, evaluation, manifest.
+  // Final model (calibrated on the validation images), evaluation, manifest.
+  const calibration = calibrateModel(model, data.val, preprocess, data.labels.length);
+  if (calibration) manifest.calibration = calibration;
   const tmpModelDir = join(runDir, `.model.tmp-${process.pid}`);
   await saveLayersModel(model, tmpModelDir);
   await replaceDir(tmpModelDir, join(runDir, 'model'));
@@ -290,6 +293,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     split: evalSplit,
     settings: runSettings(manifest),
     decision: decisionOf(manifest),
+    ...(calibration ? { calibration } : {}),
   });
   const last = [...history].reverse().find((h) => h.val_acc !== undefined);
   manifest.metrics = {
