@@ -14,3 +14,9 @@ export function modelSettings(env: Readonly<Record<string, string | undefined>> 
   const mirror = env['HEADSTART_MODEL_MIRROR']?.trim();
   return { cacheDir: env['HEADSTART_CACHE']?.trim() || defaultCacheDir(env), ...(mirror ? { mirror } : {}) };
 }
+
+/** The base cache and mirror from the environment, as `train` / `advise` option fields. */
+export function trainModelSettings(env?: Readonly<Record<string, string | undefined>>): { cacheDir: string; modelMirror?: string } {
+  const s = modelSettings(env);
+  return { cacheDir: s.cacheDir, ...(s.mirror ? { modelMirror: s.mirror } : {}) };
+}

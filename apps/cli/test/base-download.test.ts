@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreprocessSpec } from '@headstart/core';
 import { startFixtureServer, type FixtureServer } from '@headstart/core/node/testing/http';
-import { verifyExport } from '@headstart/exporter/parity';
+import { verifyExport } from '@headstart/trainer/parity';
 import { main } from '../src/main.ts';
 import { captureIo } from './fakes.ts';
 import { writeTinyDataset } from './tiny-dataset.ts';

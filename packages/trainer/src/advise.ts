@@ -29,6 +29,9 @@ export interface AdviseOptions {
   seed?: number;
   backend?: BackendName | 'auto';
   onEvent?: EventSink;
+  /** Where downloaded bases are cached, and the mirror replacing their host (as in `train`). */
+  cacheDir?: string;
+  modelMirror?: string;
 }
 
 /** One measured configuration: cross-validated probe accuracy of a cut and pooling. */
@@ -129,7 +132,12 @@ export async function adviseForDataset(data: string, opts: AdviseOptions = {}): 
   const hasSplits = ds.items.some((i) => i.split === 'train');
   const trainCount = hasSplits ? ds.items.filter((i) => i.split === 'train').length : Math.round(ds.items.length * (1 - valSplit));
   const inputSize = opts.inputSize ?? DEFAULT_SIZE[baseId];
-  const base = await loadBase(baseId, inputSize ? { inputSize } : {});
+  const base = await loadBase(baseId, {
+    ...(inputSize ? { inputSize } : {}),
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.modelMirror ? { mirror: opts.modelMirror } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
   try {
     const classes = ds.labels.length;
     const sample = (await prepareData(data, { size: base.inputSize, resize: 'cover', valSplit: 0, testSplit: 0, seed, maxImages: opts.sampleSize ?? 300, skipCheck: true })).train;

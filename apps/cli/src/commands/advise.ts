@@ -1,6 +1,8 @@
 /** `headstart advise <data>`: the four-case strategy advisor (dataset size × similarity to the base's domain). */
 import type { Advice, ScheduleInput } from '../ports.ts';
 import { loadTrainer } from '../ports.ts';
+import { trainModelSettings } from '../config.ts';
+import { downloadRenderer } from './models.ts';
 import { shellLine } from '../run-training.ts';
 import { intArg } from '../options/specs.ts';
 import { EXIT } from '../io.ts';
@@ -109,6 +111,8 @@ export const registerAdvise: RegisterCommand = (program, io, setExit) => {
         ...(flags.base ? { base: flags.base } : {}),
         ...(flags.inputSize ? { inputSize: flags.inputSize } : {}),
         ...(flags.cuts ? { cuts: flags.cuts.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+        ...trainModelSettings(),
+        onEvent: downloadRenderer(io),
       });
       io.stdout.write(flags.json ? `${JSON.stringify(advice)}\n` : `${adviceLines(data, advice, flags).join('\n')}\n`);
       setExit(EXIT.ok);

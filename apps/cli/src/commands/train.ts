@@ -1,6 +1,6 @@
 /** `headstart train <data> --out <runDir>`: two-phase transfer learning with a live dashboard. */
 import type { Command } from 'commander';
-import { modelSettings } from '../config.ts';
+import { trainModelSettings } from '../config.ts';
 import { checkRunDir } from '@headstart/trainer/run-dir';
 import { loadExporter, loadTrainer } from '../ports.ts';
 import { addTrainFlags, toTrainOptions, type TrainFlags } from '../options/train-flags.ts';
@@ -15,12 +15,6 @@ export function resumeCommandFor(cmd: Command): string {
   const root = cmd.parent as (Command & { rawArgs?: string[] }) | null;
   const raw = (root?.rawArgs ?? []).slice(2).filter((a) => a !== '--resume');
   return shellLine(['npx', 'headstart', ...raw, '--resume']);
-}
-
-/** The base cache and mirror from the environment, as TrainOptions fields. */
-export function trainModelSettings(env?: Readonly<Record<string, string | undefined>>): { cacheDir: string; modelMirror?: string } {
-  const s = modelSettings(env);
-  return { cacheDir: s.cacheDir, ...(s.mirror ? { modelMirror: s.mirror } : {}) };
 }
 
 export const registerTrain: RegisterCommand = (program, io, setExit) => {

@@ -2,8 +2,7 @@
  * A Keras 2 (`model_config`) or Keras 3 (`config.json`) model config → a TF.js layers functional
  * topology (Keras 2 spelling, which tfjs-layers deserialises), with each layer's variable names.
  */
-import { HeadstartError } from '@headstart/core';
-import type { KerasLayerJson } from '@headstart/core';
+import { HeadstartError, type KerasLayerJson } from '@headstart/core';
 import { LAYER_RULES } from './layer-rules.ts';
 
 type Cfg = Record<string, unknown>;

@@ -7,11 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { unzipSync } from 'fflate';
 import * as h5wasm from 'h5wasm';
-import { concatBytes, HeadstartError, type ModelJson } from '@headstart/core';
-import type { tfc } from '../../tf.ts';
+import { concatBytes, HeadstartError, modelJsonDocument, type ModelJson, type WeightSpec } from '@headstart/core';
 import { convertKerasTopology, type ConvertedTopology, type LayerWeights } from './keras-topology.ts';
 
 type Cfg = Record<string, unknown>;
+/** A Keras file converted: a model.json document and its weight bytes (one `weights.bin`). */
+export interface KerasModel {
+  json: ModelJson;
+  weightData: Uint8Array;
+}
 type H5Group = h5wasm.Group;
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -67,7 +71,7 @@ function asFloat32(d: h5wasm.Dataset, where: string): Float32Array {
 }
 
 interface Collected {
-  specs: tfc.io.WeightsManifestEntry[];
+  specs: WeightSpec[];
   parts: Uint8Array[];
 }
 
@@ -131,11 +135,8 @@ function keras3Weights(f: h5wasm.File, topo: ConvertedTopology, where: string): 
   return out;
 }
 
-function artifacts(topo: ConvertedTopology, w: Collected, generatedBy: string): { json: ModelJson; weightData: Uint8Array } {
-  return {
-    json: { format: 'layers-model', generatedBy, convertedBy: 'headstart keras import', modelTopology: topo.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: w.specs }] },
-    weightData: concatBytes(w.parts),
-  };
+function artifacts(topo: ConvertedTopology, w: Collected, generatedBy: string): KerasModel {
+  return { json: modelJsonDocument(topo.modelTopology, w.specs, ['weights.bin'], generatedBy), weightData: concatBytes(w.parts) };
 }
 
 function parseJson(text: string, where: string): Cfg {
@@ -147,7 +148,7 @@ function parseJson(text: string, where: string): Cfg {
 }
 
 /** A Keras 2 `.h5` (whole model, as `model.save('x.h5')` writes it) as layers artifacts. */
-export async function readKerasH5(path: string): Promise<{ json: ModelJson; weightData: Uint8Array }> {
+export async function readKerasH5(path: string): Promise<KerasModel> {
   const bytes = new Uint8Array(await readFile(path));
   return withH5(bytes, path, (f) => {
     const config = stringAttr(f, 'model_config');
@@ -165,7 +166,7 @@ export async function readKerasH5(path: string): Promise<{ json: ModelJson; weig
 }
 
 /** A Keras 3 `.keras` zip (config.json + model.weights.h5) as layers artifacts. */
-export async function readKerasZip(path: string): Promise<{ json: ModelJson; weightData: Uint8Array }> {
+export async function readKerasZip(path: string): Promise<KerasModel> {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(new Uint8Array(await readFile(path)), { filter: (f) => ['config.json', 'model.weights.h5', 'metadata.json'].includes(f.name) });
@@ -186,6 +187,6 @@ export function isKerasFile(path: string): boolean {
 }
 
 /** Reads a `.h5`/`.hdf5` or `.keras` file as layers artifacts. */
-export function readKerasModel(path: string): Promise<{ json: ModelJson; weightData: Uint8Array }> {
+export function readKerasModel(path: string): Promise<KerasModel> {
   return /\.keras$/i.test(path) ? readKerasZip(path) : readKerasH5(path);
 }
