@@ -125,7 +125,8 @@ export class DataParallelSteps {
         const parts = await Promise.all(
           xs.map(async (x) => {
             const part = tfc.slice(x, a, b - a);
-            const data = (await part.data()) as Float32Array;
+            // A copy with its own buffer: backends may hand out a view of a shared one, and it is transferred.
+            const data = new Float32Array((await part.data()) as Float32Array);
             part.dispose();
             return { data, shape: part.shape };
           }),
