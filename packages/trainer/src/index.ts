@@ -27,6 +27,7 @@ export { renderReportHtml } from './eval/report-html.ts';
 export { readManifest, readHistory } from './run/manifest.ts';
 export { saveLayersModel, loadLayersModelFile } from './run/model-io.ts';
 export { selectBackend, type BackendName, type BackendReport } from './backend/select-backend.ts';
+export { DataParallelSteps, type ParallelGradients } from './parallel/data-parallel.ts';
 export { BACKEND_ORDER, backendFixHint } from './backend/select-backend.ts';
 export { tfjsCoreResolutions, tfjsCoreCopies, TFJS_CORE_CONSUMERS } from './backend/tfjs-instance.ts';
 export { registerWasmConvGradients, wasmConvGradientsRegistered, WASM_CONV_GRADIENT_KERNELS, type ConvGradientRegistration } from './kernels/register-wasm.ts';

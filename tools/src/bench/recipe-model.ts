@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, planFreeze } from '@headstart/core';
-import { buildClassifier, loadBase, pinInference, resolveHead, splitModel, useFastActivations } from '@headstart/trainer';
+import { buildClassifier, buildScratchCnn, loadBase, pinInference, resolveHead, splitModel, useFastActivations } from '@headstart/trainer';
 
 /** The recipe: input size, first unfrozen layer, batch size, epochs per phase, classes and images. */
 export const RECIPE = { size: 160, from: 'block_14_expand', batch: 32, epochs1: 5, epochs2: 5, classes: [0, 6], trainPerClass: 200, valPerClass: 20 };
@@ -65,6 +65,13 @@ export async function recipeTop(size: number = RECIPE.size, from: string = RECIP
   // As the fit loop does before its first step.
   useFastActivations(top);
   return top;
+}
+
+/** `--mode scratch`'s model as `train` builds it (64 px, flatten → dense 128 → dropout 0.25 head), for `classes` classes. */
+export function scratchModel(classes = 10, size = 64): tf.LayersModel {
+  const rng = createRng(1);
+  const head = resolveHead({ kind: 'dense', pooling: 'flatten', standardize: false, dropout: 0.25, blocks: [{ units: 128, activation: 'relu', dropout: 0, batchNorm: false }] });
+  return buildClassifier(buildScratchCnn([size, size], rng.fork(2)), head, classes, rng.fork(1));
 }
 
 type Node = { inputShapes: unknown; outputShapes: unknown; inboundLayers: { getClassName(): string }[] };

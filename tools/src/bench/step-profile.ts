@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '@headstart/trainer';
+import { DataParallelSteps, selectBackend, type BackendName } from '@headstart/trainer';
 import { describeMachine, formatLoad } from './machine.ts';
-import { layerFlops, RECIPE, recipeTop, type LayerFlops } from './recipe-model.ts';
+import { layerFlops, RECIPE, recipeTop, scratchModel, type LayerFlops } from './recipe-model.ts';
 
 interface LayerRow {
   name: string;
@@ -112,14 +112,14 @@ async function profileLayers(top: tf.LayersModel, x: tf.Tensor, runs: number): P
 }
 
 /** One full training step as the fit loop runs it (loss, minimize, Adam update). */
-function stepFn(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, opt: tf.Optimizer): () => void {
+function stepFn(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, opt: tf.Optimizer, classes: number): () => void {
   const vars = top.trainableWeights.map((w) => w.read() as tf.Variable);
   return () => {
     const cost = opt.minimize(
       () =>
         tf.tidy(() => {
           const probs = top.apply(x, { training: true }) as tf.Tensor;
-          const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(y, 2), tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), 1));
+          const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(y, classes), tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), 1));
           return tf.mean(nll) as tf.Scalar;
         }),
       true,
@@ -127,6 +127,32 @@ function stepFn(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, opt: tf.Optim
     );
     cost?.dispose();
   };
+}
+
+/** Median wall and process-CPU (all threads) milliseconds of a data-parallel step. */
+async function parallelStep(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, classes: number, threads: number, backend: BackendName, n: number): Promise<{ wall: number; cpu: number }> {
+  const pool = await DataParallelSteps.start(top, { workers: threads - 1, backend, classes });
+  const opt = tf.train.adam(1e-5);
+  const labels = Int32Array.from(y.dataSync());
+  const seeds = Array.from({ length: threads }, (_, k) => k + 1);
+  const once = async (): Promise<void> => {
+    const r = await pool.gradients([x], labels, seeds, []);
+    opt.applyGradients(r.grads as unknown as Parameters<typeof opt.applyGradients>[0]);
+    tf.dispose(Object.values(r.grads));
+  };
+  await once();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await once();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  await pool.dispose();
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 function fmt(v: number, d = 1): string {
@@ -137,8 +163,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       steps: { type: 'string', default: '5' },
+      model: { type: 'string', default: 'recipe' },
+      threads: { type: 'string', default: '1' },
       batch: { type: 'string', default: String(RECIPE.batch) },
-      size: { type: 'string', default: String(RECIPE.size) },
+      size: { type: 'string' },
       from: { type: 'string', default: RECIPE.from },
       backend: { type: 'string', default: 'wasm' },
       md: { type: 'string' },
@@ -147,19 +175,21 @@ async function main(): Promise<void> {
   });
   const steps = Number(values.steps);
   const batch = Number(values.batch);
-  const size = Number(values.size);
+  const size = Number(values.size ?? (values.model === 'scratch' ? 64 : RECIPE.size));
   const report = await selectBackend(values.backend as BackendName);
-  const top = await recipeTop(size, values.from as string);
+  const scratch = values.model === 'scratch';
+  const classes = scratch ? 10 : 2;
+  const top = scratch ? scratchModel(classes, size) : await recipeTop(size, values.from as string);
   const inShape = (top.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
   const x = tf.randomUniform([batch, ...inShape], 0, 6);
-  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
+  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32');
   const load0 = describeMachine().loadavg;
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
 
   const rows = await profileLayers(top, x, steps);
   const opt = tf.train.adam(1e-5);
-  const step = stepFn(top, x, y, opt);
+  const step = stepFn(top, x, y, opt, classes);
   const { cpu: stepMs, wall: stepWallMs } = measure(steps, step);
   const stepProfile = await tf.profile(step);
   const perKernel = new Map<string, { n: number; ms: number }>();
@@ -169,6 +199,8 @@ async function main(): Promise<void> {
     e.ms += k.kernelTimeMs as number;
     perKernel.set(k.name, e);
   }
+  const threads = Number(values.threads);
+  const par = threads > 1 ? await parallelStep(top, x, y, classes, threads, report.name, steps) : undefined;
   const a = tf.scalar(1);
   const overheadUs = (timeMs(3, () => {
     for (let i = 0; i < 1000; i++) tf.tidy(() => void tf.add(a, a));
@@ -182,9 +214,9 @@ async function main(): Promise<void> {
   const sumBwd = rows.reduce((s, r) => s + r.bwdMs, 0);
   const backendText = `${report.name}${report.wasm ? ` (simd ${report.wasm.simd}, threads ${report.wasm.threads})` : ''}, conv gradients ${report.convGradients}`;
   const lines = [
-    '# Phase-2 step profile',
+    '# Training step profile',
     '',
-    `Backend ${backendText}; batch ${batch}, ${size} px, unfreeze from:${values.from}; median of ${steps} runs each; load ${formatLoad(load0)} at start, ` +
+    `Model: ${scratch ? `scratch CNN (--mode scratch), ${classes} classes` : `recipe phase 2 (unfreeze from:${values.from})`}. Backend ${backendText}; batch ${batch}, ${size} px; median of ${steps} runs each; load ${formatLoad(load0)} at start, ` +
       `process CPU ${fmt((cpu.user + cpu.system) / 1e6)} s user+sys over ${fmt(wall)} s wall (user/wall ${fmt(cpu.user / 1e6 / wall, 2)}).`,
     '',
     'Times are process CPU milliseconds (user + system; the machine is shared, so wall time mostly measures other jobs) unless marked wall.',
@@ -193,6 +225,13 @@ async function main(): Promise<void> {
       `(${fmt((flopsFwd / batch) / 1e6)} MFLOP forward per image) → **${fmt((flopsFwd + flopsBwd) / 1e6 / stepMs, 2)} GFLOP per CPU second**; ` +
       `${stepProfile.kernels.length} kernel calls; one trivial kernel call costs ${fmt(overheadUs, 1)} µs ` +
       `(${fmt((stepProfile.kernels.length * overheadUs) / 1000, 1)} ms of the step).`,
+    ...(par
+      ? [
+          '',
+          `Data-parallel step on ${threads} threads (${threads - 1} step worker${threads > 2 ? 's' : ''}, gradients summed): **${fmt(par.wall)} ms wall**, ${fmt(par.cpu)} CPU ms (all threads) per step → ` +
+            `${fmt((flopsFwd + flopsBwd) / 1e6 / par.wall, 2)} GFLOP/s wall; CPU/wall ${fmt(par.cpu / par.wall, 2)}; single-thread wall in the same run ${fmt(stepWallMs)} ms.`,
+        ]
+      : []),
     '',
     `Per layer (sum forward ${fmt(sumFwd)} ms + backward ${fmt(sumBwd)} ms; backward = gradients of the layer's inputs and trainable weights):`,
     '',

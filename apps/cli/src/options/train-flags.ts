@@ -75,7 +75,7 @@ export function addTrainFlags(cmd: Command): Command {
     .addOption(new Option('--class-weights <mode>', dflt('class weights against imbalance', d.classWeights)).choices(['auto', 'none']))
     .option('--seed <n>', dflt('random seed (split, init, augmentation)', d.seed), intArg('--seed'))
     .option('--backend <name>', dflt(`training backend: ${BACKENDS.join(' | ')}`, 'auto'), choiceArg('--backend', BACKENDS))
-    .option('--threads <n>', 'training threads on the wasm/cpu backends, each taking a share of every batch (default: one per core; 1 = no workers)', intArg('--threads', 1))
+    .option('--threads <n>', 'training threads on the wasm/cpu backends, each taking a share of every batch (default 1; 2 uses both cores of a 2-core machine)', intArg('--threads', 1))
     .option('--val-split <fraction>', dflt('validation fraction when the data has no val split', d.valSplit), numArg('--val-split', 0, 1))
     .option('--test-split <fraction>', dflt('test fraction when the data has no test split', d.testSplit), numArg('--test-split', 0, 1))
     .addOption(new Option('--mode <mode>', dflt('transfer (pretrained base) or scratch (same CNN from random init)', d.mode)).choices(['transfer', 'scratch']))

@@ -56,11 +56,13 @@ export class DataParallelSteps {
         this.pending.delete(w);
         p?.resolve(r);
       });
-      w.on('error', (e) => {
+      const fail = (message: string): void => {
         const p = this.pending.get(w);
         this.pending.delete(w);
-        p?.resolve({ type: 'error', message: e.message });
-      });
+        p?.resolve({ type: 'error', message });
+      };
+      w.on('error', (e) => fail(e.message));
+      w.on('exit', (code) => fail(`the worker exited (code ${code})`));
     }
   }
 
@@ -120,7 +122,15 @@ export class DataParallelSteps {
     const replies = await Promise.all(
       this.workers.map(async (w, k) => {
         const [a, b] = shareRange(n, this.shares, k + 1);
-        const parts = await Promise.all(xs.map(async (x) => ({ data: (await tfc.slice(x, a, b - a).data()) as Float32Array, shape: [b - a, ...x.shape.slice(1)] })));
+        const parts = await Promise.all(
+          xs.map(async (x) => {
+            const part = tfc.slice(x, a, b - a);
+            // A copy with its own buffer: backends may hand out a view of a shared one, and it is transferred.
+            const data = new Float32Array((await part.data()) as Float32Array);
+            part.dispose();
+            return { data, shape: part.shape };
+          }),
+        );
         return { w, parts, y: labels.slice(a, b) };
       }),
     ).then((msgs) =>

@@ -1,7 +1,7 @@
 /** The training loop of one phase: batches, class weights, callbacks, events, interrupt and resume. */
 import type { EventSink, PhaseName, PhaseSpec, Rng } from '@headstart/core';
 import type { BackendName } from '../backend/select-backend.ts';
-import { reseedStochastic, useFastActivations } from '../model/modes.ts';
+import { isPinned, reseedStochastic, useFastActivations } from '../model/modes.ts';
 import { DataParallelSteps } from '../parallel/data-parallel.ts';
 import { shareLoss } from '../parallel/share-loss.ts';
 import { setWeightValues, weightValues } from '../model/weights.ts';
@@ -107,10 +107,22 @@ function epochRng(rng: Rng, epoch: number): Rng {
   return rng.fork(epoch + 1);
 }
 
+const CONV_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose']);
+
+/**
+ * Step workers pay off when a step runs convolutions (a head on cached features trains in
+ * microseconds, less than a message round trip), and stay exact only when no BatchNormalization
+ * normalises with batch statistics (each share would use its own).
+ */
+function worthParallel(model: LayersModel): boolean {
+  const layers = model.layers;
+  return layers.some((l) => CONV_LAYERS.has(l.getClassName())) && !layers.some((l) => l.getClassName() === 'BatchNormalization' && !isPinned(l));
+}
+
 /** Trains one phase (starting and stopping its step workers when `o.parallel` asks for some). */
 export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
   useFastActivations(o.model);
-  const workers = o.parallel?.workers ?? 0;
+  const workers = worthParallel(o.model) ? (o.parallel?.workers ?? 0) : 0;
   const pool =
     workers > 0 && o.parallel
       ? await DataParallelSteps.start(o.model, { workers, backend: o.parallel.backend, classes: o.classes, ...(o.classWeights ? { classWeights: o.classWeights } : {}) })

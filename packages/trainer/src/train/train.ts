@@ -71,8 +71,8 @@ export interface TrainOptions {
    */
   featureEngine?: FeatureEngine;
   /**
-   * Threads that train (data-parallel: each takes a share of every batch): 'auto' (default) = one
-   * per core on the wasm and cpu backends (tfjs-node threads natively), 1 = this thread only.
+   * Threads that train (data-parallel: each takes a share of every batch): 'auto' = one per core
+   * on the wasm and cpu backends (tfjs-node threads natively), 1 (default) = this thread only.
    */
   threads?: number | 'auto';
 }
