@@ -26,6 +26,8 @@ export interface ChunkWorkerOptions {
   lockDurationMs?: number;
   /** How often stalled chunks are looked for (default 15 s). */
   stalledIntervalMs?: number;
+  /** On close, wait this long for the chunk in flight before forcing (default 60 s). */
+  closeTimeoutMs?: number;
 }
 
 /** A running chunk worker. */
@@ -70,7 +72,13 @@ export async function startChunkWorker(opts: ChunkWorkerOptions): Promise<ChunkW
   return {
     async close(reason) {
       opts.onEvent({ event: 'closing', reason });
-      await worker.close();
+      // Finish the chunk in flight; if Redis is gone (nothing can be released), stop after closeTimeoutMs anyway.
+      const graceful = worker.close().then(() => true);
+      const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), opts.closeTimeoutMs ?? 60_000).unref());
+      if (!(await Promise.race([graceful, timeout]))) {
+        opts.onEvent({ event: 'redis-error', error: `could not close cleanly within ${opts.closeTimeoutMs ?? 60_000} ms; forcing` });
+        await worker.close(true).catch(() => undefined);
+      }
       redis.disconnect();
       opts.onEvent({ event: 'closed' });
     },
