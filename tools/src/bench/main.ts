@@ -50,6 +50,7 @@ export const BENCHES: BenchDef[] = [
     quick: ['--runs', '1', '--batches', '2', '--arch', 'pooled', '--no-torch', '--no-cpu'],
   },
   { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'label-noise', title: 'Label-error finder on planted noise (check --deep)', script: 'label-noise.ts', owner: 'trainer audit', mdFlag: '--md', full: [], quick: ['--rates', '0.05', '--train-rates', ''] },
   { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', full: [], quick: ['--duration', '2'] },
 ];
 
