@@ -20,7 +20,7 @@ describe('runTraining', () => {
     const progress = lines.filter((l) => l.startsWith('  p'));
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.length).toBeLessThan(10); // throttled: 20 batches, not one line each
-    expect(progress.some((l) => /^ {2}p1 epoch 1\/3 [█░]{20} [1-3]\/4 {2}loss \d\.\d{4}  acc 0\.5000  250 img\/s  ETA 0:0\d$/.test(l))).toBe(true);
+    expect(progress.some((l) => /^ {2}p1 epoch 1\/3 [█░]{20} [1-3]\/4 {2}loss \d\.\d{4}  acc 0\.5000  250 img\/s  ETA 0:0\d  run ETA ~0:(09|10)$/.test(l))).toBe(true);
     expect(lines).toContain('p2 epoch 1/2  loss 0.4000  acc 0.8500  val_loss 0.6000  val_acc 0.8000  lr 1e-5  2.0s  * best');
     expect(lines.some((l) => l.startsWith('early stop in phase2 at epoch 2'))).toBe(true);
     expect(lines).toContain('evaluation: accuracy 80.0%  top2 95.0%');

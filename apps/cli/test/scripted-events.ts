@@ -4,7 +4,7 @@ import type { TrainerEvent } from '@headstart/core';
 /** Two phases (3 + 2 epochs, 4 batches each), an LR change, an early stop, eval and done. */
 export function scriptedRun(opts: { stopAfterEpochs?: number } = {}): TrainerEvent[] {
   const ev: TrainerEvent[] = [
-    { type: 'start', runDir: 'runs/t', backend: 'wasm', base: 'mobilenet_v2', inputSize: [96, 96], labels: ['cat', 'dog', 'fox'], trainCount: 120, valCount: 30, testCount: 0, resumed: false },
+    { type: 'start', runDir: 'runs/t', backend: 'wasm', base: 'mobilenet_v2', inputSize: [96, 96], labels: ['cat', 'dog', 'fox'], trainCount: 120, valCount: 30, testCount: 0, resumed: false, plan: [{ phase: 'phase1', epochs: 3 }, { phase: 'phase2', epochs: 2 }] },
     { type: 'warning', code: 'CLASS_IMBALANCE', message: 'fox has 10 images, cat 60', path: 'data/fox' },
     { type: 'cache', phase: 'phase1', stage: 'begin', done: 0, total: 150 },
     { type: 'cache', phase: 'phase1', stage: 'progress', done: 75, total: 150 },

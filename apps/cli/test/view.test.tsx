@@ -45,6 +45,23 @@ describe('<Dashboard>', () => {
     unmount();
   });
 
+  it('fits 80 columns (compact epoch lines) and shows the whole run\'s ETA', () => {
+    const mid1 = upTo((e) => e.type === 'batch' && e.phase === 'phase1' && e.epoch === 2 && e.batch === 2);
+    const a = render(<Dashboard state={mid1} width={80} interactive />);
+    const lines = plain(a.lastFrame() ?? '').split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    // p1: 1 s left in epoch 2 + 1 epoch × 2 s; p2 not started: 2 epochs estimated at p1's 2 s each.
+    expect(lines.join('\n')).toContain('run ETA ~0:07');
+    expect(lines.join('\n')).toContain('p1 1/3 loss 1.000 acc 0.500 vloss 0.900 vacc 0.550 lr 1e-3 2.0s *');
+    a.unmount();
+    const mid2 = upTo((e) => e.type === 'batch' && e.phase === 'phase2' && e.epoch === 1 && e.batch === 2);
+    const b = render(<Dashboard state={mid2} width={80} interactive />);
+    const frame = plain(b.lastFrame() ?? '');
+    expect(Math.max(...frame.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(frame).toContain('run ETA ≤0:03');
+    b.unmount();
+  });
+
   it('narrows the progress bar on a narrow terminal', () => {
     const s = upTo((e) => e.type === 'batch' && e.batch === 2);
     const wide = render(<Dashboard state={s} width={140} />);

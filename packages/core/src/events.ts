@@ -12,7 +12,20 @@ export interface EpochMetrics {
 }
 
 export type TrainerEvent =
-  | { type: 'start'; runDir: string; backend: string; base: string; inputSize: [number, number]; labels: string[]; trainCount: number; valCount: number; testCount: number; resumed: boolean }
+  | {
+      type: 'start';
+      runDir: string;
+      backend: string;
+      base: string;
+      inputSize: [number, number];
+      labels: string[];
+      trainCount: number;
+      valCount: number;
+      testCount: number;
+      resumed: boolean;
+      /** The phases the run will train, with their planned (maximum) epochs: for a whole-run ETA. */
+      plan?: Array<{ phase: PhaseName; epochs: number }>;
+    }
   | { type: 'warning'; code: string; message: string; path?: string }
   | { type: 'download'; url: string; file: string; stage: 'begin' | 'progress' | 'end'; received: number; total?: number }
   | { type: 'cache'; phase: PhaseName; stage: 'begin' | 'progress' | 'end'; done: number; total: number; seconds?: number }

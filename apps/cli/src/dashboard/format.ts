@@ -58,11 +58,15 @@ export function phaseTag(phase: string): string {
   return phase === 'phase1' ? 'p1' : phase === 'phase2' ? 'p2' : phase;
 }
 
-/** One finished epoch as a log line. */
-export function epochLine(r: EpochRow): string {
+/** One finished epoch as a log line; when it would not fit in `width` columns, a compact form (short names, 3 decimals). */
+export function epochLine(r: EpochRow, width = Infinity): string {
   const ep = `${phaseTag(r.phase)} epoch ${String(r.epoch).padStart(String(r.epochs).length)}/${r.epochs}`;
   const val = r.val_loss !== undefined || r.val_acc !== undefined ? `  val_loss ${num(r.val_loss)}  val_acc ${num(r.val_acc)}` : '';
-  return `${ep}  loss ${num(r.loss)}  acc ${num(r.acc)}${val}  lr ${lr(r.learningRate)}  ${r.seconds.toFixed(1)}s${r.best ? '  * best' : ''}`;
+  const full = `${ep}  loss ${num(r.loss)}  acc ${num(r.acc)}${val}  lr ${lr(r.learningRate)}  ${r.seconds.toFixed(1)}s${r.best ? '  * best' : ''}`;
+  if (full.length <= width) return full;
+  const hasVal = r.val_loss !== undefined || r.val_acc !== undefined;
+  const short = `${phaseTag(r.phase)} ${r.epoch}/${r.epochs} loss ${num(r.loss, 3)} acc ${num(r.acc, 3)}${hasVal ? ` vloss ${num(r.val_loss, 3)} vacc ${num(r.val_acc, 3)}` : ''} lr ${lr(r.learningRate)} ${r.seconds.toFixed(1)}s${r.best ? ' *' : ''}`;
+  return short.length <= width ? short : `${short.slice(0, Math.max(1, width - 1))}…`;
 }
 
 /** Rows of a plain text table with padded columns (first column left-aligned, the rest right). */

@@ -1,6 +1,7 @@
 /** Plain readable lines from the dashboard state, for logs and pipes (stdout not a TTY). */
 import type { TrainerEvent } from '@headstart/core';
 import { bar, confusedLines, downloadBar, duration, epochLine, num, pct, perClassTable, phaseTag } from './format.ts';
+import { runEtaText } from './eta.ts';
 import type { DashboardState, LogEntry } from './state.ts';
 
 /** Lines describing the run's start: directory, backend, base and dataset. */
@@ -80,7 +81,7 @@ export class PlainFormatter {
       const c = s.current;
       out.push(
         `  ${phaseTag(c.phase)} epoch ${c.epoch}/${c.epochs} ${bar(c.batch, c.batches, 20)} ${c.batch}/${c.batches}` +
-          `  loss ${num(c.loss)}  acc ${num(c.acc)}  ${Math.round(c.imagesPerSec ?? 0)} img/s  ETA ${duration(c.etaSec)}`,
+          `  loss ${num(c.loss)}  acc ${num(c.acc)}  ${Math.round(c.imagesPerSec ?? 0)} img/s  ETA ${duration(c.etaSec)}${runEtaText(s)}`,
       );
     }
     for (; this.logged < s.log.length; this.logged++) {

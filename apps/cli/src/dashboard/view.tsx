@@ -2,6 +2,7 @@
 import { Box, Static, Text } from 'ink';
 import type { ReactElement } from 'react';
 import { bar, downloadBar, duration, epochLine, lr, num, pct, phaseTag, sparkline } from './format.ts';
+import { runEtaText } from './eta.ts';
 import { startLines, summaryLines } from './plain.ts';
 import { phaseLabel, type DashboardState, type LogEntry } from './state.ts';
 
@@ -15,9 +16,9 @@ export interface DashboardProps {
   stopping?: boolean;
 }
 
-function LogLine({ entry }: { entry: LogEntry }): ReactElement {
+function LogLine({ entry, width }: { entry: LogEntry; width: number }): ReactElement {
   if (entry.kind === 'epoch') {
-    return <Text color={entry.row.best ? 'green' : undefined}>{epochLine(entry.row)}</Text>;
+    return <Text color={entry.row.best ? 'green' : undefined}>{epochLine(entry.row, width)}</Text>;
   }
   return <Text color={entry.level === 'warn' ? 'yellow' : 'gray'}>{entry.text}</Text>;
 }
@@ -27,7 +28,7 @@ function Header({ state }: { state: DashboardState }): ReactElement | null {
   if (lines.length === 0) return <Text color="cyan">starting… (loading dataset and base model)</Text>;
   return (
     <Box flexDirection="column">
-      <Text bold color="cyan">
+      <Text bold color="cyan" wrap="truncate-end">
         {lines[0]}
       </Text>
       {lines.slice(1).map((l) => (
@@ -64,12 +65,12 @@ function Progress({ state, width }: { state: DashboardState; width: number }): R
   const barWidth = Math.max(10, Math.min(40, width - 70));
   return (
     <Box flexDirection="column">
-      <Text>
+      <Text wrap="truncate-end">
         <Text bold>{`${phaseTag(c.phase)} epoch ${c.epoch}/${c.epochs} `}</Text>
         <Text color="green">{bar(c.batch, c.batches, barWidth)}</Text>
         {` ${c.batch}/${c.batches}  ${Math.round(c.imagesPerSec ?? 0)} img/s  ETA ${duration(c.etaSec)}`}
       </Text>
-      <Text>{`batch loss ${num(c.loss)}  acc ${num(c.acc)}${state.learningRate !== undefined ? `  lr ${lr(state.learningRate)}` : ''}`}</Text>
+      <Text wrap="truncate-end">{`batch loss ${num(c.loss)}  acc ${num(c.acc)}${state.learningRate !== undefined ? `  lr ${lr(state.learningRate)}` : ''}${runEtaText(state)}`}</Text>
     </Box>
   );
 }
@@ -96,7 +97,7 @@ function Curves({ state, width }: { state: DashboardState; width: number }): Rea
         <Text color="green">{`best: ${phaseTag(state.best.phase)} epoch ${state.best.epoch}  val_acc ${pct(state.best.val_acc)}  val_loss ${num(state.best.val_loss)}`}</Text>
       )}
       {state.lrChanges.length > 0 && (
-        <Text color="gray">{`lr changes: ${state.lrChanges.map((c) => `${phaseTag(c.phase)}#${c.epoch} ${lr(c.from)}→${lr(c.to)}`).join(', ')}`}</Text>
+        <Text color="gray" wrap="truncate-end">{`lr changes: ${state.lrChanges.map((c) => `${phaseTag(c.phase)}#${c.epoch} ${lr(c.from)}→${lr(c.to)}`).join(', ')}`}</Text>
       )}
       {state.earlyStop && (
         <Text color="yellow">{`early stopped ${phaseTag(state.earlyStop.phase)} at epoch ${state.earlyStop.epoch} (best ${state.earlyStop.bestEpoch})`}</Text>
@@ -118,7 +119,7 @@ export function Dashboard({ state, width, interactive = false, stopping = false 
   const finished = state.status === 'done';
   return (
     <>
-      <Static items={state.log}>{(entry) => <LogLine key={entry.id} entry={entry} />}</Static>
+      <Static items={state.log}>{(entry) => <LogLine key={entry.id} entry={entry} width={width} />}</Static>
       <Box flexDirection="column" width={Math.max(20, width)}>
         <Header state={state} />
         <Phases state={state} />

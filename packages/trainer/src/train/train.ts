@@ -215,6 +215,10 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
     valCount: data.val.labels.length,
     testCount: data.test.labels.length,
     resumed: Boolean(ckpt),
+    plan: [
+      { phase: scratch ? 'scratch' : 'phase1', epochs: schedule.phase1.epochs },
+      ...(!scratch && schedule.phase2.epochs > 0 && schedule.phase2.unfreeze.kind !== 'none' ? [{ phase: 'phase2' as const, epochs: schedule.phase2.epochs }] : []),
+    ],
   });
 
   const augmentFn: AugmentFn | undefined = schedule.augment ? (px, h, w, r) => coreAugment(px, h, w, schedule.augment as NonNullable<typeof schedule.augment>, r) : undefined;
