@@ -78,7 +78,7 @@ export class DecodeGate {
     const retryAfterS = this.retryAfterS(pixels);
     if (this.fits(pixels, images) && this.waiters.length === 0) {
       // Work that cannot finish before its deadline is refused now, not decoded and then dropped.
-      if (this.inflightImages > 0 && performance.now() + SAFETY * this.estimateMs(pixels) > deadlineAt) return Promise.reject(this.busy(retryAfterS));
+      if (performance.now() + SAFETY * this.estimateMs(pixels) > deadlineAt) return Promise.reject(this.busy(retryAfterS));
       return Promise.resolve(this.take(pixels, images));
     }
     if (this.waitingImages + images > this.opts.queueSize) {
@@ -133,7 +133,7 @@ export class DecodeGate {
       this.waiters.shift();
       this.waitingImages -= next.images;
       clearTimeout(next.timer);
-      if (this.inflightImages > 0 && performance.now() + SAFETY * this.estimateMs(next.pixels) > next.deadlineAt) next.shed(this.busy(this.retryAfterS(next.pixels)));
+      if (performance.now() + SAFETY * this.estimateMs(next.pixels) > next.deadlineAt) next.shed(this.busy(this.retryAfterS(next.pixels)));
       else next.start();
     }
   }
