@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportRun } from '@headstart/exporter';
-import { verifyExport } from '@headstart/exporter/parity';
+import { verifyExport } from '../src/parity/index.ts';
 import { loadBase, selectBackend, train } from '../src/index.ts';
 import { tfc } from '../src/tf.ts';
 import { codeOf, makeImageDataset, tempDir } from './fixtures.ts';

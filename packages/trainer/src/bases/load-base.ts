@@ -100,7 +100,7 @@ function nativeInputSize(json: ModelJson): [number, number] | undefined {
 async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source> {
   const entry = findBase(ref);
   if (entry?.url || entry?.bundle) {
-    let loaded: { json: ModelJson; weightData: ArrayBuffer };
+    let loaded: { json: ModelJson; weightData: Uint8Array };
     let source: string;
     if (entry.url) {
       const cached = await ensureCachedModel(entry.url, { ...loadBaseRemoteOptions(opts), folder: entry.id, ...(entry.sha256 ? { pinned: entry.sha256 } : {}) });

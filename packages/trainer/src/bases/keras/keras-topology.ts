@@ -3,7 +3,7 @@
  * topology (Keras 2 spelling, which tfjs-layers deserialises), with each layer's variable names.
  */
 import { HeadstartError } from '@headstart/core';
-import type { KerasLayerJson } from '../artifacts.ts';
+import type { KerasLayerJson } from '@headstart/core';
 import { LAYER_RULES } from './layer-rules.ts';
 
 type Cfg = Record<string, unknown>;

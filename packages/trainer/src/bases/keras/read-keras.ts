@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { unzipSync } from 'fflate';
 import * as h5wasm from 'h5wasm';
-import { HeadstartError } from '@headstart/core';
+import { concatBytes, HeadstartError, type ModelJson } from '@headstart/core';
 import type { tfc } from '../../tf.ts';
-import { concatBytes, type ModelJson } from '../artifacts.ts';
 import { convertKerasTopology, type ConvertedTopology, type LayerWeights } from './keras-topology.ts';
 
 type Cfg = Record<string, unknown>;
@@ -132,7 +131,7 @@ function keras3Weights(f: h5wasm.File, topo: ConvertedTopology, where: string): 
   return out;
 }
 
-function artifacts(topo: ConvertedTopology, w: Collected, generatedBy: string): { json: ModelJson; weightData: ArrayBuffer } {
+function artifacts(topo: ConvertedTopology, w: Collected, generatedBy: string): { json: ModelJson; weightData: Uint8Array } {
   return {
     json: { format: 'layers-model', generatedBy, convertedBy: 'headstart keras import', modelTopology: topo.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: w.specs }] },
     weightData: concatBytes(w.parts),
@@ -148,7 +147,7 @@ function parseJson(text: string, where: string): Cfg {
 }
 
 /** A Keras 2 `.h5` (whole model, as `model.save('x.h5')` writes it) as layers artifacts. */
-export async function readKerasH5(path: string): Promise<{ json: ModelJson; weightData: ArrayBuffer }> {
+export async function readKerasH5(path: string): Promise<{ json: ModelJson; weightData: Uint8Array }> {
   const bytes = new Uint8Array(await readFile(path));
   return withH5(bytes, path, (f) => {
     const config = stringAttr(f, 'model_config');
@@ -166,7 +165,7 @@ export async function readKerasH5(path: string): Promise<{ json: ModelJson; weig
 }
 
 /** A Keras 3 `.keras` zip (config.json + model.weights.h5) as layers artifacts. */
-export async function readKerasZip(path: string): Promise<{ json: ModelJson; weightData: ArrayBuffer }> {
+export async function readKerasZip(path: string): Promise<{ json: ModelJson; weightData: Uint8Array }> {
   let entries: Record<string, Uint8Array>;
   try {
     entries = unzipSync(new Uint8Array(await readFile(path)), { filter: (f) => ['config.json', 'model.weights.h5', 'metadata.json'].includes(f.name) });
@@ -187,6 +186,6 @@ export function isKerasFile(path: string): boolean {
 }
 
 /** Reads a `.h5`/`.hdf5` or `.keras` file as layers artifacts. */
-export function readKerasModel(path: string): Promise<{ json: ModelJson; weightData: ArrayBuffer }> {
+export function readKerasModel(path: string): Promise<{ json: ModelJson; weightData: Uint8Array }> {
   return /\.keras$/i.test(path) ? readKerasZip(path) : readKerasH5(path);
 }
