@@ -33,7 +33,8 @@ export interface LoadedBase {
 
 /** Options of `loadBase`. */
 export interface LoadBaseOptions {
-  inputSize?: number;
+  /** A square side, or [height, width] (a resumed run passes its manifest's size as it is). */
+  inputSize?: number | [number, number];
   cut?: string;
   preprocess?: PreprocessMode;
   /** Where downloaded bases are cached (default: `defaultCacheDir()`). */
@@ -197,13 +198,14 @@ export async function loadBase(ref: string, opts: LoadBaseOptions = {}): Promise
   const native = src.nativeSize ?? nativeInputSize(src.json);
   let size: [number, number] | undefined;
   if (opts.inputSize !== undefined) {
-    const s = opts.inputSize;
+    const [sh, sw] = typeof opts.inputSize === 'number' ? [opts.inputSize, opts.inputSize] : opts.inputSize;
     const [lo, hi] = src.sizeRange;
-    const isNative = native !== undefined && native[0] === s && native[1] === s;
-    if (!isNative && (!Number.isInteger(s) || s < lo || s > hi)) {
-      throw new HeadstartError('INPUT_SIZE_UNSUPPORTED', `Input size ${s} is not supported by base ${src.id} (accepted: ${lo}–${hi} px)`, { details: { inputSize: s } });
+    const isNative = native !== undefined && native[0] === sh && native[1] === sw;
+    const bad = [sh, sw].find((s) => !Number.isInteger(s) || s < lo || s > hi);
+    if (!isNative && bad !== undefined) {
+      throw new HeadstartError('INPUT_SIZE_UNSUPPORTED', `Input size ${bad} is not supported by base ${src.id} (accepted: ${lo}–${hi} px)`, { details: { inputSize: bad } });
     }
-    if (!isNative) size = [s, s];
+    if (!isNative) size = [sh, sw];
   }
   if (size) {
     const kept = functionalConfig(rewriteTopology(src.json.modelTopology, cut)).layers;

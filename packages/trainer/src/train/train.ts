@@ -136,13 +136,14 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   let baseRecord: RunManifest['base'];
   let mode: PreprocessMode;
   if (scratch) {
-    const s = prior?.preprocess.size[0] ?? opts.inputSize ?? SCRATCH_SIZE;
-    baseModel = buildScratchCnn([s, s], rng.fork(2));
+    // A resumed run keeps its manifest's [height, width] as it is.
+    const s: [number, number] = prior?.preprocess.size ?? [opts.inputSize ?? SCRATCH_SIZE, opts.inputSize ?? SCRATCH_SIZE];
+    baseModel = buildScratchCnn(s, rng.fork(2));
     baseLayers = baseModel.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => ({ name: l.name, className: l.getClassName(), weighted: l.weights.length > 0 }));
-    baseRecord = { id: 'scratch', source: 'buildScratchCnn (random init)', provenance: 'Trained from scratch on this dataset only', cut: SCRATCH_CUT, inputSize: [s, s] };
+    baseRecord = { id: 'scratch', source: 'buildScratchCnn (random init)', provenance: 'Trained from scratch on this dataset only', cut: SCRATCH_CUT, inputSize: s };
     mode = prior?.preprocess.mode ?? opts.preprocess ?? 'tf';
   } else {
-    const inputSize = prior?.preprocess.size[0] ?? opts.inputSize ?? DEFAULT_TRAIN_SIZE[baseId];
+    const inputSize = prior?.preprocess.size ?? opts.inputSize ?? DEFAULT_TRAIN_SIZE[baseId];
     const cut = prior?.base.cut ?? opts.cut;
     const pre = prior?.preprocess.mode ?? opts.preprocess;
     const base = await loadBase(baseId, { ...(inputSize ? { inputSize } : {}), ...(cut ? { cut } : {}), ...(pre ? { preprocess: pre } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.modelMirror ? { mirror: opts.modelMirror } : {}), onEvent });
