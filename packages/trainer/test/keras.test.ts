@@ -101,9 +101,6 @@ describe('Keras bases train and export', () => {
       base: join(DIR, file),
       preprocess: 'none',
       backend: 'cpu',
-      // One thread: on main at the time of writing the data-parallel step path fails with "detached
-      // ArrayBuffer" for any base (standardize.test.ts shows it too); this test is about Keras import.
-      threads: 1,
       schedule: {
         phase1: { epochs: 2, batchSize: 8, learningRate: 1e-2, earlyStopping: false, reduceOnPlateau: false },
         phase2: { epochs: 1, batchSize: 8, learningRate: 1e-3, unfreeze: { kind: 'top', n: 3 } },
