@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { encodeHeadstartMetadata, HeadstartError, ONNX_METADATA_KEYS, PreprocessSpecSchema, RunManifestSchema } from '@headstart/core';
 import type { z } from 'zod';
 import type { ArtifactSource } from '@headstart/core';
+import { verifyRunWeights } from '@headstart/core/node';
 import { decodeArtifact, readLayersArtifact, type LayersArtifact } from './artifact.ts';
 import { convertArtifact } from './convert.ts';
 import { encodeModel } from './onnx/proto.ts';
@@ -118,6 +119,7 @@ export async function exportRun(runDir: string, opts: { out?: string; opset?: nu
   if (!manifest.success) {
     throw new HeadstartError('MANIFEST_INVALID', `${manifestPath} does not match headstart-run@1: ${manifest.error.message}`, { cause: manifest.error });
   }
+  await verifyRunWeights(runDir, manifest.data);
   const modelJson = join(runDir, 'model', 'model.json');
   try {
     await stat(modelJson);

@@ -11,6 +11,7 @@ export * from './decode.ts';
 export * from './idx-files.ts';
 export * from './discover.ts';
 export * from './manifest.ts';
+export * from './run-weights.ts';
 export * from './model-json-file.ts';
 export * from './load-dataset.ts';
 export * from './check-types.ts';

@@ -64,6 +64,8 @@ export const RunManifestSchema = z
     metrics: z.record(z.string(), z.number()).default({}),
     /** Temperature scaling of the final model's probabilities (absent: not calibrated). */
     calibration: CalibrationRecordSchema.optional(),
+    /** Checksum of the trained weights (model/weights.bin) when the manifest was written: export and evaluation refuse weights changed since. */
+    weights: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict().optional(),
     /** Position for `--resume`: the last completed epoch of which phase. */
     progress: z
       .object({ phase: z.enum(['phase1', 'phase2', 'scratch', 'done']), epoch: z.number().int().nonnegative() })

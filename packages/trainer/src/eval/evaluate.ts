@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { classificationReport, HeadstartError, type CalibrationRecord, type EvalReport, type EvalSource, type EventSink, type PreprocessSpec, type RunManifest } from '@headstart/core';
-import { thumbnailDataUri, writeFileAtomic } from '@headstart/core/node';
+import { thumbnailDataUri, verifyRunWeights, writeFileAtomic } from '@headstart/core/node';
 import { selectBackend } from '../backend/select-backend.ts';
 import type { ImageSplit } from '../data/prepare.ts';
 import { prepareData } from '../data/prepare.ts';
@@ -122,6 +122,7 @@ export async function evaluateAndReport(
 export async function evaluateRun(runDir: string, opts: { data?: string; topK?: number } = {}, onEvent: EventSink = () => undefined): Promise<EvalReport> {
   const dir = resolve(runDir);
   const manifest = await readManifest(dir);
+  await verifyRunWeights(dir, manifest);
   if (manifest.status !== 'complete') throw new HeadstartError('RUN_INCOMPLETE', `Run ${dir} is ${manifest.status}; finish it (or resume it) before evaluating`);
   await selectBackend('auto');
   const model = await loadLayersModelFile(join(dir, 'model', 'model.json'));

@@ -2,12 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadstartError, RunManifestSchema, type RunManifest } from '@headstart/core';
-import { writeFileAtomic } from '@headstart/core/node';
+import { runWeightsSha256, writeFileAtomic } from '@headstart/core/node';
 import type { EpochRecord } from '../train/fit-loop.ts';
 
-/** Validates and atomically writes the manifest. */
+/** Validates and atomically writes the manifest, recording the checksum of the weights on disk (model/weights.bin) with it. */
 export async function writeManifest(runDir: string, manifest: RunManifest): Promise<void> {
-  const valid = RunManifestSchema.parse(manifest);
+  const sha256 = await runWeightsSha256(runDir);
+  const { weights: _previous, ...rest } = manifest;
+  const valid = RunManifestSchema.parse(sha256 === undefined ? rest : { ...rest, weights: { sha256 } });
   await writeFileAtomic(join(runDir, 'headstart.json'), `${JSON.stringify(valid, null, 2)}\n`);
 }
 
