@@ -16,3 +16,4 @@ export * from './check-types.ts';
 export * from './check.ts';
 export { mapLimit } from './map-limit.ts';
 export * from './thumbnail.ts';
+export * from './read-if-present.ts';

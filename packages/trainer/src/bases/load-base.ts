@@ -1,7 +1,7 @@
 /** `loadBase`: a catalogue id, a model.json path or URL, or a finished run → a cut, frozen-ready feature extractor. */
-import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { HeadstartError, nearLayerNames, RunManifestSchema, type EventSink, type PreprocessMode } from '@headstart/core';
+import { statIfPresent } from '@headstart/core/node';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { buildArtifacts, functionalConfig, layerNotFound, readModelJsonFromDisk, rewriteTopology, type ModelJson } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
@@ -80,11 +80,7 @@ interface Source {
 const FIXED_SIZE_LAYERS = new Set(['Flatten', 'Dense', 'Reshape']);
 
 async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
+  return (await statIfPresent(p))?.isFile() ?? false;
 }
 
 function nativeInputSize(json: ModelJson): [number, number] | undefined {
