@@ -18,7 +18,7 @@ describe('adviseForDataset', () => {
     expect(advice.probeAccuracy).toBeGreaterThanOrEqual(0);
     expect(advice.similarity).toBeCloseTo(Math.max(0, (advice.probeAccuracy - 1 / 3) / (2 / 3)), 10);
     expect([1, 3]).toContain(advice.case);
-    expect(advice.reasons.some((r) => r.includes('ridge probes, 3× 5-fold cross-validated on 30 images'))).toBe(true);
+    expect(advice.reasons.some((r) => r.includes('ridge probes, 3× 5-fold cross-validated on 24 training images'))).toBe(true);
     if (advice.schedule.augment) expect(advice.schedule.augmentedPasses).toBe(4);
   });
 });

@@ -89,7 +89,7 @@ describe('head standardisation (tiny base, generated images)', () => {
     const best = Math.max(...advice.probes.map((p) => p.accuracy));
     const chosen = advice.probes.find((p) => p.cut === (advice.cutLayer ?? 'out') && p.pooling === advice.head.pooling);
     expect(chosen && chosen.accuracy >= best - 0.01).toBe(true);
-    expect(advice.reasons.some((r) => r.includes('3× 5-fold cross-validated on 30 images'))).toBe(true);
+    expect(advice.reasons.some((r) => r.includes('3× 5-fold cross-validated on 24 training images'))).toBe(true);
     const err = await adviseForDataset(data, { base: basePath, backend: 'cpu', sampleSize: 30, cuts: ['out', 'nope'] }).catch((e: unknown) => e);
     expect(isHeadstartError(err, 'LAYER_NOT_FOUND')).toBe(true);
     expect((err as Error).message).toContain('"nope"');
