@@ -96,8 +96,11 @@ export async function saveCheckpoint(
  * `checkpoint/latest.json`). A present but unreadable index or generation is CHECKPOINT_INVALID:
  * never a silent restart from scratch.
  */
-export async function loadCheckpoint<S>(runDir: string): Promise<LoadedCheckpoint<S> | undefined> {
-  const root = join(runDir, 'checkpoint');
+/**
+ * The generation `checkpoint/latest.json` points at, or undefined when there is no index. A
+ * present but damaged index is CHECKPOINT_INVALID (never read as "no checkpoint").
+ */
+export async function readCheckpointIndex(root: string): Promise<string | undefined> {
   const index = join(root, 'latest.json');
   const text = await readTextIfPresent(index);
   if (text === undefined) return undefined;
@@ -110,7 +113,14 @@ export async function loadCheckpoint<S>(runDir: string): Promise<LoadedCheckpoin
   if (typeof latest.generation !== 'string' || !latest.generation.startsWith('gen-')) {
     throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint index ${index} names no checkpoint generation; remove ${root} to start the run over, or restore the file`, { details: { path: index } });
   }
-  const dir = join(root, latest.generation);
+  return latest.generation;
+}
+
+export async function loadCheckpoint<S>(runDir: string): Promise<LoadedCheckpoint<S> | undefined> {
+  const root = join(runDir, 'checkpoint');
+  const generation = await readCheckpointIndex(root);
+  if (generation === undefined) return undefined;
+  const dir = join(root, generation);
   try {
     const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as S;
     const weights = arrays(await requireTensors(join(dir, 'weights')));
