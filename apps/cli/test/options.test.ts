@@ -55,7 +55,9 @@ describe('train flags → TrainOptions', () => {
     return got;
   };
   it('sets only what was given', () => {
-    expect(parse(['d', '--out', 'runs/x'])).toEqual({ data: 'd', out: 'runs/x' });
+    // No strategy flag: the measured recipe decides everything.
+    expect(parse(['d', '--out', 'runs/x'])).toEqual({ data: 'd', out: 'runs/x', recipe: 'measured' });
+    expect(parse(['d', '--out', 'runs/x', '--recipe', 'keras'])).toEqual({ data: 'd', out: 'runs/x', recipe: 'keras' });
   });
   it('maps every schedule flag', () => {
     const o = parse(['d', '-o', 'r', '--base', 'mobilenet_v2', '--input-size', '96', '--cut', 'block_12_add', '--head', 'avg:64',
@@ -75,7 +77,7 @@ describe('train flags → TrainOptions', () => {
   });
   it('--standardize adds standardisation to the head; --fixed-epochs switches early stopping and plateau reduction off', () => {
     expect(parse(['d', '-o', 'r', '--standardize', '--fixed-epochs', '--epochs', '50'])).toEqual({
-      data: 'd', out: 'r',
+      data: 'd', out: 'r', recipe: 'measured',
       head: { kind: 'dense', standardize: true },
       schedule: { phase1: { epochs: 50, earlyStopping: false, reduceOnPlateau: false }, phase2: { earlyStopping: false, reduceOnPlateau: false } },
     });

@@ -28,6 +28,8 @@ export type TrainerEvent =
     }
   | { type: 'warning'; code: string; message: string; path?: string }
   | { type: 'download'; url: string; file: string; stage: 'begin' | 'progress' | 'end'; received: number; total?: number }
+  /** What `train` decided (measured or fixed recipe), as short lines; emitted before phase 1 and after phase 2's keep-or-drop. */
+  | { type: 'decision'; lines: string[] }
   | { type: 'cache'; phase: PhaseName; stage: 'begin' | 'progress' | 'end'; done: number; total: number; seconds?: number }
   | { type: 'phase-start'; phase: PhaseName; epochs: number; learningRate: number; trainableLayers: number; frozenLayers: number }
   | { type: 'epoch-start'; phase: PhaseName; epoch: number; epochs: number; batches: number }

@@ -10,6 +10,7 @@ export * from './events.ts';
 export * from './specs/preprocess.ts';
 export * from './specs/head.ts';
 export * from './specs/schedule.ts';
+export * from './specs/decision.ts';
 export * from './specs/manifest.ts';
 export * from './specs/base-cache.ts';
 export * from './formats/tfjs-model.ts';

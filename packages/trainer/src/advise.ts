@@ -6,7 +6,6 @@
  */
 import { adviseStrategy, createRng, HeadstartError, preprocessSpecFor, type EventSink, type HeadSpec, type StrategyAdvice } from '@headstart/core';
 import { augment as coreAugment, AugmentSpecSchema } from '@headstart/core';
-import { loadDataset } from '@headstart/core/node';
 import { selectBackend, type BackendName } from './backend/select-backend.ts';
 import { findBase } from './bases/catalogue.ts';
 import { loadBase, type LoadedBase } from './bases/load-base.ts';
@@ -26,6 +25,7 @@ export interface AdviseOptions {
   /** Layers to probe as cuts, in preference order (default: the catalogue's `probeCuts`, or the base's own cut). */
   cuts?: string[];
   valSplit?: number;
+  testSplit?: number;
   seed?: number;
   backend?: BackendName | 'auto';
   onEvent?: EventSink;
@@ -73,8 +73,10 @@ export const MAX_FLATTEN_DIM = 16384;
 export const MAX_FOLDS = 5;
 /** Repetitions of the k-fold split (different shuffles): one split of a few dozen images is too noisy to rank cuts by. */
 export const PROBE_REPEATS = 3;
-/** Input size the probes use per catalogue base when none is given. */
+/** Input size used when none is given (small enough for a 2-core CPU): the one definition, shared with `train`. */
 export const DEFAULT_SIZE: Record<string, number> = { mobilenet_v2: 96, inception_v3: 139 };
+/** Training images the probes cross-validate on when no sample size is given. */
+export const DEFAULT_PROBE_SAMPLE = 300;
 
 /**
  * The best-scoring probe (the first of equals), unless the default configuration — the first
@@ -117,20 +119,112 @@ export function measureProbes(cuts: string[], blocks: FeatureBlock[], labels: In
   return probes;
 }
 
+/** Options of `measureBase`: the measurement itself, on images already decoded at the base's size. */
+export interface MeasureOptions {
+  baseId: string;
+  /** Training images after the split (the count the schedule is sized for). */
+  trainCount: number;
+  classes: number;
+  cuts?: string[];
+  seed: number;
+  dataLabel: string;
+}
+
+/** A stratified-by-shuffle sample of at most `n` images of `split` (all of them when fewer). */
+export function sampleSplit(split: ImageSplit, n: number, seed: number): ImageSplit {
+  if (split.labels.length <= n) return split;
+  const idx = createRng(seed).fork(9).shuffle(Array.from(split.labels, (_, i) => i)).slice(0, n).sort((a, b) => a - b);
+  return { pixels: idx.map((i) => split.pixels[i] as Uint8Array), labels: Int32Array.from(idx, (i) => split.labels[i] as number), paths: idx.map((i) => split.paths[i] as string) };
+}
+
 /**
- * Recommends a cut, head and schedule for a dataset (see the module comment). Deterministic for a
- * seed. Slower than a single probe (one feature pass per candidate cut, a few seconds on a sample
- * of 300 small images) — and it picks the cut from evidence rather than a rule of thumb.
+ * The advisor's measurement, shared by `headstart advise` and `train`'s measured recipe:
+ * repeated-CV ridge probes over candidate cuts × avg/flatten (standardised as the head will
+ * be) on `sample` (training images only: the validation split stays untouched for an honest
+ * headline), the four-case schedule from size and similarity, and one augmented pass that
+ * decides augmentation.
+ */
+export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: MeasureOptions): Promise<Advice> {
+  const { classes, seed, baseId, trainCount } = opts;
+  const counts = new Map<number, number>();
+  sample.labels.forEach((l) => counts.set(l, (counts.get(l) ?? 0) + 1));
+  const k = Math.min(MAX_FOLDS, ...Array.from({ length: classes }, (_, c) => counts.get(c) ?? 0));
+  if (k < 2) {
+    throw new HeadstartError('DATASET_UNUSABLE', `The advisor needs at least 2 training images of every class to cross-validate; ${opts.dataLabel} has a class with ${k}. Add images to that class`, {
+      details: { data: opts.dataLabel },
+    });
+  }
+  const folds = Array.from({ length: PROBE_REPEATS }, (_, r) => stratifiedFolds(sample.labels, k, createRng(seed).fork(3 + r)));
+  const cv = { folds, k, classes, epsilon: STANDARDIZE_EPSILON };
+  const cuts = opts.cuts ?? findBase(baseId)?.probeCuts ?? [base.cut];
+  const unknown = cuts.filter((c) => !base.layers.some((l) => l.name === c));
+  if (cuts.length === 0 || unknown.length > 0) {
+    throw new HeadstartError('LAYER_NOT_FOUND', `Cannot probe cut ${unknown.length > 0 ? unknown.map((c) => `"${c}"`).join(', ') : '(none given)'}: not a layer of base ${baseId} (see \`headstart models\` or the model's summary)`, {
+      details: { cuts: unknown },
+    });
+  }
+  const blocks = await features(base, cuts, sample);
+  const probes = measureProbes(cuts, blocks, sample.labels, cv);
+  // Similarity to the source domain: the probe at the base's own cut (else the first probed).
+  const reference = probes.find((p) => p.cut === base.cut && p.pooling === 'avg') ?? (probes[0] as ProbeResult);
+  const acc = reference.accuracy;
+  const similarity = Math.min(1, Math.max(0, (acc - 1 / classes) / (1 - 1 / classes)));
+  const chosen = pickProbe(probes);
+  const advice = adviseStrategy({ trainCount, classes, similarity, baseLayers: base.layers.filter((l) => l.weighted).length });
+  const reasons = [...advice.reasons];
+  reasons.push(`ridge probes, ${PROBE_REPEATS}× ${k}-fold cross-validated on ${sample.labels.length} training images with the head's standardisation: ` + probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}%`).join(', ') + ` (chance ${(100 / classes).toFixed(1)}%)`);
+  reasons.push(
+    chosen === reference
+      ? `the default cut ${chosen.cut} with ${chosen.pooling} pooling is best or within ${PROBE_TOLERANCE * 100} point of the best: keep it`
+      : `cut at ${chosen.cut} with ${chosen.pooling} pooling: ${(chosen.accuracy * 100).toFixed(1)}% vs ${(acc * 100).toFixed(1)}% at the default cut (earlier cuts keep more generic, spatial features)`,
+  );
+  let schedule = advice.schedule;
+  let augmentProbe: Advice['augmentProbe'];
+  if (schedule.augment) {
+    // Does the proposed augmentation help here? One augmented pass added to every training fold.
+    const spec = AugmentSpecSchema.parse(schedule.augment);
+    const [augBlock] = await features(base, [chosen.cut], sample, (px, h, w, r) => coreAugment(px, h, w, spec, r), seed);
+    const withAug = crossValidate(blocks[cuts.indexOf(chosen.cut)] as FeatureBlock, sample.labels, { ...cv, pooling: chosen.pooling, extra: augBlock as FeatureBlock });
+    augmentProbe = { without: chosen.accuracy, with: withAug };
+    if (withAug < chosen.accuracy) {
+      const { augment: _dropped, ...rest } = schedule;
+      schedule = rest;
+      reasons.push(`augmentation dropped: an augmented pass lowered the probe to ${(withAug * 100).toFixed(1)}% (without: ${(chosen.accuracy * 100).toFixed(1)}%) — these images' orientation or position carries class information`);
+    } else {
+      schedule = { ...schedule, augmentedPasses: schedule.augmentedPasses ?? 4 };
+      reasons.push(`augmentation kept: the probe scores ${(withAug * 100).toFixed(1)}% with an augmented pass vs ${(chosen.accuracy * 100).toFixed(1)}% without; ${schedule.augmentedPasses} augmented passes are cached`);
+    }
+  }
+  const head: HeadSpec = { kind: 'dense', pooling: chosen.pooling, standardize: true, dropout: 0.2, blocks: [] };
+  return {
+    ...advice,
+    cut: chosen.cut === base.cut ? 'default' : 'earlier',
+    schedule,
+    reasons,
+    base: baseId,
+    trainCount,
+    classes,
+    probeAccuracy: acc,
+    similarity,
+    probeImages: sample.labels.length,
+    probeFolds: k,
+    probes,
+    ...(chosen.cut !== base.cut ? { cutLayer: chosen.cut } : {}),
+    head,
+    ...(augmentProbe ? { augmentProbe } : {}),
+  };
+}
+
+/**
+ * Recommends a cut, head and schedule for a dataset (see the module comment): the split
+ * `train` would make (same seed and fractions), then `measureBase` on a sample of its training
+ * images. Deterministic for a seed.
  * @example const advice = await adviseForDataset('data/demo'); advice.cutLayer; advice.head; advice.schedule;
  */
 export async function adviseForDataset(data: string, opts: AdviseOptions = {}): Promise<Advice> {
   await selectBackend(opts.backend ?? 'auto');
   const baseId = opts.base ?? 'mobilenet_v2';
   const seed = opts.seed ?? 42;
-  const ds = await loadDataset(data);
-  const valSplit = opts.valSplit ?? 0.2;
-  const hasSplits = ds.items.some((i) => i.split === 'train');
-  const trainCount = hasSplits ? ds.items.filter((i) => i.split === 'train').length : Math.round(ds.items.length * (1 - valSplit));
   const inputSize = opts.inputSize ?? DEFAULT_SIZE[baseId];
   const base = await loadBase(baseId, {
     ...(inputSize ? { inputSize } : {}),
@@ -139,75 +233,9 @@ export async function adviseForDataset(data: string, opts: AdviseOptions = {}): 
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
   try {
-    const classes = ds.labels.length;
-    const sample = (await prepareData(data, { size: base.inputSize, resize: 'cover', valSplit: 0, testSplit: 0, seed, maxImages: opts.sampleSize ?? 300, skipCheck: true })).train;
-    const counts = new Map<number, number>();
-    sample.labels.forEach((l) => counts.set(l, (counts.get(l) ?? 0) + 1));
-    const k = Math.min(MAX_FOLDS, ...Array.from({ length: classes }, (_, c) => counts.get(c) ?? 0));
-    if (k < 2) {
-      throw new HeadstartError('DATASET_UNUSABLE', `The advisor needs at least 2 sample images of every class to cross-validate; ${data} has a class with ${k}. Add images to that class`, {
-        details: { data },
-      });
-    }
-    const folds = Array.from({ length: PROBE_REPEATS }, (_, r) => stratifiedFolds(sample.labels, k, createRng(seed).fork(3 + r)));
-    const cv = { folds, k, classes, epsilon: STANDARDIZE_EPSILON };
-    const cuts = opts.cuts ?? findBase(baseId)?.probeCuts ?? [base.cut];
-    const unknown = cuts.filter((c) => !base.layers.some((l) => l.name === c));
-    if (cuts.length === 0 || unknown.length > 0) {
-      throw new HeadstartError('LAYER_NOT_FOUND', `Cannot probe cut ${unknown.length > 0 ? unknown.map((c) => `"${c}"`).join(', ') : '(none given)'}: not a layer of base ${baseId} (see \`headstart models\` or the model's summary)`, {
-        details: { cuts: unknown },
-      });
-    }
-    const blocks = await features(base, cuts, sample);
-    const probes = measureProbes(cuts, blocks, sample.labels, cv);
-    // Similarity to the source domain: the probe at the base's own cut (else the first probed).
-    const reference = probes.find((p) => p.cut === base.cut && p.pooling === 'avg') ?? (probes[0] as ProbeResult);
-    const acc = reference.accuracy;
-    const similarity = Math.min(1, Math.max(0, (acc - 1 / classes) / (1 - 1 / classes)));
-    const chosen = pickProbe(probes);
-    const advice = adviseStrategy({ trainCount, classes, similarity, baseLayers: base.layers.filter((l) => l.weighted).length });
-    const reasons = [...advice.reasons];
-    reasons.push(`ridge probes, ${PROBE_REPEATS}× ${k}-fold cross-validated on ${sample.labels.length} images with the head's standardisation: ` + probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}%`).join(', ') + ` (chance ${(100 / classes).toFixed(1)}%)`);
-    reasons.push(
-      chosen === reference
-        ? `the default cut ${chosen.cut} with ${chosen.pooling} pooling is best or within ${PROBE_TOLERANCE * 100} point of the best: keep it`
-        : `cut at ${chosen.cut} with ${chosen.pooling} pooling: ${(chosen.accuracy * 100).toFixed(1)}% vs ${(acc * 100).toFixed(1)}% at the default cut (earlier cuts keep more generic, spatial features)`,
-    );
-    let schedule = advice.schedule;
-    let augmentProbe: Advice['augmentProbe'];
-    if (schedule.augment) {
-      // Does the proposed augmentation help here? One augmented pass added to every training fold.
-      const spec = AugmentSpecSchema.parse(schedule.augment);
-      const [augBlock] = await features(base, [chosen.cut], sample, (px, h, w, r) => coreAugment(px, h, w, spec, r), seed);
-      const withAug = crossValidate(blocks[cuts.indexOf(chosen.cut)] as FeatureBlock, sample.labels, { ...cv, pooling: chosen.pooling, extra: augBlock as FeatureBlock });
-      augmentProbe = { without: chosen.accuracy, with: withAug };
-      if (withAug < chosen.accuracy) {
-        const { augment: _dropped, ...rest } = schedule;
-        schedule = rest;
-        reasons.push(`augmentation dropped: an augmented pass lowered the probe to ${(withAug * 100).toFixed(1)}% (without: ${(chosen.accuracy * 100).toFixed(1)}%) — these images' orientation or position carries class information`);
-      } else {
-        schedule = { ...schedule, augmentedPasses: schedule.augmentedPasses ?? 4 };
-        reasons.push(`augmentation kept: the probe scores ${(withAug * 100).toFixed(1)}% with an augmented pass vs ${(chosen.accuracy * 100).toFixed(1)}% without; ${schedule.augmentedPasses} augmented passes are cached`);
-      }
-    }
-    const head: HeadSpec = { kind: 'dense', pooling: chosen.pooling, standardize: true, dropout: 0.2, blocks: [] };
-    return {
-      ...advice,
-      cut: chosen.cut === base.cut ? 'default' : 'earlier',
-      schedule,
-      reasons,
-      base: baseId,
-      trainCount,
-      classes,
-      probeAccuracy: acc,
-      similarity,
-      probeImages: sample.labels.length,
-      probeFolds: k,
-      probes,
-      ...(chosen.cut !== base.cut ? { cutLayer: chosen.cut } : {}),
-      head,
-      ...(augmentProbe ? { augmentProbe } : {}),
-    };
+    const prepared = await prepareData(data, { size: base.inputSize, resize: 'cover', valSplit: opts.valSplit ?? 0.2, testSplit: opts.testSplit ?? 0, seed, skipCheck: true });
+    const sample = sampleSplit(prepared.train, opts.sampleSize ?? DEFAULT_PROBE_SAMPLE, seed);
+    return await measureBase(base, sample, { baseId, trainCount: prepared.train.labels.length, classes: prepared.labels.length, ...(opts.cuts ? { cuts: opts.cuts } : {}), seed, dataLabel: data });
   } finally {
     base.model.dispose();
   }

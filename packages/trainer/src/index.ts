@@ -16,10 +16,11 @@ export { buildClassifier, buildScratchCnn, SCRATCH_CUT } from './model/build.ts'
 export { splitModel, modelGraph, type SplitModel } from './model/graph.ts';
 export { pinInference, useFastActivations } from './model/modes.ts';
 export { train, type TrainOptions, type TrainResult } from './train/train.ts';
+export { planRun, DEFAULT_BASE, HOLDOUT_TEST_SPLIT, type Recipe, type RunPlan } from './train/plan.ts';
 export { resolveSchedule, resolveHead, DEFAULT_SCHEDULE, DEFAULT_HEAD, type ScheduleInput } from './train/schedule.ts';
 export type { EpochRecord } from './train/fit-loop.ts';
 export { evaluateRun, reportStem, weightsSha256 } from './eval/evaluate.ts';
-export { adviseForDataset, pickProbe, PROBE_TOLERANCE, MAX_FLATTEN_DIM, type Advice, type AdviseOptions, type ProbeResult } from './advise.ts';
+export { adviseForDataset, measureBase, sampleSplit, DEFAULT_SIZE, pickProbe, PROBE_TOLERANCE, MAX_FLATTEN_DIM, type Advice, type AdviseOptions, type ProbeResult } from './advise.ts';
 export { crossValidate, stratifiedFolds, pooledDim, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
 export { createOnnxFeatureExtractor, type OnnxFeatureExtractor, type OnnxFeatureOptions } from './train/onnx-features.ts';
 export { adaptStandardization, channelMoments, STANDARDIZE_SAMPLE } from './train/standardize.ts';

@@ -13,11 +13,12 @@ describe('adviseForDataset', () => {
     expect(advice.classes).toBe(3);
     expect(advice.trainCount).toBe(24);
     expect(advice.size).toBe('small');
-    expect(advice.probeImages).toBe(30);
+    // The probes see the training split only (24 of 30 images): validation stays untouched for an honest headline.
+    expect(advice.probeImages).toBe(24);
     expect(advice.probeAccuracy).toBeGreaterThanOrEqual(0);
     expect(advice.similarity).toBeCloseTo(Math.max(0, (advice.probeAccuracy - 1 / 3) / (2 / 3)), 10);
     expect([1, 3]).toContain(advice.case);
-    expect(advice.reasons.some((r) => r.includes('ridge probes, 3× 5-fold cross-validated on 30 images'))).toBe(true);
+    expect(advice.reasons.some((r) => r.includes('ridge probes, 3× 5-fold cross-validated on 24 training images'))).toBe(true);
     if (advice.schedule.augment) expect(advice.schedule.augmentedPasses).toBe(4);
   });
 });

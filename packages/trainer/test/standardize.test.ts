@@ -82,13 +82,14 @@ describe('head standardisation (tiny base, generated images)', () => {
     expect(advice.probes.map((p) => `${p.cut}/${p.pooling}/${p.dim}`)).toEqual(['out/avg/8', 'out/flatten/512', 'r1/avg/6', 'r1/flatten/1536']);
     for (const p of advice.probes) expect(p.accuracy).toBeGreaterThanOrEqual(0);
     expect(advice.probeFolds).toBe(5);
-    expect(advice.probeImages).toBe(30);
+    // The probes see the training split only (24 of 30 images): validation stays untouched for an honest headline.
+    expect(advice.probeImages).toBe(24);
     expect(advice.head.standardize).toBe(true);
     // The chosen configuration is within the tolerance of the best one measured.
     const best = Math.max(...advice.probes.map((p) => p.accuracy));
     const chosen = advice.probes.find((p) => p.cut === (advice.cutLayer ?? 'out') && p.pooling === advice.head.pooling);
     expect(chosen && chosen.accuracy >= best - 0.01).toBe(true);
-    expect(advice.reasons.some((r) => r.includes('3× 5-fold cross-validated on 30 images'))).toBe(true);
+    expect(advice.reasons.some((r) => r.includes('3× 5-fold cross-validated on 24 training images'))).toBe(true);
     const err = await adviseForDataset(data, { base: basePath, backend: 'cpu', sampleSize: 30, cuts: ['out', 'nope'] }).catch((e: unknown) => e);
     expect(isHeadstartError(err, 'LAYER_NOT_FOUND')).toBe(true);
     expect((err as Error).message).toContain('"nope"');

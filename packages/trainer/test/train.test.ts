@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isHeadstartError, type EvalReport, type TrainerEvent } from '@headstart/core';
@@ -145,6 +145,43 @@ describe('train (tiny base, generated images)', () => {
       await expect(stat(join(out, 'checkpoint'))).rejects.toThrow();
     }
   });
+
+  it('refuses to resume from a corrupt checkpoint index instead of silently starting over', async () => {
+    const out = join(await tempDir(), 'corrupt');
+    const ctl = new AbortController();
+    const err = await train(opts(out, { signal: ctl.signal, featureEngine: 'tfjs' }), (e) => {
+      if (e.type === 'batch' && e.phase === 'phase1' && e.epoch === 2 && e.batch === 1) ctl.abort();
+    }).catch((e: unknown) => e);
+    expect(isHeadstartError(err, 'INTERRUPTED')).toBe(true);
+    const index = join(out, 'checkpoint', 'latest.json');
+    await writeFile(index, '{"generation": "gen-');
+    const events: TrainerEvent[] = [];
+    const resumed = await train(opts(out, { resume: true, featureEngine: 'tfjs' }), (e) => events.push(e)).catch((e: unknown) => e);
+    expect((resumed as { code?: string }).code, String(resumed)).toBe('CHECKPOINT_INVALID');
+    expect((resumed as Error).message).toContain(index);
+    // Nothing trained and nothing overwritten: no phase started, the run is still the interrupted one.
+    expect(events.some((e) => e.type === 'phase-start')).toBe(false);
+    expect((await readManifest(out)).status).toBe('interrupted');
+  });
+
+  it('measured recipe: records the decision, trains a fixed head budget on tiny data, and heads with held-out validation', async () => {
+    const out = join(await tempDir(), 'measured');
+    const events: TrainerEvent[] = [];
+    const r = await train({ data, out, base: basePath, preprocess: 'tf', backend: 'cpu', recipe: 'measured', cut: 'r1' }, (e) => events.push(e));
+    const d = r.manifest.decision;
+    expect(d?.recipe).toBe('measured');
+    expect(d?.overridden).toContain('--cut');
+    expect(r.manifest.base.cut).toBe('r1');
+    expect(r.manifest.head.standardize).toBe(true);
+    expect(d?.scores.map((s) => s.name)).toEqual(['r1/avg', 'r1/flatten']);
+    // 3 classes × 8 training images: under 20 per class, so a fixed budget and no phase 2.
+    expect(r.manifest.schedule.phase1.earlyStopping).toBe(false);
+    expect(events.some((e) => e.type === 'phase-start' && e.phase === 'phase2')).toBe(false);
+    expect(d?.headline).toMatchObject({ metric: 'val_acc', split: 'val' });
+    expect(r.manifest.metrics['val_acc']).toBe(r.report.accuracy);
+    const block = events.find((e) => e.type === 'decision');
+    expect(block && block.type === 'decision' && block.lines.join('\n')).toContain('--recipe keras');
+  }, 180_000);
 
   it('writes the run directory, evaluates it again, and serves as a base', async () => {
     const root = await tempDir();

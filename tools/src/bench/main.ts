@@ -38,6 +38,15 @@ export interface BenchDef {
 /** Every benchmark, in document order. */
 export const BENCHES: BenchDef[] = [
   { id: 'transfer', title: 'Few-shot Fashion-MNIST: transfer vs scratch', script: 'fashion-transfer.ts', owner: 'bench', mdFlag: '--md', full: ['--seeds', '3'], quick: ['--quick'] },
+  {
+    id: 'defaults',
+    title: 'Defaults that win: plain train vs scratch vs hand-set recipes',
+    script: 'defaults.ts',
+    owner: 'bench',
+    mdFlag: '--md',
+    full: ['--split'],
+    quick: ['--quick', '--split'],
+  },
   { id: 'split', title: 'Split experiment (classes 0–4 → 5–9)', script: 'split-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
   { id: 'caching', title: 'Caching gains', script: 'caching.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
   {

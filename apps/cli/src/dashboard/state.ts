@@ -224,6 +224,8 @@ export function reduce(s: DashboardState, e: TrainerEvent): DashboardState {
         checkpoint: { phase: e.phase, epoch: e.epoch, path: e.checkpoint },
         // No log line: the command prints where the checkpoint is and how to resume, once.
       };
+    case 'decision':
+      return { ...s, log: e.lines.reduce((log, text, i) => [...log, { id: log.length, kind: 'note' as const, level: 'info' as const, text: i === 0 && !text.startsWith('phase 2') ? `decision: ${text}` : `  ${text}` }], s.log) };
     case 'eval':
       return { ...s, status: 'evaluating', evaluation: e, current: undefined };
     case 'export':

@@ -1,6 +1,6 @@
 /** The `headstart train` flags: declared once on a commander Command, turned into TrainOptions. */
 import { Option, type Command } from 'commander';
-import { HeadstartError, type PreprocessMode } from '@headstart/core';
+import { DEFAULT_EARLY_STOPPING_PATIENCE, HeadstartError, type PreprocessMode } from '@headstart/core';
 import type { BackendName, ScheduleInput, TrainOptions } from '../ports.ts';
 import { DEFAULT_HEAD, DEFAULT_SCHEDULE } from '@headstart/trainer/defaults';
 import { AUGMENT_SYNTAX, HEAD_SYNTAX, choiceArg, intArg, numArg, parseAugment, parseHead, parseUnfreezeFlag } from './specs.ts';
@@ -33,6 +33,7 @@ export interface TrainFlags {
   valSplit?: number;
   testSplit?: number;
   mode?: 'transfer' | 'scratch';
+  recipe?: 'measured' | 'keras';
   maxImages?: number;
   resume?: boolean;
   overwrite?: boolean;
@@ -68,7 +69,7 @@ export function addTrainFlags(cmd: Command): Command {
     .option('--lr <rate>', dflt('phase 1 learning rate', d.phase1.learningRate), numArg('--lr', Number.MIN_VALUE, 10, true))
     .option('--fine-tune-lr <rate>', dflt('phase 2 learning rate (Keras guide)', d.phase2.learningRate), numArg('--fine-tune-lr', Number.MIN_VALUE, 10, true))
     .option('--batch-size <n>', dflt('batch size of both phases', d.phase1.batchSize), intArg('--batch-size', 1))
-    .option('--patience <n>', dflt('early-stopping patience in epochs (both phases)', `${d.phase1.earlyStopping.patience} in phase 1, ${d.phase2.earlyStopping.patience} in phase 2`), intArg('--patience'))
+    .option('--patience <n>', dflt('early-stopping patience in epochs (both phases)', `${DEFAULT_EARLY_STOPPING_PATIENCE} in phase 1, ${d.phase2.earlyStopping.patience} in phase 2`), intArg('--patience'))
     .option('--fixed-epochs', 'train every epoch: no early stopping or learning-rate reduction (tiny validation splits are too noisy to judge)')
     .option('--standardize', "standardise the base's features per channel in the head (statistics measured on the training images); helps cuts inside the base")
     .option('--augment <spec>', dflt(AUGMENT_SYNTAX, 'none'), parseAugment)
@@ -79,6 +80,11 @@ export function addTrainFlags(cmd: Command): Command {
     .option('--val-split <fraction>', dflt('validation fraction when the data has no val split', d.valSplit), numArg('--val-split', 0, 1))
     .option('--test-split <fraction>', dflt('test fraction when the data has no test split', d.testSplit), numArg('--test-split', 0, 1))
     .addOption(new Option('--mode <mode>', dflt('transfer (pretrained base) or scratch (same CNN from random init)', d.mode)).choices(['transfer', 'scratch']))
+    .addOption(
+      new Option('--recipe <recipe>', 'measured: probe the base on your training images and train what the measurement favours (each strategy flag overrides only its own decision); keras: the fixed recipe, nothing measured (the defaults shown above are that recipe\'s; measured decides them from your data)')
+        .choices(['measured', 'keras'])
+        .default('measured'),
+    )
     .option('--max-images <n>', 'use at most N training images (quick trials; default: all)', intArg('--max-images', 1))
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--overwrite', 'replace the run in --out: its model, ONNX exports and reports are removed before training')
@@ -123,6 +129,7 @@ export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
     ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
     ...(f.backend ? { backend: f.backend } : {}),
     ...(f.threads !== undefined ? { threads: f.threads } : {}),
+    ...(f.resume ? {} : { recipe: f.recipe ?? 'measured' }),
     ...(f.resume ? { resume: true } : {}),
     ...(f.overwrite ? { overwrite: true } : {}),
     ...(f.maxImages !== undefined ? { maxImages: f.maxImages } : {}),

@@ -20,3 +20,4 @@ export { mapLimit } from './map-limit.ts';
 export * from './thumbnail.ts';
 export * from './bulk-input.ts';
 export * from './prediction-output.ts';
+export * from './read-if-present.ts';

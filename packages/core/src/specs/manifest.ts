@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HeadSpecSchema } from './head.ts';
 import { PreprocessSpecSchema } from './preprocess.ts';
 import { ScheduleSpecSchema } from './schedule.ts';
+import { DecisionSchema } from './decision.ts';
 
 /** Where the base came from, told honestly (e.g. "nsfwjs 4.4.0: ImageNet-pretrained, fine-tuned by its authors"). */
 export const BaseRecordSchema = z
@@ -60,6 +61,8 @@ export const RunManifestSchema = z
       .strict(),
     backend: z.string(),
     versions: z.record(z.string(), z.string()),
+    /** What `train` decided and why (absent for runs that predate the measured recipe). */
+    decision: DecisionSchema.optional(),
     /** Final metrics, e.g. { val_acc, val_loss, test_acc }. */
     metrics: z.record(z.string(), z.number()).default({}),
     /** Temperature scaling of the final model's probabilities (absent: not calibrated). */

@@ -97,7 +97,8 @@ export function adviseStrategy(input: StrategyInput): StrategyAdvice {
   );
   if (perClass < TINY_PER_CLASS) reasons.push(`fewer than ${TINY_PER_CLASS} images per class: expect noisy validation numbers; collect more data if you can`);
 
-  const earlyStopping = { monitor: 'val_loss' as const, patience: 3 };
+  // Patience and plateau settings not given here take the schedule schema's defaults (defined once).
+  const earlyStopping = { monitor: 'val_loss' as const };
   const head = (epochs: number) => ({ epochs, learningRate: HEAD_LR, earlyStopping });
   const tiny = perClass < TINY_PER_CLASS;
   // Under TINY_PER_CLASS the validation split holds a handful of images per class: its loss is too
@@ -124,7 +125,7 @@ export function adviseStrategy(input: StrategyInput): StrategyAdvice {
     const n = Math.max(1, Math.round(baseLayers * CASE2_UNFREEZE_FRACTION));
     schedule = {
       phase1: head(10),
-      phase2: { epochs: 10, learningRate: FINE_TUNE_LR, unfreeze: { kind: 'top', n }, earlyStopping, reduceOnPlateau: { patience: 2 } },
+      phase2: { epochs: 10, learningRate: FINE_TUNE_LR, unfreeze: { kind: 'top', n }, earlyStopping, reduceOnPlateau: {} },
     };
     reasons.push(`case 2 (large, similar): enough data to adapt the top of the base; fine-tune the last ${n} weighted layers at ${FINE_TUNE_LR} after training the head`);
   } else if (size === 'small') {
@@ -136,7 +137,7 @@ export function adviseStrategy(input: StrategyInput): StrategyAdvice {
     kase = 4;
     schedule = {
       phase1: head(5),
-      phase2: { epochs: 20, learningRate: DEEP_FINE_TUNE_LR, unfreeze: { kind: 'all' }, earlyStopping: { monitor: 'val_loss', patience: 4 }, reduceOnPlateau: { patience: 2 } },
+      phase2: { epochs: 20, learningRate: DEEP_FINE_TUNE_LR, unfreeze: { kind: 'all' }, earlyStopping: { monitor: 'val_loss', patience: 4 }, reduceOnPlateau: {} },
     };
     reasons.push(`case 4 (large, different): enough data to re-train the whole base; pretrained weights are a better start than random — fine-tune everything at ${DEEP_FINE_TUNE_LR}`);
   }

@@ -1,8 +1,7 @@
 /** `loadBase`: a catalogue id, a model.json path or URL, or a finished run → a cut, frozen-ready feature extractor. */
-import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { functionalConfig, HeadstartError, nearLayerNames, RunManifestSchema, weightSpecsOf, type EventSink, type ModelJson, type PreprocessMode } from '@headstart/core';
-import { readModelJsonFile } from '@headstart/core/node';
+import { readModelJsonFile, statIfPresent } from '@headstart/core/node';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { buildArtifacts, layerNotFound, rewriteTopology } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
@@ -82,11 +81,7 @@ interface Source {
 const FIXED_SIZE_LAYERS = new Set(['Flatten', 'Dense', 'Reshape']);
 
 async function isFile(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
-  }
+  return (await statIfPresent(p))?.isFile() ?? false;
 }
 
 function nativeInputSize(json: ModelJson): [number, number] | undefined {

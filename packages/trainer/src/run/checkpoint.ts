@@ -7,7 +7,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsErrorMessage, HeadstartError } from '@headstart/core';
-import { writeFileAtomic } from '@headstart/core/node';
+import { readBytesIfPresent, readTextIfPresent, writeFileAtomic } from '@headstart/core/node';
 import { tfc } from '../tf.ts';
 import type { NamedTensors } from '../train/optimizer.ts';
 
@@ -31,11 +31,21 @@ async function writeTensors(path: string, named: { name: string; tensor: tfc.Ten
   await writeFile(`${path}.json`, JSON.stringify(specs));
 }
 
-async function readTensors(path: string): Promise<NamedTensors> {
-  const specs = JSON.parse(await readFile(`${path}.json`, 'utf8')) as tfc.io.WeightsManifestEntry[];
-  const buf = await readFile(`${path}.bin`);
-  const map = tfc.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), specs);
+/** The tensors saved at `path` (.json specs + .bin data), or undefined when neither file exists. */
+async function readTensors(path: string): Promise<NamedTensors | undefined> {
+  const specsText = await readTextIfPresent(`${path}.json`);
+  const buf = await readBytesIfPresent(`${path}.bin`);
+  if (specsText === undefined && buf === undefined) return undefined;
+  if (specsText === undefined || buf === undefined) throw new Error(`${path}.${specsText === undefined ? 'json' : 'bin'} is missing`);
+  const specs = JSON.parse(specsText) as tfc.io.WeightsManifestEntry[];
+  const map = tfc.io.decodeWeights(new Uint8Array(buf).buffer, specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name] as tfc.Tensor }));
+}
+
+async function requireTensors(path: string): Promise<NamedTensors> {
+  const t = await readTensors(path);
+  if (!t) throw new Error(`${path}.json and ${path}.bin are missing`);
+  return t;
 }
 
 function arrays(named: NamedTensors): Float32Array[] {
@@ -81,24 +91,45 @@ export async function saveCheckpoint(
   return dir;
 }
 
-/** Loads the latest checkpoint of a run, or undefined when there is none. */
+/**
+ * Loads the latest checkpoint of a run, or undefined when the run has none (no
+ * `checkpoint/latest.json`). A present but unreadable index or generation is CHECKPOINT_INVALID:
+ * never a silent restart from scratch.
+ */
+/**
+ * The generation `checkpoint/latest.json` points at, or undefined when there is no index. A
+ * present but damaged index is CHECKPOINT_INVALID (never read as "no checkpoint").
+ */
+export async function readCheckpointIndex(root: string): Promise<string | undefined> {
+  const index = join(root, 'latest.json');
+  const text = await readTextIfPresent(index);
+  if (text === undefined) return undefined;
+  let latest: { generation?: unknown };
+  try {
+    latest = JSON.parse(text) as { generation?: unknown };
+  } catch (cause) {
+    throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint index ${index} is corrupt (${(cause as Error).message}); remove ${root} to start the run over, or restore the file`, { cause, details: { path: index } });
+  }
+  if (typeof latest.generation !== 'string' || !latest.generation.startsWith('gen-')) {
+    throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint index ${index} names no checkpoint generation; remove ${root} to start the run over, or restore the file`, { details: { path: index } });
+  }
+  return latest.generation;
+}
+
 export async function loadCheckpoint<S>(runDir: string): Promise<LoadedCheckpoint<S> | undefined> {
   const root = join(runDir, 'checkpoint');
-  let latest: { generation: string };
-  try {
-    latest = JSON.parse(await readFile(join(root, 'latest.json'), 'utf8')) as { generation: string };
-  } catch {
-    return undefined;
-  }
-  const dir = join(root, latest.generation);
+  const generation = await readCheckpointIndex(root);
+  if (generation === undefined) return undefined;
+  const dir = join(root, generation);
   try {
     const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as S;
-    const weights = arrays(await readTensors(join(dir, 'weights')));
-    const optimizer = await readTensors(join(dir, 'optimizer'));
-    const best = await readTensors(join(dir, 'best')).then(arrays, () => undefined);
+    const weights = arrays(await requireTensors(join(dir, 'weights')));
+    const optimizer = await requireTensors(join(dir, 'optimizer'));
+    const bestTensors = await readTensors(join(dir, 'best'));
+    const best = bestTensors ? arrays(bestTensors) : undefined;
     return { state, weights, optimizer, ...(best ? { best } : {}) };
   } catch (cause) {
-    throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint ${dir} is unreadable: ${(cause as Error).message}`, { cause });
+    throw new HeadstartError('CHECKPOINT_INVALID', `Checkpoint ${dir} is unreadable: ${(cause as Error).message}`, { cause, details: { path: dir } });
   }
 }
 

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadstartError, RunManifestSchema, type RunManifest } from '@headstart/core';
-import { runWeightsSha256, writeFileAtomic } from '@headstart/core/node';
+import { readTextIfPresent, runWeightsSha256, writeFileAtomic } from '@headstart/core/node';
 import type { EpochRecord } from '../train/fit-loop.ts';
 
 /** Validates and atomically writes the manifest, recording the checksum of the weights on disk (model/weights.bin) with it. */
@@ -31,15 +31,11 @@ export async function writeHistory(runDir: string, records: EpochRecord[]): Prom
   await writeFileAtomic(join(runDir, 'history.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''));
 }
 
-/** Reads history.jsonl (empty when missing). */
+/** Reads history.jsonl (empty when missing; a damaged file is an error). */
 export async function readHistory(runDir: string): Promise<EpochRecord[]> {
-  try {
-    const text = await readFile(join(runDir, 'history.jsonl'), 'utf8');
-    return text
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as EpochRecord);
-  } catch {
-    return [];
-  }
+  const text = await readTextIfPresent(join(runDir, 'history.jsonl'));
+  return (text ?? '')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as EpochRecord);
 }

@@ -4,9 +4,10 @@
  * killed process left behind (temporary files, half-written checkpoint generations) is
  * removed.
  */
+import { readCheckpointIndex } from './checkpoint.ts';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsErrorMessage, HeadstartError } from '@headstart/core';
 
@@ -77,10 +78,8 @@ export async function removeStrayFiles(runDir: string): Promise<string[]> {
   const ckpt = join(runDir, 'checkpoint');
   const gens = await entries(ckpt);
   if (gens) {
-    const current = await readFile(join(ckpt, 'latest.json'), 'utf8').then(
-      (t) => (JSON.parse(t) as { generation?: string }).generation,
-      () => undefined,
-    );
+    // A damaged index is an error, not "no current generation" (which would delete them all).
+    const current = await readCheckpointIndex(ckpt);
     for (const name of gens) {
       if ((name.startsWith('gen-') && name !== current) || STRAY_PATTERN.test(name)) {
         await rm(join(ckpt, name), { recursive: true, force: true });

@@ -245,7 +245,8 @@ async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined):
     }
     const stop = d.stop || epoch + 1 >= spec.epochs;
     if (d.stop) o.onEvent({ type: 'early-stop', phase: o.phase, epoch: epoch + 1, bestEpoch: d.state.bestEpoch + 1, reason: `no improvement for ${spec.earlyStopping ? spec.earlyStopping.patience : 0} epochs` });
-    if (stop && best && (spec.earlyStopping ? spec.earlyStopping.restoreBest : true)) setWeightValues(model, best);
+    // A fixed budget (earlyStopping: false) keeps its last weights: no epoch is picked on validation.
+    if (stop && best && spec.earlyStopping && spec.earlyStopping.restoreBest) setWeightValues(model, best);
     state = { epoch: epoch + 1, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: d.state, done: stop };
     await o.checkpoint({ state, optimizer, best, record });
     if (o.signal?.aborted && !stop) {

@@ -1,0 +1,80 @@
+/** The decision block of a measured run: what was decided, the scores behind it, the flags that change it. */
+import type { Decision, HeadSpec, ScheduleSpec } from '@headstart/core';
+import type { Advice } from '../advise.ts';
+import type { LoadedBase } from '../bases/load-base.ts';
+import type { PreparedData } from '../data/prepare.ts';
+import type { TrainOptions } from './train.ts';
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/** The flags (CLI spelling) the caller set that take over a measured decision. */
+export function overriddenFlags(opts: TrainOptions): string[] {
+  const s = opts.schedule ?? {};
+  const flags: [boolean, string][] = [
+    [opts.base !== undefined, '--base'],
+    [opts.inputSize !== undefined, '--input-size'],
+    [opts.cut !== undefined, '--cut'],
+    [opts.head?.pooling !== undefined || opts.head?.kind === 'logistic', '--head'],
+    [opts.head?.standardize !== undefined, '--standardize'],
+    [s.augment !== undefined, '--augment'],
+    [s.phase1?.epochs !== undefined, '--epochs'],
+    [s.phase1?.learningRate !== undefined, '--lr'],
+    [s.phase1?.earlyStopping !== undefined, s.phase1?.earlyStopping === false ? '--fixed-epochs' : '--patience'],
+    [s.phase2?.epochs !== undefined, '--fine-tune-epochs'],
+    [s.phase2?.unfreeze !== undefined, '--unfreeze'],
+    [s.phase2?.learningRate !== undefined, '--fine-tune-lr'],
+    [s.testSplit !== undefined, '--test-split'],
+  ];
+  return flags.filter(([on]) => on).map(([, f]) => f);
+}
+
+/** Inputs of `decisionFor`. */
+export interface DecisionInput {
+  advice: Advice;
+  base: LoadedBase;
+  head: HeadSpec;
+  schedule: ScheduleSpec;
+  opts: TrainOptions;
+  data: PreparedData;
+  /** True when the plan held out a test split itself. */
+  holdout: boolean;
+}
+
+/** Builds the decision record (and its printed lines) of a measured plan. */
+export function decisionFor(d: DecisionInput): Decision {
+  const { advice, base, head, schedule, data } = d;
+  const overridden = overriddenFlags(d.opts);
+  const by = (flag: string): string => (overridden.includes(flag) ? ` [${flag} given]` : '');
+  const chosen = advice.probes.find((p) => p.cut === base.cut && p.pooling === head.pooling);
+  const ref = advice.probes.find((p) => p.cut === advice.probes[0]?.cut && p.pooling === 'avg');
+  const p1 = schedule.phase1;
+  const p2on = schedule.phase2.epochs > 0 && schedule.phase2.unfreeze.kind !== 'none';
+  const u = schedule.phase2.unfreeze;
+  const unfreeze = u.kind === 'top' ? `top ${u.n} layers` : u.kind === 'from' ? `from ${u.layer}` : u.kind;
+  const testN = data.test.labels.length;
+  const valN = data.val.labels.length;
+  const selectsOnVal = p1.earlyStopping !== false || p2on;
+  const headline: NonNullable<Decision['headline']> =
+    testN > 0
+      ? { metric: 'test_acc', split: 'test', note: `test accuracy on ${testN} images ${d.holdout ? 'held out by train (the data has no test split; validation picks epochs)' : 'of the data\'s test split'}, never trained on or used to choose` }
+      : { metric: 'val_acc', split: 'val', note: selectsOnVal ? `validation accuracy on ${valN} images, which also chose the epoch: optimistic` : `validation accuracy on ${valN} held-out images, used for no choice (fixed epochs, probes on training images only)` };
+  const lines = [
+    `transfer from ${base.id} at ${base.inputSize[0]} px, case ${advice.case} (${advice.size}, ${advice.similar ? 'similar' : 'different'}: probe ${pct(advice.probeAccuracy)} at ${ref?.cut ?? base.cut})${by('--base')}${by('--input-size')}`,
+    `cut ${base.cut}, ${head.pooling} pooling${head.standardize ? ', standardised features' : ''}${chosen ? `: probe ${pct(chosen.accuracy)}` : ''}${by('--cut')}${by('--head')}${by('--standardize')}`,
+    schedule.augment
+      ? `augmentation on${advice.augmentProbe ? ` (probe ${pct(advice.augmentProbe.with)} with vs ${pct(advice.augmentProbe.without)} without)` : ''}${by('--augment')}`
+      : `augmentation off${advice.augmentProbe ? ` (probe ${pct(advice.augmentProbe.with)} with vs ${pct(advice.augmentProbe.without)} without)` : ''}${by('--augment')}`,
+    `head: ${p1.epochs} epochs at ${p1.learningRate}${p1.earlyStopping === false ? ', fixed (validation too small to stop on)' : `, early stopping (patience ${p1.earlyStopping?.patience ?? '-'})`}${by('--epochs')}${by('--fixed-epochs')}${by('--patience')}`,
+    p2on ? `phase 2: fine-tune ${unfreeze} at ${schedule.phase2.learningRate} for up to ${schedule.phase2.epochs} epochs, kept only if validation accuracy improves on phase 1${by('--fine-tune-epochs')}${by('--unfreeze')}` : `phase 2: off (case ${advice.case}: too few images to fine-tune without overfitting)${by('--fine-tune-epochs')}`,
+    `headline: ${headline.note}`,
+    `override any of these with its flag (--cut, --head, --standardize, --augment, --epochs, --fixed-epochs, --fine-tune-epochs, --unfreeze, --test-split, --mode scratch); --recipe keras for the fixed recipe`,
+  ];
+  return {
+    recipe: 'measured',
+    lines,
+    scores: advice.probes.map((p) => ({ name: `${p.cut}/${p.pooling}`, accuracy: p.accuracy, on: `ridge probe, ${advice.probeFolds}-fold CV ×3 on ${advice.probeImages} training images` })),
+    overridden,
+    flags: ['--recipe keras', '--mode scratch', '--cut', '--head', '--standardize', '--augment', '--epochs', '--fixed-epochs', '--fine-tune-epochs', '--unfreeze', '--test-split'],
+    headline,
+  };
+}

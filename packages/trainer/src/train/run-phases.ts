@@ -1,0 +1,126 @@
+/** The phases of a planned run (phase 2 kept only when it beats phase 1 in a measured run) and the final metrics of one epoch. */
+import type { TrainOptions } from './train.ts';
+import type { Prepared } from './prepare-run.ts';
+import { augment as coreAugment, balancedClassWeights, createRng, type EvalReport, type EventSink, type PhaseName, type PhaseSpec, type ScheduleSpec } from '@headstart/core';
+import type { BackendName } from '../backend/select-backend.ts';
+import { stepWorkers } from '../parallel/threads.ts';
+import type { AugmentFn } from '../data/sources.ts';
+import { headL2 } from '../model/head.ts';
+import { setWeightValues, weightValues } from '../model/weights.ts';
+import { writeHistory, writeManifest } from '../run/manifest.ts';
+import { tfc } from '../tf.ts';
+import type { EpochRecord } from './fit-loop.ts';
+import { phase2TrainableBase, runPhase, type PhaseContext } from './phase.ts';
+import { type RunPlan } from './plan.ts';
+
+
+/** The validation accuracy of the epoch whose weights a phase kept (restored best, else its last). */
+function keptValAcc(history: EpochRecord[], phase: PhaseName, bestEpoch: number, restored: boolean): number | undefined {
+  const rows = history.filter((h) => h.phase === phase);
+  const row = restored ? rows.find((h) => h.epoch === bestEpoch + 1) : rows[rows.length - 1];
+  return row?.val_acc;
+}
+
+/**
+ * Runs the plan's phases from where a checkpoint left off. In a measured run, phase 2 keeps its
+ * weights only when its validation accuracy beats phase 1's; otherwise phase 1's come back.
+ * Returns true when interrupted.
+ */
+export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, runDir: string, history: EpochRecord[], onEvent: EventSink): Promise<boolean> {
+  const { schedule } = plan;
+  const { model, manifest, ckpt } = p;
+  const phases: PhaseName[] = plan.scratch ? ['scratch'] : ['phase1'];
+  if (!plan.scratch && schedule.phase2.epochs > 0 && schedule.phase2.unfreeze.kind !== 'none') phases.push('phase2');
+  let first = 0;
+  let resume = ckpt ? { state: ckpt.state.phaseState, optimizer: ckpt.optimizer, ...(ckpt.best ? { best: ckpt.best } : {}) } : undefined;
+  if (ckpt) {
+    first = Math.max(0, phases.indexOf(ckpt.state.phase));
+    if (ckpt.state.phaseState.done) {
+      first += 1;
+      resume = undefined;
+    }
+  }
+  const augment = schedule.augment;
+  const augmentFn: AugmentFn | undefined = augment ? (px, h, w, r) => coreAugment(px, h, w, augment, r) : undefined;
+  const classWeights =
+    schedule.classWeights === 'auto' ? balancedClassWeights(p.data.trainCounts) : schedule.classWeights === 'none' ? undefined : p.data.labels.map((l) => (schedule.classWeights as Record<string, number>)[l] ?? 1);
+  const ctx: PhaseContext = {
+    runDir,
+    model,
+    baseLayers: p.baseLayers,
+    schedule,
+    data: p.data,
+    preprocess: p.preprocess,
+    classes: p.data.labels.length,
+    ...(classWeights ? { classWeights } : {}),
+    l2: headL2(plan.head),
+    ...(augmentFn ? { augment: augmentFn } : {}),
+    cache: opts.cache ?? true,
+    featureEngine: opts.featureEngine ?? 'auto',
+    onFeatureEngine: (engine, fallbackReason) => {
+      manifest.versions['feature-engine'] = engine === 'onnxruntime' ? 'onnxruntime-node' : `tfjs ${tfc.version_core}`;
+      if (fallbackReason) manifest.versions['feature-engine-fallback'] = fallbackReason;
+      else delete manifest.versions['feature-engine-fallback'];
+    },
+    rng: createRng(schedule.seed),
+    onEvent,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    history,
+    ...(phases.includes('phase2') ? { nextPhase: { phase: 'phase2' as const, trainableBase: phase2TrainableBase(p.baseLayers, schedule) } } : {}),
+    ...stepWorkers(manifest.backend as BackendName, opts.threads),
+    onProgress: async (phase, epoch) => {
+      manifest.progress = { phase, epoch };
+      await writeHistory(runDir, history);
+      await writeManifest(runDir, manifest);
+    },
+  };
+  const judge = manifest.decision?.recipe === 'measured' && p.data.val.labels.length > 0;
+  let phase1: { weights: Float32Array[]; valAcc: number } | undefined;
+  for (let i = first; i < phases.length; i++) {
+    const phase = phases[i] as PhaseName;
+    // An abort between phases stops before the next one starts (the last phase's checkpoint is complete).
+    if (opts.signal?.aborted) return true;
+    const r = await runPhase(ctx, phase, i === first ? resume : undefined);
+    if (r.interrupted) return true;
+    const restored = r.bestEpoch >= 0 && (phaseSpecOf(schedule, phase).earlyStopping || undefined)?.restoreBest === true;
+    const acc = keptValAcc(history, phase, r.bestEpoch, restored);
+    if (judge && phase === 'phase1' && acc !== undefined && phases.includes('phase2')) phase1 = { weights: weightValues(model), valAcc: acc };
+    if (judge && phase === 'phase2' && phase1 && acc !== undefined && manifest.decision) {
+      const kept = acc > phase1.valAcc;
+      if (!kept) setWeightValues(model, phase1.weights);
+      manifest.decision.phase2 = { kept, phase1ValAcc: phase1.valAcc, phase2ValAcc: acc };
+      const line = kept
+        ? `phase 2 kept: validation accuracy ${(acc * 100).toFixed(1)}% vs ${(phase1.valAcc * 100).toFixed(1)}% after phase 1`
+        : `phase 2 dropped: validation accuracy ${(acc * 100).toFixed(1)}% vs ${(phase1.valAcc * 100).toFixed(1)}% after phase 1 — the phase-1 model is kept`;
+      manifest.decision.lines.push(line);
+      onEvent({ type: 'decision', lines: [line] });
+    }
+  }
+  return false;
+}
+
+function phaseSpecOf(schedule: ScheduleSpec, phase: PhaseName): PhaseSpec {
+  return phase === 'phase2' ? schedule.phase2 : schedule.phase1;
+}
+
+/** The metrics of the epoch whose weights the model ends with (one epoch's numbers), then the headline evaluation. */
+export function finalMetrics(history: EpochRecord[], p: Prepared, evalSplit: 'test' | 'val', report: EvalReport, seconds: number): Record<string, number> {
+  const d = p.manifest.decision;
+  const phases = [...new Set(history.map((h) => h.phase))];
+  const lastPhase = d?.phase2 && !d.phase2.kept ? 'phase1' : phases[phases.length - 1];
+  const rows = history.filter((h) => h.phase === lastPhase);
+  const spec = lastPhase ? phaseSpecOf(p.manifest.schedule, lastPhase) : undefined;
+  const restore = spec?.earlyStopping ? spec.earlyStopping.restoreBest : false;
+  const withVal = rows.filter((h) => h.val_loss !== undefined);
+  const best = restore && withVal.length > 0 ? withVal.reduce((a, b) => ((b.val_loss as number) < (a.val_loss as number) ? b : a)) : rows[rows.length - 1];
+  const epochIndex = best ? history.indexOf(best) + 1 : 0;
+  return {
+    // The headline first: evaluated on the final weights, on the split the decision names.
+    [`${evalSplit}_acc`]: report.accuracy,
+    [`${evalSplit}_macro_f1`]: report.macroF1,
+    ...(best?.val_loss !== undefined && evalSplit !== 'val' ? { val_loss: best.val_loss, val_acc: best.val_acc as number } : best?.val_loss !== undefined ? { val_loss: best.val_loss } : {}),
+    ...(epochIndex > 0 ? { epoch: epochIndex } : {}),
+    train_seconds: seconds,
+  };
+}
+
