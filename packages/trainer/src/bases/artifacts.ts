@@ -39,9 +39,10 @@ export function rewriteTopology(topology: Record<string, unknown>, cut: string, 
 }
 
 /** LAYER_NOT_FOUND naming the missing layer and the closest valid names (or the last ones when none is close). */
-export function layerNotFound(cut: string, names: string[]): HeadstartError {
+export function layerNotFound(cut: string, names: string[], defaultCut?: string): HeadstartError {
   const near = nearLayerNames(cut, names);
-  const hint = near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : `its last layers: ${names.slice(-8).join(', ')}`;
+  const own = defaultCut ? ` (the base's own cut is "${defaultCut}")` : '';
+  const hint = (near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : `its last layers: ${names.slice(-8).join(', ')}`) + own;
   return new HeadstartError('LAYER_NOT_FOUND', `--cut: layer "${cut}" does not exist in this base (${names.length} layers); ${hint}`, {
     details: { layer: cut, near, examples: names.slice(-8) },
   });

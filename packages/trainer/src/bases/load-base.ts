@@ -184,7 +184,7 @@ export async function loadBase(ref: string, opts: LoadBaseOptions = {}): Promise
   const src = await resolveSource(ref, opts);
   const layerNames = functionalConfig(src.json.modelTopology).layers.map((l) => l.name);
   let cut = opts.cut ?? src.defaultCut;
-  if (cut !== undefined && !layerNames.includes(cut)) throw layerNotFound(cut, layerNames);
+  if (cut !== undefined && !layerNames.includes(cut)) throw layerNotFound(cut, layerNames, src.defaultCut);
   if (cut === undefined) {
     const full = await loadArtifacts(src, layerNames[layerNames.length - 1] as string, undefined);
     cut = lastSpatialLayer(full);
