@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TrainerEvent } from '@headstart/core';
+import { isHeadstartError, type TrainerEvent } from '@headstart/core';
 import { testImage } from '@headstart/core/node/testing';
 import { prepareData } from '../src/data/prepare.ts';
 
@@ -31,5 +31,25 @@ describe('prepareData', () => {
     expect(message).toMatch(/^2 of 10 images are skipped/);
     expect(message).toContain('cat/truncated.png (IMAGE_');
     expect(message).toContain('dog/garbage.jpg (');
+  });
+});
+
+describe('prepareData on a folder it cannot read at all', () => {
+  it('a symlink loop is one line naming the link, not the verdict and the problem twice (issue 18.7)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'hs-prepare-loop-'));
+    dirs.push(root);
+    for (const cls of ['cat', 'dog']) {
+      await mkdir(join(root, cls));
+      for (let i = 0; i < 2; i++) await writeFile(join(root, cls, `${i}.png`), await testImage('png', i, 16, 16));
+    }
+    await symlink('..', join(root, 'cat', 'loop'));
+    const err = await prepareData(root, { size: [8, 8], resize: 'cover', valSplit: 0.25, testSplit: 0, seed: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isHeadstartError(err, 'DATASET_UNUSABLE')).toBe(true);
+    const lines = (err as Error).message.split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Dataset .* is not usable for training: symlink loop: .*loop leads back to /);
   });
 });

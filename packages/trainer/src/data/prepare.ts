@@ -72,9 +72,12 @@ export async function prepareData(path: string, o: PrepareOptions): Promise<Prep
     ? ({ usable: true, problems: [], verdict: 'not checked' } as Pick<CheckReport, 'usable' | 'problems' | 'verdict' | 'classWeights'> & { trainClasses?: string[] })
     : await checkDataset(path);
   if (!report.usable) {
-    const errors = report.problems.filter((p) => p.severity === 'error');
+    // A folder that could not be read at all (a symlink loop, no classes) has one problem, which
+    // the verdict already states: one line, not the same message twice.
+    const errors = report.problems.filter((p) => p.severity === 'error' && !report.verdict.includes(p.message));
     const list = errors.slice(0, 10).map((p) => `  ${p.path}: ${p.code} ${p.message}`).join('\n');
-    throw new HeadstartError('DATASET_UNUSABLE', `Dataset ${path} is not usable for training: ${report.verdict}${list ? `\n${list}` : ''}`, {
+    const verdict = report.verdict.replace(/^not usable: /, '');
+    throw new HeadstartError('DATASET_UNUSABLE', `Dataset ${path} is not usable for training: ${verdict}${list ? `\n${list}` : ''}`, {
       details: { problems: report.problems },
     });
   }
