@@ -13,6 +13,8 @@ export function buildProgram(io: CliIo, setExit: (code: ExitCode) => void): Comm
     .description('Turn a folder of labelled images into an image classifier by transfer learning.')
     .version(`headstart ${VERSION} (node ${process.version})`, '-V, --version', 'print the version')
     .showSuggestionAfterError()
+    // Program options (--version) only before a command: after it, `publish --version 3` is publish's own flag.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText('after', '\nExit codes: 0 ok, 1 usage error, 2 data, model or file-system problem (or a crash: message + log file), 130 stopped by the user.');

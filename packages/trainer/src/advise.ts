@@ -156,8 +156,13 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
   }
   const folds = Array.from({ length: PROBE_REPEATS }, (_, r) => stratifiedFolds(sample.labels, k, createRng(seed).fork(3 + r)));
   const cv = { folds, k, classes, epsilon: STANDARDIZE_EPSILON };
-  const cuts = opts.cuts ?? findBase(baseId)?.probeCuts ?? [base.cut];
-  const unknown = cuts.filter((c) => !base.layers.some((l) => l.name === c));
+  // Catalogue candidates are probed where the loaded model has them (a mirror may serve a smaller model); named cuts must all exist.
+  const isLayer = (c: string): boolean => base.layers.some((l) => l.name === c);
+  const catalogue = findBase(baseId)?.probeCuts ?? [];
+  const present = catalogue.filter(isLayer);
+  const cuts = opts.cuts ?? (present.includes(base.cut) ? present : [base.cut, ...present]);
+  const skipped = opts.cuts ? [] : catalogue.filter((c) => !isLayer(c));
+  const unknown = cuts.filter((c) => !isLayer(c));
   if (cuts.length === 0 || unknown.length > 0) {
     throw new HeadstartError('LAYER_NOT_FOUND', `Cannot probe cut ${unknown.length > 0 ? unknown.map((c) => `"${c}"`).join(', ') : '(none given)'}: not a layer of base ${baseId} (see \`headstart models\` or the model's summary)`, {
       details: { cuts: unknown },
@@ -172,6 +177,7 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
   const chosen = pickProbe(probes);
   const advice = adviseStrategy({ trainCount, classes, similarity, baseLayers: base.layers.filter((l) => l.weighted).length });
   const reasons = [...advice.reasons];
+  if (skipped.length > 0) reasons.push(`candidate cuts ${skipped.join(', ')} are not layers of this ${baseId} model: not probed`);
   reasons.push(`ridge probes, ${PROBE_REPEATS}× ${k}-fold cross-validated on ${sample.labels.length} training images with the head's standardisation: ` + probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}%`).join(', ') + ` (chance ${(100 / classes).toFixed(1)}%)`);
   reasons.push(
     chosen === reference
