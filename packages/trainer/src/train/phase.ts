@@ -1,5 +1,5 @@
 /** One phase of a run: freeze plan, BN pinning, caching at the freeze boundary, the fit loop, checkpoints. */
-import { planFreeze, type EventSink, type PhaseName, type PhaseSpec, type PreprocessSpec, type Rng, type ScheduleSpec } from '@headstart/core';
+import { planFreeze, type EventSink, type FreezePlan, type PhaseName, type PhaseSpec, type PreprocessSpec, type Rng, type ScheduleSpec } from '@headstart/core';
 import type { BackendName } from '../backend/select-backend.ts';
 import type { BaseLayer } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
@@ -37,6 +37,8 @@ export interface PhaseContext {
   history: EpochRecord[];
   /** The phase after this one and its trainable base layers (to cache its boundary in the same pass). */
   nextPhase?: { phase: PhaseName; trainableBase: Set<string> };
+  /** Phase 2's freeze plan under the schedule's unfreeze policy, planned once per run. */
+  freeze?: FreezePlan;
   /** Caches computed ahead for a later phase. */
   prefetched?: { phase: PhaseName; cache: CachedSplit };
   onProgress: (phase: PhaseName, epoch: number) => Promise<void>;
@@ -51,18 +53,16 @@ function headWeighted(model: LayersModel): string[] {
   return model.layers.filter((l) => l.name.startsWith(HEAD_PREFIX) && l.weights.length > 0).map((l) => l.name);
 }
 
-/** Base layers phase 2 trains under the schedule's unfreeze policy. */
-export function phase2TrainableBase(baseLayers: BaseLayer[], schedule: ScheduleSpec): Set<string> {
-  return planFreeze(baseLayers, schedule.phase2.unfreeze).trainable;
-}
-
-/** Sets `trainable` on every layer for a phase; returns the trainable base layer names and BN layers to pin. */
-export function applyFreeze(model: LayersModel, baseLayers: BaseLayer[], phase: PhaseName, schedule: ScheduleSpec): { trainable: Set<string>; pin: Set<string> } {
+/**
+ * Sets `trainable` on every layer for a phase; returns the trainable base layer names and BN layers to pin.
+ * `freeze` is phase 2's plan when the caller already has it (computed once per run), else it is planned here.
+ */
+export function applyFreeze(model: LayersModel, baseLayers: BaseLayer[], phase: PhaseName, schedule: ScheduleSpec, freeze?: FreezePlan): { trainable: Set<string>; pin: Set<string> } {
   const baseNames = new Set(baseLayers.map((l) => l.name));
   let trainableBase = new Set<string>();
   let pin = new Set<string>(baseLayers.filter((l) => l.className.startsWith('BatchNormalization')).map((l) => l.name));
   if (phase === 'phase2') {
-    const plan = planFreeze(baseLayers, schedule.phase2.unfreeze);
+    const plan = freeze ?? planFreeze(baseLayers, schedule.phase2.unfreeze);
     trainableBase = plan.trainable;
     pin = new Set([...pin, ...plan.bnInference]);
   } else if (phase === 'scratch') {
@@ -159,7 +159,7 @@ async function cacheWith(
 export async function runPhase(ctx: PhaseContext, phase: PhaseName, resume?: { state: PhaseState; optimizer: NamedTensors; best?: Float32Array[] }): Promise<FitPhaseResult> {
   const { model, data, schedule, classes, onEvent } = ctx;
   const spec = phaseSpec(schedule, phase);
-  const { trainable } = applyFreeze(model, ctx.baseLayers, phase, schedule);
+  const { trainable } = applyFreeze(model, ctx.baseLayers, phase, schedule, ctx.freeze);
   const frozenCount = model.layers.filter((l) => !l.trainable && l.weights.length > 0).length;
   const passes = ctx.augment ? schedule.augmentedPasses : 0;
   const useCache = ctx.cache && phase !== 'scratch' && (!ctx.augment || passes > 0);

@@ -1,7 +1,7 @@
 /** The phases of a planned run (phase 2 kept only when it beats phase 1 in a measured run) and the final metrics of one epoch. */
 import type { TrainOptions } from './train.ts';
 import type { Prepared } from './prepare-run.ts';
-import { augment as coreAugment, balancedClassWeights, createRng, type EvalReport, type EventSink, type PhaseName, type PhaseSpec, type ScheduleSpec } from '@headstart/core';
+import { augment as coreAugment, balancedClassWeights, createRng, planFreeze, type EvalReport, type EventSink, type PhaseName, type PhaseSpec, type ScheduleSpec } from '@headstart/core';
 import type { BackendName } from '../backend/select-backend.ts';
 import { stepWorkers } from '../parallel/threads.ts';
 import type { AugmentFn } from '../data/sources.ts';
@@ -10,7 +10,7 @@ import { setWeightValues, weightValues } from '../model/weights.ts';
 import { writeHistory, writeManifest } from '../run/manifest.ts';
 import { tfc } from '../tf.ts';
 import type { EpochRecord } from './fit-loop.ts';
-import { phase2TrainableBase, runPhase, type PhaseContext } from './phase.ts';
+import { runPhase, type PhaseContext } from './phase.ts';
 import { type RunPlan } from './plan.ts';
 
 
@@ -40,6 +40,8 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
       resume = undefined;
     }
   }
+  // Phase 2's freeze plan, once: it decides which boundary phase 1 caches and what phase 2 trains.
+  const freeze = phases.includes('phase2') ? planFreeze(p.baseLayers, schedule.phase2.unfreeze) : undefined;
   const augment = schedule.augment;
   const augmentFn: AugmentFn | undefined = augment ? (px, h, w, r) => coreAugment(px, h, w, augment, r) : undefined;
   const classWeights =
@@ -66,7 +68,7 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
     onEvent,
     ...(opts.signal ? { signal: opts.signal } : {}),
     history,
-    ...(phases.includes('phase2') ? { nextPhase: { phase: 'phase2' as const, trainableBase: phase2TrainableBase(p.baseLayers, schedule) } } : {}),
+    ...(freeze ? { freeze, nextPhase: { phase: 'phase2' as const, trainableBase: freeze.trainable } } : {}),
     ...stepWorkers(manifest.backend as BackendName, opts.threads),
     onProgress: async (phase, epoch) => {
       manifest.progress = { phase, epoch };
