@@ -33,6 +33,12 @@ export default [
     },
   },
   {
+    // Type-aware rules: a promise nobody awaits loses its error.
+    files: ['packages/**/*.ts', 'apps/**/*.ts', 'apps/**/*.tsx', 'tools/**/*.ts', 'e2e/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
     files: ['packages/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-console': 'error' },
