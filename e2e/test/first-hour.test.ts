@@ -2,17 +2,21 @@
  * A new user's first hour, through the real `headstart` command (issue 17): a fresh folder,
  * check, train (exports by default, prints the next commands), train again into the same
  * --out (refused, then --overwrite removes the stale export), eval on other data (its own
- * report), export, predict (no provider note), serve on a port in use, and an unwritable
- * --out. Tiny images and few steps keep it fast.
+ * report), export, predict (no provider note), publish and serve, the page opened in Chromium
+ * (registry model pre-selected and loaded, one image classified), serve on a port in use, and an
+ * unwritable --out. Tiny images and few steps keep it fast.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { buildWebPage } from './browser.ts';
 
 const CLI = fileURLToPath(new URL('../../apps/cli/bin/headstart.js', import.meta.url));
 const TINTS: Record<string, [number, number, number]> = { red: [200, 40, 40], green: [40, 180, 60], blue: [40, 60, 200] };
@@ -48,9 +52,49 @@ async function images(root: string, perClass: number, seed: number): Promise<voi
 }
 
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
+const INSTALLED_PAGE = fileURLToPath(new URL('../../apps/web/dist/index.html', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** `headstart serve` as a child process: resolves with the `open http://…/` URL it prints, and a stop that SIGTERMs it and returns its exit code. */
+async function serveChild(args: string[], cwd: string): Promise<{ url: string; stderr: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd, env: { ...process.env, NO_COLOR: '1', HEADSTART_LOG_DIR: join(cwd, 'logs') }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no open line in 60 s: ${err}`)), 60_000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      err += chunk;
+      const m = /^open (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1] as string);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (${String(code)}) before printing its open line: ${err}`));
+    });
+  });
+  return {
+    url,
+    stderr: () => err,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
 
 describe('the first hour, command by command', () => {
-  it('check → train → train again → eval on other data → export → predict → serve on a used port → unwritable --out', { timeout: 600_000 }, async () => {
+  it('check → train → train again → eval on other data → export → predict → publish, serve and open the page → serve on a used port → unwritable --out', { timeout: 600_000 }, async () => {
     const home = await mkdtemp(join(tmpdir(), 'headstart-first-hour-'));
     const data = join(home, 'pets');
     await images(data, 8, 1);
@@ -108,11 +152,47 @@ describe('the first hour, command by command', () => {
     expect(predicted.out).toMatch(/holdout\/red\/0\.png {2}\w+ \d+\.\d%/);
     expect(predicted.err).not.toMatch(/cuda|provider/i);
 
+    // publish, serve (the page at / by default) and open it in Chromium: the registry model is
+    // pre-selected and loads without a click, and one image dropped on the page shows the labels.
+    const published = await headstart(['publish', 'runs/pets', '--models', 'models', '--name', 'pets'], home);
+    expect(published.code, published.err).toBe(0);
+    expect(published.out).toContain('published pets v1');
+    // The installed page (npm ci builds apps/web/dist); a checkout without it gets a fresh build via --web.
+    const webArgs = existsSync(INSTALLED_PAGE) ? [] : ['--web', await buildWebPage(join(home, 'web'))];
+    const webPort = await freePort();
+    const served = await serveChild(['--models', 'models', '--port', String(webPort), ...webArgs], home);
+    expect(served.url).toBe(`http://127.0.0.1:${webPort}/`);
+    const context = await chromium.launchPersistentContext(join(home, 'chromium-profile'), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const response = await page.goto(served.url);
+      expect(response?.status()).toBe(200);
+      await page.waitForSelector('#registry[data-state="ready"]');
+      expect(await page.locator('#registry option').allTextContents()).toEqual(['pets (version 1)']);
+      expect(await page.inputValue('#registry')).toBe('0');
+      await page.waitForSelector('#model-status[data-state="ready"], #model-status[data-state="error"]', { timeout: 60_000 });
+      expect(await page.getAttribute('#model-status', 'data-state'), (await page.textContent('#model-status')) ?? '').toBe('ready');
+      expect(await page.textContent('#model-status')).toMatch(/^pets v1: 3 classes, input 32×32/);
+      await page.setInputFiles('#image-file', join(holdout, 'red', '0.png'));
+      await page.waitForSelector('#result-status[data-state="done"], #result-status[data-state="error"]', { timeout: 60_000 });
+      expect(await page.getAttribute('#result-status', 'data-state'), (await page.textContent('#result-status')) ?? '').toBe('done');
+      const shown = await page.locator('#browser-result li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-label') ?? ''));
+      expect([...shown].sort()).toEqual(manifest.labels);
+      expect(await page.locator('#browser-result').textContent()).toMatch(/(red|green|blue)/);
+    } finally {
+      await context.close();
+    }
+    expect(await served.stop(), served.stderr()).toBe(0);
+    expect(served.stderr()).toMatch(/serving 1 model from .*models: pets v1/);
+
     // serve on a port in use: one line naming the port and a free one, exit 2.
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
-    await mkdir(join(home, 'models'));
     const serve = await headstart(['serve', '--models', 'models', '--port', String(port)], home, 60_000);
     blocker.close();
     expect(serve.code).toBe(2);
