@@ -1,13 +1,13 @@
 /** `loadBase`: a catalogue id, a model.json path or URL, or a finished run → a cut, frozen-ready feature extractor. */
 import { basename, join, resolve } from 'node:path';
 import { functionalConfig, HeadstartError, nearLayerNames, RunManifestSchema, weightSpecsOf, type EventSink, type ModelJson, type PreprocessMode } from '@headstart/core';
-import { readModelJsonFile, statIfPresent } from '@headstart/core/node';
+import { readModelJsonFile, readTextIfPresent, statIfPresent } from '@headstart/core/node';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { buildArtifacts, layerNotFound, rewriteTopology } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
 import { nsfwjsVersion, readNsfwjsModel } from './nsfwjs-bundle.ts';
 import { isKerasFile, readKerasModel } from './keras/read-keras.ts';
-import { ensureCachedModel, readTextIfExists, type RemoteModelOptions } from './remote.ts';
+import { ensureCachedModel, type RemoteModelOptions } from './remote.ts';
 
 /** A layer of a base as the freeze planner sees it. */
 export interface BaseLayer {
@@ -123,7 +123,7 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
     return { id: ref, source: cached.url, provenance: `Downloaded from ${ref}; provenance as stated by its publisher`, json, weightData, preprocess: opts.preprocess ?? 'tf', sizeRange: [32, 1024] };
   }
   const abs = resolve(ref);
-  const manifestText = await readTextIfExists(join(abs, 'headstart.json'));
+  const manifestText = await readTextIfPresent(join(abs, 'headstart.json'));
   if (manifestText !== undefined) {
     const manifest = RunManifestSchema.parse(JSON.parse(manifestText));
     const { json, weightData } = await readModelJsonFile(join(abs, 'model', 'model.json'));

@@ -1,8 +1,9 @@
 /** Catalogue bases and the download cache: which are cached, fetching ahead, printing hashes to pin. */
 import { join } from 'node:path';
 import { BASE_CACHE_RECORD, HeadstartError, parseBaseCacheRecord, type EventSink } from '@headstart/core';
+import { readTextIfPresent } from '@headstart/core/node';
 import { findBase, listBases, type BaseInfo } from './catalogue.ts';
-import { cacheFolder, cacheState, ensureCachedModel, readTextIfExists, type CachedModel } from './remote.ts';
+import { cacheFolder, cacheState, ensureCachedModel, type CachedModel } from './remote.ts';
 import { loadBaseRemoteOptions } from './load-base.ts';
 
 /** Where a catalogue base stands on this machine. */
@@ -39,7 +40,7 @@ export async function pinSnippet(id: string, cacheDir: string): Promise<string[]
   const entry = downloadable(id);
   const dir = cacheFolder(cacheDir, entry.url, entry.id);
   const path = join(dir, BASE_CACHE_RECORD);
-  const text = await readTextIfExists(path);
+  const text = await readTextIfPresent(path);
   if (text === undefined) throw new HeadstartError('MODEL_NOT_FOUND', `Base ${id} is not cached (${path} is missing); run \`headstart models pull ${id}\` first`, { details: { base: id, path } });
   const record = parseBaseCacheRecord(text, path);
   return [

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASE_CACHE_RECORD, encodeBaseCacheRecord, HeadstartError, parseModelJson, isHeadstartError, parseBaseCacheRecord, type BaseCacheRecord } from '@headstart/core';
-import { defaultCacheDir, writeFileAtomic } from '@headstart/core/node';
+import { defaultCacheDir, readTextIfPresent, writeFileAtomic } from '@headstart/core/node';
 import { downloadFile, hashFile, type DownloadProgress } from './download.ts';
 
 /** `url` with its scheme and host (and port) replaced by `mirror` (which may carry a path prefix). */
@@ -62,7 +62,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 async function readRecord(path: string): Promise<BaseCacheRecord | undefined> {
-  const text = await readTextIfExists(path);
+  const text = await readTextIfPresent(path);
   if (text === undefined) return undefined;
   try {
     return parseBaseCacheRecord(text, path);
@@ -152,11 +152,3 @@ export async function ensureCachedModel(url: string, opts: RemoteModelOptions = 
   return { dir, modelJsonPath: join(dir, 'model.json'), url: src, downloaded, record };
 }
 
-/** Reads a file as text, or undefined when missing. */
-export async function readTextIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
