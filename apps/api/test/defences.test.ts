@@ -3,24 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type ApiConfigInput, type HeadstartApp } from '../src/index.ts';
-import { makeRegistry, solid } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HeadstartApp } from '../src/index.ts';
+import { makeRegistry, registryApps, solid } from './helpers.ts';
 
-const apps: HeadstartApp[] = [];
-let root: string;
-async function appWith(deps: Partial<ApiConfigInput> = {}): Promise<HeadstartApp> {
-  const app = buildApp({ modelsDir: root, pollMs: 0, threads: 1, ...deps });
-  apps.push(app);
-  await app.ready;
-  return app;
-}
-beforeAll(() => {
-  root = makeRegistry();
-});
-afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
-});
+const { appWith } = registryApps();
 
 const PREDICT = '/v1/models/colors/predict';
 
@@ -108,9 +95,7 @@ describe('auth, CORS, errors', () => {
 
   it('maps internal failures to JSON without stack traces', async () => {
     const dir = makeRegistry();
-    const app = buildApp({ modelsDir: dir, pollMs: 0, threads: 1 });
-    apps.push(app);
-    await app.ready;
+    const app = await appWith({ modelsDir: dir });
     rmSync(join(dir, 'colors', '1', 'model.onnx'));
     const res = await request(app).get('/v1/models/colors/versions/1/model.onnx').expect(500);
     expect(res.body.error.code).toBe('IO');

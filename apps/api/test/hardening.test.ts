@@ -1,24 +1,11 @@
 import { createServer, type Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, resolveConfig, startServer, type ApiConfigInput, type HeadstartApp } from '../src/index.ts';
-import { makeRegistry } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, startServer } from '../src/index.ts';
+import { registryApps } from './helpers.ts';
 
-const apps: HeadstartApp[] = [];
-let root: string;
-async function appWith(input: Partial<ApiConfigInput> = {}): Promise<HeadstartApp> {
-  const app = buildApp({ modelsDir: root, pollMs: 0, threads: 1, watch: false, ...input });
-  apps.push(app);
-  await app.ready;
-  return app;
-}
-beforeAll(() => {
-  root = makeRegistry();
-});
-afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
-});
+const { appWith, root } = registryApps({ watch: false });
 
 describe('Host allow-list (DNS rebinding)', () => {
   it('on a loopback bind serves only localhost names, plus the configured ones', async () => {
@@ -113,7 +100,7 @@ describe('listening', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const err = await startServer(resolveConfig({ modelsDir: root, port, pollMs: 0, watch: false, threads: 1, logLevel: 'silent' })).then(
+      const err = await startServer(resolveConfig({ modelsDir: root(), port, pollMs: 0, watch: false, threads: 1, logLevel: 'silent' })).then(
         () => undefined,
         (e: Error) => e,
       );
@@ -126,7 +113,7 @@ describe('listening', () => {
   });
 
   it('caps concurrent connections', async () => {
-    const running = await startServer(resolveConfig({ modelsDir: root, port: 0, pollMs: 0, watch: false, threads: 1, logLevel: 'silent', maxConnections: 1 }));
+    const running = await startServer(resolveConfig({ modelsDir: root(), port: 0, pollMs: 0, watch: false, threads: 1, logLevel: 'silent', maxConnections: 1 }));
     try {
       expect(running.server.maxConnections).toBe(1);
       const { connect } = await import('node:net');

@@ -2,7 +2,9 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { afterAll, beforeAll } from 'vitest';
 import { buildTinyClassifierOnnx, type TinyClassifierOptions } from '@headstart/inference/testing';
+import { buildApp, type ApiConfigInput, type HeadstartApp } from '../src/index.ts';
 
 export const LABELS = ['red', 'green', 'blue'];
 
@@ -47,4 +49,26 @@ export function gradient(w = 50, h = 30): Promise<Buffer> {
     }
   }
   return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+}
+
+/**
+ * One registry (`makeRegistry`) for the calling test file and a factory of apps serving it, each with
+ * `defaults` and then its own settings; every app is closed after the file's tests.
+ */
+export function registryApps(defaults: Partial<ApiConfigInput> = {}): { appWith: (input?: Partial<ApiConfigInput>) => Promise<HeadstartApp>; root: () => string } {
+  const apps: HeadstartApp[] = [];
+  let root = '';
+  beforeAll(() => {
+    root = makeRegistry();
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+  });
+  const appWith = async (input: Partial<ApiConfigInput> = {}): Promise<HeadstartApp> => {
+    const app = buildApp({ modelsDir: root, pollMs: 0, threads: 1, ...defaults, ...input });
+    apps.push(app);
+    await app.ready;
+    return app;
+  };
+  return { appWith, root: () => root };
 }
