@@ -104,13 +104,7 @@ export function convertArtifact(artifact: LayersArtifact, opts: ConvertOptions =
   const inputName = b.reserve('pixels');
   const outputName = b.reserve(opts.featureExtractor ? 'features' : 'probabilities');
   let x = inputName;
-  if (opts.preprocess && inShape.length === 4) {
-    const a = preprocessAffine(opts.preprocess);
-    // Exactly core's affine map (what applyPreprocess computes), folded into the graph.
-    if (a.source[0] !== 0) x = b.op('Gather', [x, b.constI64(a.source, 'preprocess/bgr')], { axis: 3 }, 'preprocess');
-    x = b.op('Mul', [x, b.constF32(a.multiply, [3], 'preprocess/scale')], {}, 'preprocess');
-    x = b.op('Add', [x, b.constF32(a.add, [3], 'preprocess/shift')], {}, 'preprocess');
-  }
+  if (opts.preprocess && inShape.length === 4) x = emitPreprocess(b, x, opts.preprocess);
   if (inShape.length === 4) x = b.op('Transpose', [x], { perm: [0, 3, 1, 2] }, 'to_nchw');
   const tensors = new Map<string, Tensor>([[graph.input.key, { name: x, shape: inShape }]]);
 
@@ -158,7 +152,17 @@ export function convertArtifact(artifact: LayersArtifact, opts: ConvertOptions =
   return { model, inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms: foldedBn.size };
 }
 
-function valueInfo(name: string, shape: number[]): ValueInfoMsg {
+/** Emits core's preprocessing affine map (what applyPreprocess computes) on NHWC RGB pixels `x`; returns the normalised tensor. */
+export function emitPreprocess(b: GraphBuilder, x: string, spec: PreprocessSpec): string {
+  const a = preprocessAffine(spec);
+  let y = x;
+  if (a.source[0] !== 0) y = b.op('Gather', [y, b.constI64(a.source, 'preprocess/bgr')], { axis: 3 }, 'preprocess');
+  y = b.op('Mul', [y, b.constF32(a.multiply, [3], 'preprocess/scale')], {}, 'preprocess');
+  return b.op('Add', [y, b.constF32(a.add, [3], 'preprocess/shift')], {}, 'preprocess');
+}
+
+/** A float32 graph input/output entry with dims (-1: dynamic, named N for the batch). */
+export function valueInfo(name: string, shape: number[]): ValueInfoMsg {
   return {
     name,
     type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: shape.map((d, i) => (d < 0 ? { dimParam: i === 0 ? 'N' : `d${i}` } : { dimValue: d })) } } },

@@ -8,6 +8,7 @@ import { verifyRunWeights } from '@headstart/core/node';
 import { decodeArtifact, readLayersArtifact, type LayersArtifact } from './artifact.ts';
 import { convertArtifact } from './convert.ts';
 import { encodeModel } from './onnx/proto.ts';
+import { serialiseOnnxBaseRun } from './onnx-base/export-run.ts';
 
 /** The exporter's version, written to `headstart.version`. */
 export const EXPORTER_VERSION = '0.1.0';
@@ -100,7 +101,10 @@ export function serialiseArtifact(
   return { data, info: { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms } };
 }
 
-/** Exports a training run: reads runDir/headstart.json and runDir/model/, writes runDir/model.onnx (or opts.out). */
+/**
+ * Exports a training run: reads runDir/headstart.json and runDir/model/, writes runDir/model.onnx (or opts.out).
+ * A run on a frozen ONNX base composes that base (unchanged, up to its cut) with the trained head.
+ */
 export async function exportRun(runDir: string, opts: { out?: string; opset?: number; fp16?: boolean } = {}): Promise<ExportResult> {
   const manifestPath = join(runDir, 'headstart.json');
   let raw: string;
@@ -127,6 +131,12 @@ export async function exportRun(runDir: string, opts: { out?: string; opset?: nu
     throw new HeadstartError('RUN_INCOMPLETE', `run ${runDir} has no trained model at ${modelJson}; finish or resume training first`, { cause: e });
   }
   const m = manifest.data;
+  if (m.base.onnx) {
+    const out = opts.out ?? join(runDir, 'model.onnx');
+    const { data, info } = await serialiseOnnxBaseRun(m, modelJson, { ...opts, version: EXPORTER_VERSION, sourceRun: m.name || basename(resolve(runDir)) });
+    await writeFileAtomic(out, data);
+    return { ...info, path: out, bytes: data.byteLength, sha256: sha256(data) };
+  }
   return exportLayersModel(modelJson, {
     out: opts.out ?? join(runDir, 'model.onnx'),
     opset: opts.opset,

@@ -12,6 +12,19 @@ export const BaseRecordSchema = z
     provenance: z.string(),
     cut: z.string(),
     inputSize: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+    /** Set when the base is a frozen ONNX model (`cut` is then a tensor name): what export composes with the head. */
+    onnx: z
+      .object({
+        /** Absolute path of the .onnx file, and its sha256 when training read it (export refuses a changed file). */
+        path: z.string(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        /** Layout of its image input: channels at axis 1 (torchvision, timm) or 3 (TF exports). */
+        layout: z.enum(['nchw', 'nhwc']),
+        /** Shape of one image's features after the cut, NHWC ([h, w, c]) or flat ([c]), as the head sees them. */
+        featureShape: z.array(z.number().int().positive()).min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -23,6 +23,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Marks names as taken (e.g. every tensor of a graph this one is merged with). */
+  claim(names: Iterable<string>): void {
+    for (const n of names) this.used.add(n);
+  }
+
   /** Reserves an exact name (graph input/output). */
   reserve(name: string): string {
     if (this.used.has(name)) throw new RangeError(`ONNX name ${name} is already used`);
