@@ -14,6 +14,7 @@ import { extract, ImageSource } from './data/sources.ts';
 import { STANDARDIZE_EPSILON } from './model/head.ts';
 import { crossValidate, pooledDim, stratifiedFolds, type CrossValidateOptions, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
 import { resolveFeatureEngine } from './train/feature-engine.ts';
+import { releaseImageStage } from './train/image-stage.ts';
 import type { SymbolicTensor } from './tf.ts';
 
 /** Options of `adviseForDataset`. */
@@ -94,7 +95,8 @@ export function pickProbe(results: ProbeResult[]): ProbeResult {
 /** Runs the base up to each layer in `cuts` over `split` (optionally augmented); one FeatureBlock per cut. */
 export async function features(base: LoadedBase, cuts: string[], split: ImageSplit, augmentFn?: (px: Uint8Array, h: number, w: number, rng: ReturnType<typeof createRng>) => Uint8Array, seed = 0): Promise<FeatureBlock[]> {
   const spec = preprocessSpecFor(base.preprocess, base.inputSize);
-  const outputs = cuts.map((c) => base.model.getLayer(c).output as SymbolicTensor);
+  // The base's own cut is its output (for an ONNX base, a layer of another graph).
+  const outputs = cuts.map((c) => (c === base.cut ? base.model.outputs[0] : base.model.getLayer(c).output) as SymbolicTensor);
   const engine = await resolveFeatureEngine(base.model, outputs, 'auto');
   try {
     const src = new ImageSource(split.pixels, split.labels, spec, augmentFn);
@@ -157,7 +159,7 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
   const folds = Array.from({ length: PROBE_REPEATS }, (_, r) => stratifiedFolds(sample.labels, k, createRng(seed).fork(3 + r)));
   const cv = { folds, k, classes, epsilon: STANDARDIZE_EPSILON };
   // Catalogue candidates are probed where the loaded model has them (a mirror may serve a smaller model); named cuts must all exist.
-  const isLayer = (c: string): boolean => base.layers.some((l) => l.name === c);
+  const isLayer = (c: string): boolean => c === base.cut || base.layers.some((l) => l.name === c);
   const catalogue = findBase(baseId)?.probeCuts ?? [];
   const present = catalogue.filter(isLayer);
   const cuts = opts.cuts ?? (present.includes(base.cut) ? present : [base.cut, ...present]);
@@ -243,6 +245,7 @@ export async function adviseForDataset(data: string, opts: AdviseOptions = {}): 
     const sample = sampleSplit(prepared.train, opts.sampleSize ?? DEFAULT_PROBE_SAMPLE, seed);
     return await measureBase(base, sample, { baseId, trainCount: prepared.train.labels.length, classes: prepared.labels.length, ...(opts.cuts ? { cuts: opts.cuts } : {}), seed, dataLabel: data });
   } finally {
+    await releaseImageStage(base.model);
     base.model.dispose();
   }
 }

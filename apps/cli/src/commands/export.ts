@@ -1,7 +1,7 @@
 /** `headstart export`: a run (or any TF.js layers model.json) → one self-contained model.onnx, optionally verified against TF.js. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeadstartError, parseTopology, PreprocessModeSchema, preprocessSpecFor, RunManifestSchema, type PreprocessSpec } from '@headstart/core';
+import { HeadstartError, parseTopology, PreprocessModeSchema, preprocessSpecFor, RunManifestSchema, type PreprocessSpec, type RunManifest } from '@headstart/core';
 import { decodeImage } from '@headstart/core/node';
 import { exportArtifact, exportRun, readLayersArtifact, type ExportResult } from '@headstart/exporter';
 import { intArg } from '../options/specs.ts';
@@ -45,19 +45,21 @@ interface Plan {
   modelJson: string;
   preprocess?: PreprocessSpec;
   featureCut?: string;
+  /** The run, when its base is a frozen ONNX model (parity runs that base before the head). */
+  onnxBaseRun?: RunManifest;
   run: () => Promise<ExportResult>;
 }
 
 async function planRun(runDir: string, flags: ExportFlags): Promise<Plan> {
   const modelJson = join(runDir, 'model', 'model.json');
   const run = (): Promise<ExportResult> => exportRun(runDir, { ...(flags.out ? { out: flags.out } : {}), ...(flags.opset ? { opset: flags.opset } : {}), fp16: flags.fp16 === true });
-  let preprocess: PreprocessSpec | undefined;
+  let manifest: RunManifest | undefined;
   try {
-    preprocess = RunManifestSchema.parse(JSON.parse(await readFile(join(runDir, 'headstart.json'), 'utf8'))).preprocess;
+    manifest = RunManifestSchema.parse(JSON.parse(await readFile(join(runDir, 'headstart.json'), 'utf8')));
   } catch {
-    preprocess = undefined; // exportRun reports what is wrong with the run, with its own error code
+    manifest = undefined; // exportRun reports what is wrong with the run, with its own error code
   }
-  return { modelJson, ...(preprocess ? { preprocess } : {}), run };
+  return { modelJson, ...(manifest ? { preprocess: manifest.preprocess } : {}), ...(manifest?.base.onnx ? { onnxBaseRun: manifest } : {}), run };
 }
 
 async function planModel(modelJson: string, flags: ExportFlags): Promise<Plan> {
@@ -127,6 +129,7 @@ export async function runExport(runDir: string | undefined, flags: ExportFlags, 
       ...(images ? { images } : {}),
       fp16: flags.fp16 === true,
       ...(plan.featureCut ? { featureCut: plan.featureCut } : {}),
+      ...(plan.onnxBaseRun ? { onnxBaseRun: plan.onnxBaseRun } : {}),
     });
     summary['parity'] = report;
     for (const c of report.cases) lines.push(`  parity ${c.source} batch ${c.batch}: max |Δ| ${c.maxAbsDiff.toExponential(2)}, top-1 ${c.top1Agree ? 'agrees' : 'DIFFERS'}`);

@@ -58,10 +58,10 @@ const unfreezeDefault = (): string => {
 export function addTrainFlags(cmd: Command): Command {
   return cmd
     .requiredOption('-o, --out <runDir>', 'run folder to write (runs/<name>); an existing run needs --overwrite or --resume')
-    .option('--base <id|path|url|runDir>', dflt('base model: catalogue id (see `headstart models`), model.json path/URL, Keras .h5/.keras file, or a run dir', 'mobilenet_v2'))
+    .option('--base <id|path|url|runDir>', dflt('base model: catalogue id (see `headstart models`), model.json path/URL, Keras .h5/.keras file, ONNX .onnx file (frozen: head only), or a run dir', 'mobilenet_v2'))
     .option('--input-size <px>', 'square input size for resizable bases, e.g. 96 (default: the base\'s training size, 96 for mobilenet_v2)', intArg('--input-size', 8))
-    .option('--cut <layer>', 'layer to cut the base at (default: the base\'s own; earlier cuts suit far-from-ImageNet data)')
-    .addOption(new Option('--preprocess <mode>', 'pixel preprocessing for a bring-your-own base (default: the base\'s own, tf for a model.json)').choices(PREPROCESS))
+    .option('--cut <layer>', 'layer to cut the base at, or a tensor name for an .onnx base (default: the base\'s own; for .onnx, the input of the pooling before the classifier); earlier cuts suit far-from-ImageNet data')
+    .addOption(new Option('--preprocess <mode>', 'pixel preprocessing for a bring-your-own base (default: the base\'s own, tf for a model.json, torch for an NCHW .onnx, tf for an NHWC one)').choices(PREPROCESS))
     .option('--head <spec>', dflt(HEAD_SYNTAX, headDefault()), parseHead)
     .option('--epochs <n>', dflt('phase 1 epochs (head only, base frozen)', d.phase1.epochs), intArg('--epochs'))
     .option('--fine-tune-epochs <n>', dflt('phase 2 epochs (fine-tune; 0 skips phase 2)', d.phase2.epochs), intArg('--fine-tune-epochs'))

@@ -7,6 +7,7 @@ import { buildArtifacts, layerNotFound, rewriteTopology } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';
 import { nsfwjsVersion, readNsfwjsModel } from './nsfwjs-bundle.ts';
 import { isKerasFile, readKerasModel } from './keras/read-keras.ts';
+import { isOnnxPath, loadOnnxBase, type OnnxBaseRecord } from './onnx-base.ts';
 import { ensureCachedModel, type RemoteModelOptions } from './remote.ts';
 
 /** A layer of a base as the freeze planner sees it. */
@@ -26,8 +27,10 @@ export interface LoadedBase {
   cut: string;
   inputSize: [number, number];
   preprocess: PreprocessMode;
-  /** Layers in topological order, InputLayer excluded. */
+  /** Layers in topological order, InputLayer excluded (none for an ONNX base: nothing of it trains). */
   layers: BaseLayer[];
+  /** Set for a frozen ONNX base: `model` is then its features' input layer, the ONNX graph runs before it. */
+  onnx?: OnnxBaseRecord;
 }
 
 /** Options of `loadBase`. */
@@ -151,7 +154,7 @@ async function resolveSource(ref: string, opts: LoadBaseOptions): Promise<Source
   const ids = listBases().map((b) => b.id);
   const near = nearLayerNames(ref, ids, 3);
   const hint = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : '';
-  throw new HeadstartError('BASE_UNKNOWN', `Unknown base "${ref}": not a catalogue id (${ids.join(', ')}), an existing model.json, Keras .h5/.keras file or run directory, nor an http(s) URL${hint}`, {
+  throw new HeadstartError('BASE_UNKNOWN', `Unknown base "${ref}": not a catalogue id (${ids.join(', ')}), an existing model.json, Keras .h5/.keras file, .onnx file or run directory, nor an http(s) URL${hint}`, {
     details: { base: ref, near },
   });
 }
@@ -173,7 +176,8 @@ async function loadArtifacts(src: Source, cut: string, size: [number, number] | 
 }
 
 /**
- * Loads a base cut at `opts.cut` (default: the catalogue's cut, or the global-pool input)
+ * Loads a base cut at `opts.cut` (default: the catalogue's cut, or the global-pool input; for an
+ * `.onnx` file see `loadOnnxBase`)
  * with an optional new square input size. Layers after the cut are dropped with their weights.
  * @example const base = await loadBase('mobilenet_v2', { inputSize: 96 });
  */
@@ -181,6 +185,14 @@ export async function loadBase(ref: string, opts: LoadBaseOptions = {}): Promise
   // Building layers creates tensors: make sure a backend is initialised (a caller that skipped
   // selectBackend would otherwise see a misleading input-size error below).
   await tfc.ready();
+  if (isOnnxPath(ref) && !/^https?:\/\//i.test(ref)) {
+    return loadOnnxBase(resolve(ref), {
+      ...(opts.cut ? { cut: opts.cut } : {}),
+      ...(opts.inputSize !== undefined ? { inputSize: opts.inputSize } : {}),
+      ...(opts.preprocess ? { preprocess: opts.preprocess } : {}),
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    });
+  }
   const src = await resolveSource(ref, opts);
   const layerNames = functionalConfig(src.json.modelTopology).layers.map((l) => l.name);
   let cut = opts.cut ?? src.defaultCut;

@@ -7,7 +7,8 @@ import { thumbnailDataUri, verifyRunWeights, writeFileAtomic } from '@headstart/
 import { selectBackend } from '../backend/select-backend.ts';
 import type { ImageSplit } from '../data/prepare.ts';
 import { prepareData } from '../data/prepare.ts';
-import { ImageSource } from '../data/sources.ts';
+import { attachImageStage, predictionSource, releaseImageStage } from '../train/image-stage.ts';
+import { onnxStageForRun } from '../bases/onnx-base.ts';
 import { readHistory, readManifest } from '../run/manifest.ts';
 import { loadLayersModelFile } from '../run/model-io.ts';
 import type { LayersModel } from '../tf.ts';
@@ -90,8 +91,7 @@ export async function evaluateAndReport(
   topK = 5,
   context?: ReportContext,
 ): Promise<EvalReport> {
-  const src = new ImageSource(split.pixels, split.labels, preprocess);
-  const { probs } = evaluateSource(model, src, labels.length, 32);
+  const { probs } = evaluateSource(model, await predictionSource(model, split, preprocess), labels.length, 32);
   const ks = [1, ...(topK > 1 ? [Math.min(topK, labels.length)] : [])];
   const measured = classificationReport(labels, split.labels, probs, { topK: ks, paths: split.paths, topLosses: 12 });
   const source: EvalSource | undefined = context
@@ -126,6 +126,8 @@ export async function evaluateRun(runDir: string, opts: { data?: string; topK?: 
   if (manifest.status !== 'complete') throw new HeadstartError('RUN_INCOMPLETE', `Run ${dir} is ${manifest.status}; finish it (or resume it) before evaluating`);
   await selectBackend('auto');
   const model = await loadLayersModelFile(join(dir, 'model', 'model.json'));
+  // A run on an ONNX base saved only the head: its base runs before it again.
+  if (manifest.base.onnx) attachImageStage(model, await onnxStageForRun(manifest));
   const own = opts.data === undefined;
   const data = await prepareData(opts.data ?? manifest.dataset.path, {
     size: manifest.preprocess.size,
@@ -150,7 +152,12 @@ export async function evaluateRun(runDir: string, opts: { data?: string; topK?: 
   }
   split = { ...split, labels: split.labels.map((l) => mapping[l] as number) };
   const context: ReportContext = { data: resolve(opts.data ?? manifest.dataset.path), split: which, stem: reportStem(opts.data), settings: runSettings(manifest), decision: decisionOf(manifest), ...(manifest.calibration ? { calibration: manifest.calibration } : {}) };
-  const report = await evaluateAndReport(dir, model, split, labels, manifest.preprocess, await readHistory(dir), onEvent, opts.topK ?? 5, context);
-  model.dispose();
+  let report: EvalReport;
+  try {
+    report = await evaluateAndReport(dir, model, split, labels, manifest.preprocess, await readHistory(dir), onEvent, opts.topK ?? 5, context);
+  } finally {
+    await releaseImageStage(model);
+    model.dispose();
+  }
   return report;
 }

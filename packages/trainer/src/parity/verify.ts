@@ -1,4 +1,4 @@
-import { applyPreprocess, HeadstartError, weightSpecsOf, type PreprocessSpec } from '@headstart/core';
+import { applyPreprocess, HeadstartError, weightSpecsOf, type PreprocessSpec, type RunManifest } from '@headstart/core';
 import { readModelJsonFile } from '@headstart/core/node';
 import { FP16_TOLERANCE, FP32_TOLERANCE } from '@headstart/exporter';
 import { createSession } from '@headstart/inference/node';
@@ -36,6 +36,11 @@ export interface VerifyOptions {
   fp16?: boolean;
   /** Exported as a feature extractor at this layer. */
   featureCut?: string;
+  /**
+   * The run, when it was trained on a frozen ONNX base: `modelJson` is then its head, and the
+   * trainer's prediction is the base on onnxruntime followed by that head (as in training).
+   */
+  onnxBaseRun?: RunManifest;
 }
 
 /**
@@ -53,9 +58,11 @@ export async function verifyExport(opts: VerifyOptions): Promise<ParityReport> {
   // Raw artifacts: TF.js does its own dequantisation.
   const full = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: weightSpecsOf(json), weightData: weightData.buffer as ArrayBuffer }));
   const model = opts.featureCut ? tfl.model({ inputs: full.inputs, outputs: full.getLayer(opts.featureCut).output }) : full;
+  const run = opts.onnxBaseRun;
+  const stage = run ? await (await import('../bases/onnx-base.ts')).onnxStageForRun(run) : undefined;
   const session = await createSession(opts.onnx);
   const shape = full.inputs[0]!.shape;
-  const [h, w, c] = [shape[1], shape[2], shape[3]];
+  const [h, w, c] = run ? [run.base.inputSize[0], run.base.inputSize[1], 3] : [shape[1], shape[2], shape[3]];
   if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number') {
     throw new HeadstartError('INPUT_SIZE_UNSUPPORTED', `${opts.modelJson}: parity needs a fixed input size, got ${JSON.stringify(shape)}`);
   }
@@ -73,7 +80,9 @@ export async function verifyExport(opts: VerifyOptions): Promise<ParityReport> {
     for (const b of batches) {
       const dims = [b.batch, h, w, c];
       const x = opts.preprocess ? applyPreprocess(b.rgb, b.batch, opts.preprocess) : Float32Array.from(b.rgb);
-      const expected = tf.tidy(() => (model.predict(tf.tensor(x, dims)) as import('@tensorflow/tfjs-core').Tensor).dataSync() as Float32Array);
+      const features = stage ? await stage.run(x, b.batch) : x;
+      const featureDims = stage ? [b.batch, ...stage.featureShape] : dims;
+      const expected = tf.tidy(() => (model.predict(tf.tensor(features, featureDims)) as import('@tensorflow/tfjs-core').Tensor).dataSync() as Float32Array);
       const output = session.outputNames[0]!;
       const out = await session.run({ [session.inputNames[0]!]: { data: Float32Array.from(b.rgb), dims } }, [output]);
       const actual = out[output]!.data;
@@ -81,6 +90,7 @@ export async function verifyExport(opts: VerifyOptions): Promise<ParityReport> {
     }
   } finally {
     await session.release();
+    await stage?.dispose();
     full.dispose();
   }
   const maxAbsDiff = Math.max(...cases.map((k) => k.maxAbsDiff));

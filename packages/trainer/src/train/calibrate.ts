@@ -6,10 +6,10 @@
  */
 import { calibrationSummary, fitTemperature, HeadstartError, softmax, type CalibrationRecord, type PreprocessSpec } from '@headstart/core';
 import type { ImageSplit } from '../data/prepare.ts';
-import { ImageSource } from '../data/sources.ts';
 import { HEAD_PREFIX } from '../model/head.ts';
 import { tfc, type LayersModel } from '../tf.ts';
 import { evaluateSource } from './fit-loop.ts';
+import { predictionSource } from './image-stage.ts';
 
 /** Logits up to a per-row constant (log p), which is all softmax and temperature scaling see. */
 function logProbs(probs: Float32Array): Float32Array {
@@ -63,9 +63,9 @@ export function foldTemperature(model: LayersModel, temperature: number): void {
 export const CALIBRATION_MIN_IMAGES = 20;
 
 /** Fits the temperature on `heldOut` images and folds it into `model`; undefined (model untouched) when there are too few. */
-export function calibrateModel(model: LayersModel, heldOut: ImageSplit, preprocess: PreprocessSpec, classes: number): CalibrationRecord | undefined {
+export async function calibrateModel(model: LayersModel, heldOut: ImageSplit, preprocess: PreprocessSpec, classes: number): Promise<CalibrationRecord | undefined> {
   if (heldOut.labels.length < CALIBRATION_MIN_IMAGES) return undefined;
-  const { probs } = evaluateSource(model, new ImageSource(heldOut.pixels, heldOut.labels, preprocess), classes, 32);
+  const { probs } = evaluateSource(model, await predictionSource(model, heldOut, preprocess), classes, 32);
   const record = fitCalibration(probs, heldOut.labels, classes, 'val');
   foldTemperature(model, record.temperature);
   return record;

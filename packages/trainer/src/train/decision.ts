@@ -38,6 +38,8 @@ export interface DecisionInput {
   data: PreparedData;
   /** True when the plan held out a test split itself. */
   holdout: boolean;
+  /** Why phase 2 is off whatever the data (e.g. a frozen ONNX base), instead of the advisor's case. */
+  phase2Off?: string;
 }
 
 /** Builds the decision record (and its printed lines) of a measured plan. */
@@ -65,7 +67,7 @@ export function decisionFor(d: DecisionInput): Decision {
       ? `augmentation on${advice.augmentProbe ? ` (probe ${pct(advice.augmentProbe.with)} with vs ${pct(advice.augmentProbe.without)} without)` : ''}${by('--augment')}`
       : `augmentation off${advice.augmentProbe ? ` (probe ${pct(advice.augmentProbe.with)} with vs ${pct(advice.augmentProbe.without)} without)` : ''}${by('--augment')}`,
     `head: ${p1.epochs} epochs at ${p1.learningRate}${p1.earlyStopping === false ? ', fixed (validation too small to stop on)' : `, early stopping (patience ${p1.earlyStopping?.patience ?? '-'})`}${by('--epochs')}${by('--fixed-epochs')}${by('--patience')}`,
-    p2on ? `phase 2: fine-tune ${unfreeze} at ${schedule.phase2.learningRate} for up to ${schedule.phase2.epochs} epochs, kept only if validation accuracy improves on phase 1${by('--fine-tune-epochs')}${by('--unfreeze')}` : `phase 2: off (case ${advice.case}: too few images to fine-tune without overfitting)${by('--fine-tune-epochs')}`,
+    p2on ? `phase 2: fine-tune ${unfreeze} at ${schedule.phase2.learningRate} for up to ${schedule.phase2.epochs} epochs, kept only if validation accuracy improves on phase 1${by('--fine-tune-epochs')}${by('--unfreeze')}` : d.phase2Off ? `phase 2: off (${d.phase2Off})` : `phase 2: off (case ${advice.case}: too few images to fine-tune without overfitting)${by('--fine-tune-epochs')}`,
     `headline: ${headline.note}`,
     `override any of these with its flag (--cut, --head, --standardize, --augment, --epochs, --fixed-epochs, --fine-tune-epochs, --unfreeze, --test-split, --mode scratch); --recipe keras for the fixed recipe`,
   ];

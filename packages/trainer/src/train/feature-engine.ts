@@ -5,6 +5,7 @@
 import { HeadstartError } from '@headstart/core';
 import type { ArtifactSource } from '@headstart/core';
 import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../tf.ts';
+import { imageStageOf, runImageStage, type ImageStage } from './image-stage.ts';
 import { createOnnxFeatureExtractor, type OnnxFeatureExtractor } from './onnx-features.ts';
 
 /** Which engine computes cached features: 'auto' = onnxruntime when the prefix converts and loads, else TF.js. */
@@ -88,11 +89,31 @@ async function onnxRunner(model: LayersModel, outputs: SymbolicTensor[]): Promis
 }
 
 /**
- * Picks the engine for computing `outputs` of `model` from its input. 'auto' tries onnxruntime
+ * Picks the engine for computing `outputs` of `model` from its input (after the model's image
+ * stage, when it has one: an ONNX base always runs on onnxruntime). 'auto' tries onnxruntime
  * and falls back to TF.js (reason in `fallbackReason`); 'onnxruntime' throws when the prefix
  * does not convert or load.
  */
 export async function resolveFeatureEngine(model: LayersModel, outputs: SymbolicTensor[], engine: FeatureEngine): Promise<ResolvedEngine> {
+  const stage = imageStageOf(model);
+  if (stage) return afterStage(stage, await resolveModelEngine(model, outputs, engine));
+  return resolveModelEngine(model, outputs, engine);
+}
+
+/** The model's own prefixes run after its image stage (an ONNX base): the images' engine is onnxruntime. */
+function afterStage(stage: ImageStage, inner: ResolvedEngine): ResolvedEngine {
+  const run: PrefixRunner = async (x) => {
+    const features = await runImageStage(stage, x);
+    try {
+      return await inner.run(features);
+    } finally {
+      features.dispose();
+    }
+  };
+  return { engine: 'onnxruntime', run, ...(inner.fallbackReason ? { fallbackReason: inner.fallbackReason } : {}), dispose: inner.dispose };
+}
+
+async function resolveModelEngine(model: LayersModel, outputs: SymbolicTensor[], engine: FeatureEngine): Promise<ResolvedEngine> {
   if (engine === 'tfjs') return tfjsRunner(model, outputs);
   try {
     return await onnxRunner(model, outputs);

@@ -1,5 +1,5 @@
 /** One phase of a run: freeze plan, BN pinning, caching at the freeze boundary, the fit loop, checkpoints. */
-import { planFreeze, type EventSink, type FreezePlan, type PhaseName, type PhaseSpec, type PreprocessSpec, type Rng, type ScheduleSpec } from '@headstart/core';
+import { HeadstartError, planFreeze, type EventSink, type FreezePlan, type PhaseName, type PhaseSpec, type PreprocessSpec, type Rng, type ScheduleSpec } from '@headstart/core';
 import type { BackendName } from '../backend/select-backend.ts';
 import type { BaseLayer } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
@@ -11,6 +11,7 @@ import { stableWeights } from '../model/weights.ts';
 import { saveCheckpoint } from '../run/checkpoint.ts';
 import { tfl, type LayersModel } from '../tf.ts';
 import { resolveFeatureEngine, type FeatureEngine, type PrefixRunner } from './feature-engine.ts';
+import { imageStageOf } from './image-stage.ts';
 import { fitPhase, type BatchSource, type EpochRecord, type FitPhaseResult, type PhaseState } from './fit-loop.ts';
 import { optimizerState, type NamedTensors } from './optimizer.ts';
 
@@ -163,6 +164,10 @@ export async function runPhase(ctx: PhaseContext, phase: PhaseName, resume?: { s
   const frozenCount = model.layers.filter((l) => !l.trainable && l.weights.length > 0).length;
   const passes = ctx.augment ? schedule.augmentedPasses : 0;
   const useCache = ctx.cache && phase !== 'scratch' && (!ctx.augment || passes > 0);
+  const stage = imageStageOf(model);
+  if (stage && !useCache) {
+    throw new HeadstartError('SPEC_INVALID', `${stage.label} runs outside TF.js, so its features must be cached: ${ctx.cache ? 'augmentation needs augmentedPasses ≥ 1' : 'cache: false is not available'} with it`, { details: { field: ctx.cache ? 'schedule.augmentedPasses' : 'cache' } });
+  }
   let fitModel: LayersModel = model;
   let train: BatchSource = new ImageSource(data.train.pixels, data.train.labels, ctx.preprocess, ctx.augment);
   let val: BatchSource | undefined = data.val.labels.length > 0 ? new ImageSource(data.val.pixels, data.val.labels, ctx.preprocess) : undefined;

@@ -10,6 +10,7 @@ import { loadDataset } from '@headstart/core/node';
 import { DEFAULT_PROBE_SAMPLE, DEFAULT_SIZE, measureBase, sampleSplit } from '../advise.ts';
 import { findBase } from '../bases/catalogue.ts';
 import { loadBase, type LoadedBase } from '../bases/load-base.ts';
+import { isOnnxPath, ONNX_BASE_FROZEN } from '../bases/onnx-base.ts';
 import { prepareData, type PreparedData } from '../data/prepare.ts';
 import { decisionFor, overriddenFlags } from './decision.ts';
 import { DEFAULT_SCHEDULE, resolveHead, resolveSchedule, type ScheduleInput } from './schedule.ts';
@@ -63,6 +64,26 @@ export function planFromManifest(m: RunManifest): RunPlan {
   };
 }
 
+/** True when `baseId` is a frozen ONNX base (no phase 2). */
+function frozenBase(baseId: string): boolean {
+  return isOnnxPath(baseId);
+}
+
+/** An ONNX base trains only the head: fine-tuning asked for is refused before any work. */
+function refuseFineTune(opts: TrainOptions): void {
+  const p2 = opts.schedule?.phase2;
+  if ((p2?.epochs ?? 0) > 0 || (p2?.unfreeze !== undefined && p2.unfreeze.kind !== 'none')) {
+    throw new HeadstartError('USAGE', `Phase 2 (--fine-tune-epochs, --unfreeze) was asked for with --base ${opts.base ?? ''}, but ${ONNX_BASE_FROZEN}. Drop those flags, or use a TF.js, Keras or catalogue base to fine-tune`, {
+      details: { field: 'schedule.phase2' },
+    });
+  }
+}
+
+/** The schedule with phase 2 switched off. */
+function withoutPhase2(schedule: ScheduleSpec): ScheduleSpec {
+  return { ...schedule, phase2: { ...schedule.phase2, epochs: 0, unfreeze: { kind: 'none' } } };
+}
+
 /** The fixed recipe: defaults overlaid with the options, nothing measured. */
 export function fixedPlan(opts: TrainOptions): RunPlan {
   const schedule = resolveSchedule(opts.schedule);
@@ -73,7 +94,12 @@ export function fixedPlan(opts: TrainOptions): RunPlan {
   }
   const baseId = scratch ? 'scratch' : (opts.base ?? DEFAULT_BASE);
   const inputSize = opts.inputSize ?? (scratch ? SCRATCH_SIZE : DEFAULT_SIZE[baseId]);
-  const line = scratch ? 'a small CNN trained from scratch (--mode scratch): no pretrained base, nothing to measure' : 'the fixed recipe (--recipe keras): default cut, avg-pool head, 40 head epochs with early stopping, phase 2 unfreezes the top 20 layers at 1e-5';
+  const frozen = !scratch && frozenBase(baseId);
+  const line = scratch
+    ? 'a small CNN trained from scratch (--mode scratch): no pretrained base, nothing to measure'
+    : frozen
+      ? 'the fixed recipe (--recipe keras): default cut, avg-pool head, 40 head epochs with early stopping'
+      : 'the fixed recipe (--recipe keras): default cut, avg-pool head, 40 head epochs with early stopping, phase 2 unfreezes the top 20 layers at 1e-5';
   return {
     baseId,
     scratch,
@@ -81,8 +107,8 @@ export function fixedPlan(opts: TrainOptions): RunPlan {
     ...(opts.cut ? { cut: opts.cut } : {}),
     ...(opts.preprocess ? { preprocess: opts.preprocess } : {}),
     head,
-    schedule,
-    decision: { recipe: 'keras', lines: [line], scores: [], overridden: overriddenFlags(opts), flags: scratch ? ['--mode transfer'] : ['--recipe measured'] },
+    schedule: frozen ? withoutPhase2(schedule) : schedule,
+    decision: { recipe: 'keras', lines: frozen ? [line, `phase 2: off (${ONNX_BASE_FROZEN})`] : [line], scores: [], overridden: overriddenFlags(opts), flags: scratch ? ['--mode transfer'] : ['--recipe measured'] },
   };
 }
 
@@ -137,12 +163,14 @@ export async function measuredPlan(opts: TrainOptions, onEvent: EventSink): Prom
     const user: ScheduleInput = opts.schedule ?? {};
     // Fine-tune epochs asked for on a plan without phase 2: unfreeze the fixed recipe's layers.
     const unfreeze = user.phase2?.epochs && !user.phase2.unfreeze && advice.schedule.phase2.unfreeze.kind === 'none' ? { phase2: { unfreeze: DEFAULT_SCHEDULE.phase2.unfreeze } } : {};
-    const schedule = resolveSchedule(advice.schedule as ScheduleInput, { testSplit }, user, unfreeze);
+    const frozen = frozenBase(baseId);
+    const resolved = resolveSchedule(advice.schedule as ScheduleInput, { testSplit }, user, frozen ? {} : unfreeze);
+    const schedule = frozen ? withoutPhase2(resolved) : resolved;
     if (cut !== base.cut) {
       base.model.dispose();
       base = await loadBase(baseId, { ...loadOpts, cut });
     }
-    const decision = decisionFor({ advice, base, head, schedule, opts, data, holdout });
+    const decision = decisionFor({ advice, base, head, schedule, opts, data, holdout, ...(frozen ? { phase2Off: ONNX_BASE_FROZEN } : {}) });
     onEvent({ type: 'decision', lines: decision.lines });
     return { baseId, scratch: false, inputSize: base.inputSize[0], cut, preprocess: base.preprocess, head, schedule, decision, loaded: { base, data } };
   } catch (e) {
@@ -154,6 +182,7 @@ export async function measuredPlan(opts: TrainOptions, onEvent: EventSink): Prom
 /** The plan of a run: the manifest's on resume, else measured or fixed as `opts.recipe` says. */
 export async function planRun(opts: TrainOptions, prior: RunManifest | undefined, onEvent: EventSink): Promise<RunPlan> {
   if (prior) return planFromManifest(prior);
+  if (opts.base !== undefined && frozenBase(opts.base) && opts.schedule?.mode !== 'scratch') refuseFineTune(opts);
   const scratch = opts.schedule?.mode === 'scratch';
   if ((opts.recipe ?? 'keras') === 'keras' || scratch) {
     const plan = fixedPlan(opts);

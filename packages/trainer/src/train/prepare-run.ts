@@ -58,8 +58,11 @@ export async function prepare(opts: TrainOptions, plan: RunPlan, runDir: string,
       (await loadBase(plan.baseId, { ...(plan.inputSize ? { inputSize: plan.inputSize } : {}), ...(plan.cut ? { cut: plan.cut } : {}), ...(plan.preprocess ? { preprocess: plan.preprocess } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.modelMirror ? { mirror: opts.modelMirror } : {}), onEvent }));
     baseModel = base.model;
     baseLayers = base.layers;
-    baseRecord = { id: base.id, source: base.source, provenance: base.provenance, cut: base.cut, inputSize: base.inputSize };
+    baseRecord = { id: base.id, source: base.source, provenance: base.provenance, cut: base.cut, inputSize: base.inputSize, ...(base.onnx ? { onnx: base.onnx } : {}) };
     mode = base.preprocess;
+  }
+  if (resumeFrom?.base.onnx && baseRecord.onnx?.sha256 !== resumeFrom.base.onnx.sha256) {
+    throw new HeadstartError('CHECKPOINT_INVALID', `The ONNX base ${resumeFrom.base.onnx.path} changed since run ${runDir} started (sha256 ${baseRecord.onnx?.sha256 ?? 'none'} ≠ ${resumeFrom.base.onnx.sha256}); restore it or start a new run`);
   }
   const preprocess = preprocessSpecFor(mode, baseRecord.inputSize);
 

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { HeadstartError, HeadSpecSchema, type EvalReport, type EventSink, type PreprocessMode, type RunManifest } from '@headstart/core';
 import { selectBackend, type BackendName } from '../backend/select-backend.ts';
 import { calibrateModel } from './calibrate.ts';
+import { releaseImageStage } from './image-stage.ts';
 import { decisionOf, evaluateAndReport } from '../eval/evaluate.ts';
 import { runSettings } from '../eval/report-html.ts';
 import { prepareRunDir } from '../run/run-dir.ts';
@@ -115,7 +116,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   }
 
   // Finish: final model, evaluation on the headline split, manifest.
-  const calibration = calibrateModel(model, data.val, p.preprocess, data.labels.length);
+  const calibration = await calibrateModel(model, data.val, p.preprocess, data.labels.length);
   if (calibration) manifest.calibration = calibration;
   const tmpModelDir = join(runDir, `.model.tmp-${process.pid}`);
   await saveLayersModel(model, tmpModelDir);
@@ -134,6 +135,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   manifest.progress = { phase: 'done', epoch: 0 };
   await writeManifest(runDir, manifest);
   await removeCheckpoint(runDir);
+  await releaseImageStage(model);
   const seconds = (Date.now() - started) / 1000;
   onEvent({ type: 'done', runDir, metrics: manifest.metrics, seconds, reportPath: join(runDir, 'report.html') });
   return { runDir, manifest, report };
