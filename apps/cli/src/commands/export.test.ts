@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunManifestSchema } from '@headstart/core';
+import { createHash } from 'node:crypto';
 import { decodeModel } from '@headstart/exporter';
+import { buildTinyCnnOnnx, TINY_CNN_TENSORS } from '@headstart/exporter/testing';
 import { main } from '../main.ts';
 import { captureIo } from '../../test/fakes.ts';
 
@@ -98,5 +100,51 @@ describe('headstart export', () => {
     const mismatch = await run('--model', json, '--labels', join(dir, 'labels.txt'), '--out', join(dir, 'x.onnx'));
     expect(mismatch.code).toBe(2);
     expect(mismatch.err).toContain('SPEC_MISMATCH');
+  });
+
+  it('exports a run on a frozen ONNX base as one graph, --verify runs that base before the head, and a changed base file is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-cli-onnx-base-'));
+    const base = join(dir, 'tiny.onnx');
+    const bytes = buildTinyCnnOnnx({ layout: 'nchw' });
+    writeFileSync(base, bytes);
+    // The head a run on it saves: features [8, 8, 8] (NHWC) → average pool → 3 classes.
+    mkdirSync(join(dir, 'run', 'model'), { recursive: true });
+    const layers = [
+      { class_name: 'GlobalAveragePooling2D', config: { name: 'head_pool', batch_input_shape: [null, 8, 8, 8] } },
+      { class_name: 'Dense', config: { name: 'head_logits', units: 3, activation: 'softmax', use_bias: true } },
+    ];
+    const values = Float32Array.from({ length: 27 }, (_, i) => Math.cos(i * 0.9));
+    writeFileSync(join(dir, 'run', 'model', 'weights.bin'), new Uint8Array(values.buffer));
+    const specs = [{ name: 'head_logits/kernel', shape: [8, 3], dtype: 'float32' }, { name: 'head_logits/bias', shape: [3], dtype: 'float32' }];
+    writeFileSync(join(dir, 'run', 'model', 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { name: 'h', layers } }, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] }));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const manifest = RunManifestSchema.parse({
+      format: 'headstart-run@1',
+      name: 'onnx-run',
+      createdAt: new Date(0).toISOString(),
+      status: 'complete',
+      base: { id: base, source: base, provenance: 'test', cut: TINY_CNN_TENSORS.nchw.features, inputSize: [16, 16], onnx: { path: base, sha256, layout: 'nchw', featureShape: [8, 8, 8] } },
+      preprocess: { size: [16, 16], mode: 'torch' },
+      head: { kind: 'dense' },
+      schedule: { phase1: { epochs: 1, learningRate: 1e-3 }, phase2: { epochs: 0, learningRate: 1e-5, unfreeze: { kind: 'none' } } },
+      labels: ['x', 'y', 'z'],
+      dataset: { path: '/d', fingerprint: 'f', counts: { train: 1, val: 1, test: 0 } },
+      backend: 'cpu',
+      versions: {},
+    });
+    writeFileSync(join(dir, 'run', 'headstart.json'), JSON.stringify(manifest));
+    const ok = await run(join(dir, 'run'), '--verify');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain('input pixels [-1,16,16,3] → output probabilities [-1,3]');
+    expect(ok.out).toContain('parity OK');
+    const graph = decodeModel(new Uint8Array(readFileSync(join(dir, 'run', 'model.onnx')))).graph;
+    expect(graph.node.map((n) => n.opType)).toEqual(expect.arrayContaining(['Conv', 'BatchNormalization', 'MaxPool', 'Clip', 'Concat', 'GlobalAveragePool', 'Softmax']));
+    // The base's own classifier (after the cut) is gone.
+    expect(graph.initializer.map((t) => t.name)).not.toContain('fc.w');
+    expect(graph.initializer.map((t) => t.name)).toContain('c1.w');
+    writeFileSync(base, buildTinyCnnOnnx({ layout: 'nchw', seed: 99 }));
+    const changed = await run(join(dir, 'run'));
+    expect(changed.code).toBe(2);
+    expect(changed.err).toContain('changed since training');
   });
 });
