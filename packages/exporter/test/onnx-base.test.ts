@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
-import { decodeModelMessage, onnxBaseBytes, openOnnxBase } from '../src/index.ts';
+import { decodeModelMessage, headOpsetFor, onnxBaseBytes, openOnnxBase } from '../src/index.ts';
 import { buildTinyCnnOnnx, TINY_CNN_TENSORS, type TinyCnnOptions } from '../src/testing/index.ts';
 import { checkOnnx, runOrt } from './helpers/onnx.ts';
 
@@ -62,5 +62,12 @@ describe('openOnnxBase (frozen ONNX bases)', () => {
     expect(early.inputSize).toEqual([20, 20]);
     const out = await runOrt(onnxBaseBytes(early), new Float32Array(3 * 20 * 20), [1, 3, 20, 20]);
     expect(out.length).toBe(6 * 20 * 20);
+  });
+
+  it('composes heads at the base opset from 11 on (head converted at 13..21) and refuses older ones with the way out', () => {
+    expect(headOpsetFor(11)).toBe(13);
+    expect(headOpsetFor(17)).toBe(17);
+    expect(headOpsetFor(23)).toBe(21);
+    expect(() => headOpsetFor(9)).toThrow(/opset 9.*opset_version=17/);
   });
 });
