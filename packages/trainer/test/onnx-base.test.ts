@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isHeadstartError, type TrainerEvent } from '@headstart/core';
 import { decodeModelMessage, exportRun } from '@headstart/exporter';
 import { buildTinyCnnOnnx, TINY_CNN_TENSORS } from '@headstart/exporter/testing';
-import { evaluateRun, selectBackend, train, type TrainOptions } from '../src/index.ts';
+import { evaluateRun, loadLayersModelFile, selectBackend, train, type TrainOptions } from '../src/index.ts';
 import { verifyExport } from '../src/parity/index.ts';
 import { makeImageDataset, tempDir } from './fixtures.ts';
 
@@ -84,6 +84,20 @@ describe('train on a frozen ONNX base (tiny ONNX CNNs, generated images)', () =>
     expect(r.manifest.schedule.phase2.epochs).toBe(0);
     expect(r.manifest.decision?.lines).toContain('phase 2: off (a frozen ONNX base cannot be fine-tuned here: it runs on onnxruntime, which computes no gradients, so only the head trains (phase 1))');
     await exportAndVerify(r.runDir, files.nhwc);
+  });
+
+  it('resumes a run on an ONNX base exactly after an interrupt', async () => {
+    const headWeights = async (dir: string): Promise<number[][]> => (await loadLayersModelFile(join(dir, 'model', 'model.json'))).weights.map((w) => Array.from(w.read().dataSync()));
+    const ref = await train(opts(files.nchw, join(root, 'ref')));
+    const out = join(root, 'resumed');
+    const ctl = new AbortController();
+    const err = await train(opts(files.nchw, out, { signal: ctl.signal }), (e) => {
+      if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) ctl.abort();
+    }).catch((e: unknown) => e);
+    expect(isHeadstartError(err, 'INTERRUPTED')).toBe(true);
+    const res = await train(opts(files.nchw, out, { resume: true }));
+    expect(res.manifest.base.onnx?.sha256).toBe(ref.manifest.base.onnx?.sha256);
+    expect(await headWeights(res.runDir)).toEqual(await headWeights(ref.runDir));
   });
 
   it('refuses fine-tuning and a wrong cut before any work, naming what to do', async () => {

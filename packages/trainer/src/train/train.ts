@@ -105,6 +105,7 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   });
   const history: EpochRecord[] = p.ckpt?.state.history ?? [];
   if (await runPhases(opts, plan, p, runDir, history, onEvent)) {
+    await releaseImageStage(model);
     manifest.status = 'interrupted';
     await writeManifest(runDir, manifest);
     const progress = manifest.progress ?? { phase: 'phase1', epoch: 0 };
