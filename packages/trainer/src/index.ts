@@ -41,4 +41,4 @@ export { writeDeepCheckFiles, issuesCsv, issuesHtml, ISSUES_CSV_COLUMNS } from '
 export { findLabelIssues, classThresholds, type LabelIssue } from './audit/label-issues.ts';
 export { findNearDuplicates, NEAR_DUPLICATE_SIMILARITY, type NearDuplicatePair } from './audit/near-duplicates.ts';
 export { GradCam, type GradCamResult } from './explain/grad-cam.ts';
-export { explainRun, type Explanation } from './explain/explain-run.ts';
+export { explainRun } from './explain/explain-run.ts';

@@ -1,6 +1,10 @@
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRng, heatPeak, HeadSpecSchema, PreprocessSpecSchema, weightedChannelSum } from '@headstart/core';
-import { buildClassifier, selectBackend } from '../src/index.ts';
+import { classChannel, createRng, heatPeak, HeadSpecSchema, PreprocessSpecSchema, weightedChannelSum } from '@headstart/core';
+import { exportLayersModel } from '@headstart/exporter';
+import { createSession } from '@headstart/inference/node';
+import { buildClassifier, saveLayersModel, selectBackend } from '../src/index.ts';
+import { tempDir } from './fixtures.ts';
 import { GradCam } from '../src/explain/grad-cam.ts';
 import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../src/tf.ts';
 
@@ -90,5 +94,46 @@ describe('Grad-CAM (synthetic patch detector, answer known)', () => {
     const input = tfl.input({ shape: [SIZE, SIZE, 3] });
     const out = tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(tfl.layers.flatten().apply(input) as SymbolicTensor) as SymbolicTensor;
     expect(() => GradCam.forModel(tfl.model({ inputs: input, outputs: out }))).toThrow(/head_logits/);
+  });
+
+  it('the exported ONNX `cam` output equals Grad-CAM from TF.js for heads without dense blocks, and is absent (with the reason) otherwise', async () => {
+    const root = await tempDir();
+    // Every pixel a different grey, so global max pooling has one argmax per channel (TF.js sends the
+    // gradient to every tied maximum, the closed form to one: they agree only without ties).
+    const rgb = Uint8Array.from({ length: SIZE * SIZE * 3 }, (_, i) => (Math.floor(i / 3) * 97) % 256);
+    for (const head of [
+      { kind: 'dense', pooling: 'avg', dropout: 0.2 },
+      { kind: 'logistic', pooling: 'max', standardize: true },
+      { kind: 'dense', pooling: 'flatten', dropout: 0 },
+      { kind: 'dense', pooling: 'avg', dropout: 0, blocks: [{ units: 4 }] },
+    ]) {
+      const model = patchDetector(head);
+      if (head.standardize) {
+        const bn = model.getLayer('head_standardize');
+        bn.setWeights([tfc.tensor1d([1.5, 0.5]), tfc.tensor1d([0.1, -0.2]), tfc.tensor1d([0.3, 0.6]), tfc.tensor1d([0.04, 0.09])]);
+      }
+      const dir = join(root, `${head.kind}-${head.pooling}-${head.blocks ? 'blocks' : 'linear'}`);
+      await saveLayersModel(model, dir);
+      const out = join(dir, 'model.onnx');
+      const exported = await exportLayersModel(join(dir, 'model.json'), { out, preprocess: spec, labels: ['plain', 'patch'] });
+      if (head.blocks) {
+        expect(exported.cam).toMatchObject({ absent: expect.stringMatching(/dense blocks/) as unknown });
+        continue;
+      }
+      expect(exported.cam).toEqual({ shape: [-1, SIZE, SIZE, 2] });
+      const session = await createSession(out);
+      try {
+        const r = await session.run({ pixels: { data: Float32Array.from(rgb), dims: [1, SIZE, SIZE, 3] } });
+        for (const c of [0, 1]) {
+          const fromOnnx = classChannel(r['cam']!.data, SIZE, SIZE, 2, c);
+          const fromTf = GradCam.forModel(model).explain(rgb, spec, { classIndex: c }).heat;
+          let maxDiff = 0;
+          for (let i = 0; i < fromTf.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(fromOnnx.data[i]! - fromTf.data[i]!));
+          expect(maxDiff, `${JSON.stringify(head)} class ${c}`).toBeLessThan(1e-5 * Math.max(1, heatPeak(fromTf).value));
+        }
+      } finally {
+        await session.release();
+      }
+    }
   });
 });

@@ -200,7 +200,7 @@ describe('train (tiny base, generated images)', () => {
     expect(html.match(/alt="heat map for /g)).toHaveLength(2 * r.report.topLosses.length);
     const image = join(data, 'class_b', 'img_0.png');
     const e = await explainRun(r.runDir, image);
-    expect(e.featureLayer).toBe('out');
+    expect(e.source).toBe('TF.js layer out');
     expect(e.label).toBe(e.top.label);
     expect(e.overlay).toHaveLength(16 * 16 * 3);
     expect(Math.max(...e.heat.data)).toBeLessThanOrEqual(1);

@@ -109,3 +109,20 @@ export function heatPeak(map: HeatMap): { row: number; col: number; value: numbe
   for (let i = 1; i < map.data.length; i++) if ((map.data[i] as number) > (map.data[best] as number)) best = i;
   return { row: Math.floor(best / map.width), col: best % map.width, value: map.data[best] ?? 0 };
 }
+
+/** A Grad-CAM explanation of one image, wherever it was computed (TF.js run or ONNX `cam` output). */
+export interface Explanation {
+  /** The explained label and its probability (calibrated where the model is). */
+  label: string;
+  probability: number;
+  /** The top label, which is `label` unless another was asked for. */
+  top: { label: string; probability: number };
+  /** The heat map at the feature map's resolution, scaled to [0, 1]. */
+  heat: HeatMap;
+  /** The image as the model saw it (RGB, `size`), and the heat map blended over it. */
+  pixels: Uint8Array;
+  overlay: Uint8Array;
+  size: [number, number];
+  /** Where it was computed: the TF.js layer whose output was explained, or the ONNX output `cam`. */
+  source: string;
+}

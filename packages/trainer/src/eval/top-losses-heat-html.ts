@@ -20,7 +20,7 @@ export async function topLossHeatMaps(model: LayersModel, pixels: readonly Uint8
   try {
     cam = GradCam.forModel(model);
   } catch (e) {
-    if (isHeadstartError(e, 'MODEL_INVALID')) return { unavailable: e.message };
+    if (isHeadstartError(e, 'EXPLAIN_UNAVAILABLE')) return { unavailable: e.message };
     throw e;
   }
   const [h, w] = spec.size;

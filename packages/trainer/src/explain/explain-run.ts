@@ -1,28 +1,11 @@
 /** `explainRun`: Grad-CAM of one image file on a finished run's TF.js model (what `headstart explain RUN` calls). */
 import { join, resolve } from 'node:path';
-import { HeadstartError, normalizeHeat, overlayHeat, type HeatMap } from '@headstart/core';
+import { HeadstartError, normalizeHeat, overlayHeat, type Explanation } from '@headstart/core';
 import { readImageFile, verifyRunWeights } from '@headstart/core/node';
 import { selectBackend } from '../backend/select-backend.ts';
 import { readManifest } from '../run/manifest.ts';
 import { loadLayersModelFile } from '../run/model-io.ts';
 import { GradCam } from './grad-cam.ts';
-
-/** A Grad-CAM explanation of one image. */
-export interface Explanation {
-  /** The explained label and its probability (calibrated when the run has a temperature). */
-  label: string;
-  probability: number;
-  /** The top label, which is `label` unless another was asked for. */
-  top: { label: string; probability: number };
-  /** The heat map at the feature map's resolution, scaled to [0, 1]. */
-  heat: HeatMap;
-  /** The image as the model saw it (RGB, `size`), and the heat map blended over it. */
-  pixels: Uint8Array;
-  overlay: Uint8Array;
-  size: [number, number];
-  /** The layer whose output was explained (the base's cut). */
-  featureLayer: string;
-}
 
 /**
  * Explains `image` (a file path) with run `runDir`'s trained model: the top label, or `label`.
@@ -58,7 +41,7 @@ export async function explainRun(runDir: string, image: string, opts: { label?: 
       pixels: decoded.data,
       overlay: overlayHeat(decoded.data, h, w, heat),
       size: [h, w],
-      featureLayer: r.featureLayer,
+      source: `TF.js layer ${r.featureLayer}`,
     };
   } finally {
     model.dispose();

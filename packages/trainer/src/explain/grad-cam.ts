@@ -48,7 +48,7 @@ export class GradCam {
     const layers = model.layers.filter((l) => l.name.startsWith(HEAD_PREFIX)) as unknown as Layerish[];
     const last = layers.at(-1);
     if (!last || last.name !== LOGITS_LAYER) {
-      throw new HeadstartError('MODEL_INVALID', `the model has no Headstart head ending in ${LOGITS_LAYER} (found ${layers.map((l) => l.name).join(', ') || 'no head_* layers'}); Grad-CAM needs a model trained by headstart train`);
+      throw new HeadstartError('EXPLAIN_UNAVAILABLE', `cannot explain: the model has no Headstart head ending in ${LOGITS_LAYER} (found ${layers.map((l) => l.name).join(', ') || 'no head_* layers'}); Grad-CAM needs a model trained by headstart train`);
     }
     const input = layers[0]!.getInputAt(0);
     const a = (Array.isArray(input) ? input[0] : input) as SymbolicTensor;
@@ -56,7 +56,7 @@ export class GradCam {
     const featureLayer = a.sourceLayer.name;
     if (shape.length !== 4 || model.inputs.some((t) => t.sourceLayer.name === featureLayer)) {
       throw new HeadstartError(
-        'MODEL_INVALID',
+        'EXPLAIN_UNAVAILABLE',
         `cannot explain: the head reads ${featureLayer} (shape ${JSON.stringify(shape)}), not a spatial feature map inside the model (features computed outside TF.js, e.g. by an ONNX base, or already pooled); Grad-CAM needs the base's last conv map — retrain with a TF.js base or a cut that keeps height × width`,
       );
     }
