@@ -4,7 +4,7 @@
  */
 import { isHeadstartError, normalizeHeat, overlayHeat, type EvalReport, type PreprocessSpec } from '@headstart/core';
 import { thumbnailDataUri } from '@headstart/core/node';
-import { GradCam } from '../explain/grad-cam.ts';
+import { GradCam, type GradCamResult } from '../explain/grad-cam.ts';
 import type { LayersModel } from '../tf.ts';
 import { esc } from './report-charts.ts';
 
@@ -28,11 +28,9 @@ export async function topLossHeatMaps(model: LayersModel, pixels: readonly Uint8
   for (const loss of report.topLosses) {
     const rgb = pixels[loss.index];
     if (!rgb) continue;
-    const uri = (label: string): Promise<string> => {
-      const heat = normalizeHeat(cam.explain(rgb, spec, { classIndex: labels.indexOf(label) }).heat);
-      return thumbnailDataUri(overlayHeat(rgb, h, w, heat), h, w, HEAT_THUMB);
-    };
-    maps[loss.index] = { predicted: await uri(loss.predicted), actual: await uri(loss.actual) };
+    const [predicted, actual] = cam.explainClasses(rgb, spec, [labels.indexOf(loss.predicted), labels.indexOf(loss.actual)]);
+    const uri = (r: GradCamResult): Promise<string> => thumbnailDataUri(overlayHeat(rgb, h, w, normalizeHeat(r.heat)), h, w, HEAT_THUMB);
+    maps[loss.index] = { predicted: await uri(predicted!), actual: await uri(actual!) };
   }
   return { maps };
 }

@@ -71,6 +71,14 @@ export class GradCam {
    * (default the top one). `temperature` only rescales the reported probabilities.
    */
   explain(rgb: Uint8Array, spec: PreprocessSpec, opts: { classIndex?: number; temperature?: number } = {}): GradCamResult {
+    return this.explainClasses(rgb, spec, [opts.classIndex], opts.temperature)[0] as GradCamResult;
+  }
+
+  /**
+   * Explains one image for several classes (undefined: the top one), running the base once.
+   * `temperature` only rescales the reported probabilities.
+   */
+  explainClasses(rgb: Uint8Array, spec: PreprocessSpec, classIndices: (number | undefined)[], temperature = 1): GradCamResult[] {
     const [sh, sw] = spec.size;
     if (rgb.length !== sh * sw * 3) throw new RangeError(`explain: expected ${sh}×${sw}×3 RGB bytes, got ${rgb.length}`);
     const [h, w, c] = this.featureShape;
@@ -83,21 +91,21 @@ export class GradCam {
         const z = tfc.matMul(y as tfc.Tensor2D, this.logits.kernel as tfc.Tensor2D);
         return this.logits.bias ? tfc.add(z, this.logits.bias) : z;
       };
-      const logits = logitsOf(a).dataSync() as Float32Array;
+      const logits = Float32Array.from(logitsOf(a).dataSync() as Float32Array);
       const classes = logits.length;
-      const index = opts.classIndex ?? argmax(logits);
-      if (!Number.isInteger(index) || index < 0 || index >= classes) throw new RangeError(`explain: class index ${index} is outside 0..${classes - 1}`);
-      const grad = tfc.grad((t: Tensor) => tfc.sum(tfc.slice(logitsOf(t), [0, index], [1, 1])))(a);
-      const alpha = tfc.mean(grad, [0, 1, 2]).dataSync() as Float32Array;
-      return { logits: Float32Array.from(logits), index, alpha: Float32Array.from(alpha), features: Float32Array.from(a.dataSync() as Float32Array) };
+      const alphas = classIndices.map((wanted) => {
+        const index = wanted ?? argmax(logits);
+        if (!Number.isInteger(index) || index < 0 || index >= classes) throw new RangeError(`explain: class index ${index} is outside 0..${classes - 1}`);
+        const grad = tfc.grad((t: Tensor) => tfc.sum(tfc.slice(logitsOf(t), [0, index], [1, 1])))(a);
+        return { index, alpha: Float32Array.from(tfc.mean(grad, [0, 1, 2]).dataSync() as Float32Array) };
+      });
+      return { logits, alphas, features: Float32Array.from(a.dataSync() as Float32Array) };
     });
-    if (out.alpha.length !== c) throw new HeadstartError('MODEL_INVALID', `Grad-CAM: ${out.alpha.length} channel weights for ${c} channels of ${this.featureLayer}`);
-    return {
-      heat: weightedChannelSum(out.features, h, w, out.alpha),
-      classIndex: out.index,
-      probabilities: Float32Array.from(softmax(out.logits.map((v) => v / (opts.temperature ?? 1)), out.logits.length)),
-      featureLayer: this.featureLayer,
-    };
+    const probabilities = Float32Array.from(softmax(out.logits.map((v) => v / temperature), out.logits.length));
+    return out.alphas.map(({ index, alpha }) => {
+      if (alpha.length !== c) throw new HeadstartError('MODEL_INVALID', `Grad-CAM: ${alpha.length} channel weights for ${c} channels of ${this.featureLayer}`);
+      return { heat: weightedChannelSum(out.features, h, w, alpha), classIndex: index, probabilities, featureLayer: this.featureLayer };
+    });
   }
 }
 
