@@ -1,9 +1,10 @@
-import { createClassifier, type WebClassifier, type WebProvider } from '@headstart/inference/web';
+import { createClassifier, type WebClassification, type WebClassifier, type WebProvider } from '@headstart/inference/web';
 import { listRegistry, modelUrl, predictOnServer, reportUrl, type RegistryEntry } from './api.ts';
 import { captureFrame, routeFiles, startCamera, stopCamera, webcamAvailable, wireDrop, wirePaste, type InputHandlers } from './inputs.ts';
 import { parseHistoryJsonl, parseReport, type HistoryRow } from './report/parse.ts';
 import { renderReport } from './report/view.ts';
 import { maxDelta, renderPredictions } from './results.ts';
+import { drawWhy } from './why.ts';
 
 const TOP_K = 5;
 /** Largest |Δp| still counted as the browser and server agreeing (the project's parity tolerance). */
@@ -36,6 +37,11 @@ const ui = {
   modelViewFig: $('model-view-fig'),
   modelView: $<HTMLCanvasElement>('model-view'),
   modelViewCaption: $('model-view-caption'),
+  why: $<HTMLInputElement>('why'),
+  whyStatus: $('why-status'),
+  whyFig: $('why-fig'),
+  whyView: $<HTMLCanvasElement>('why-view'),
+  whyCaption: $('why-caption'),
   browserResult: $('browser-result'),
   serverResult: $('server-result'),
   reportFile: $<HTMLInputElement>('report-file'),
@@ -49,6 +55,8 @@ let registryModel: RegistryEntry | undefined;
 let entries: RegistryEntry[] = [];
 let cameraStream: MediaStream | undefined;
 let previewUrl: string | undefined;
+/** The last browser classification and the classifier that made it (for the why view). */
+let lastResult: { result: WebClassification; clf: WebClassifier } | undefined;
 
 function status(el: HTMLElement, text: string, error = false): void {
   el.textContent = text;
@@ -81,6 +89,8 @@ async function loadNow(seq: number, source: Uint8Array | string, name: string, f
       return;
     }
     classifier = clf;
+    lastResult = undefined;
+    showWhy();
     registryModel = fromRegistry;
     ui.compare.disabled = !fromRegistry;
     if (!fromRegistry) ui.compare.checked = false;
@@ -114,6 +124,8 @@ async function classify(image: Blob, name: string): Promise<void> {
     const latency = `${clf.provider}: decode+resize ${r.timings.decodeMs.toFixed(1)} ms, inference ${r.timings.inferenceMs.toFixed(1)} ms`;
     renderPredictions(ui.browserResult, r.predictions, `In this browser (${latency})`);
     showModelView(r.pixels, clf.inputSize, clf.preprocess.resize);
+    lastResult = { result: r, clf };
+    showWhy();
     if (ui.compare.checked && registryModel) {
       const server = await predictOnServer(registryModel, image, TOP_K);
       const d = maxDelta(r.predictions, server.predictions);
@@ -139,6 +151,25 @@ function showModelView(rgb: Uint8Array, [h, w]: [number, number], resize: string
   ui.modelView.getContext('2d')?.putImageData(new ImageData(rgba, w, h), 0, 0);
   ui.modelViewCaption.textContent = `What the model sees (${w}×${h}, ${resize})`;
   ui.modelViewFig.hidden = false;
+}
+
+/** Shows (toggle on) or hides the Grad-CAM view of the last classification. */
+function showWhy(): void {
+  const last = lastResult;
+  ui.whyFig.hidden = true;
+  ui.whyStatus.textContent = '';
+  delete ui.whyStatus.dataset['state'];
+  if (!ui.why.checked || !last) return;
+  const top = last.result.predictions[0]?.label ?? '';
+  const state = drawWhy(ui.whyView, last.result, last.clf.labels, last.clf.inputSize, top);
+  if (!state.drawn) {
+    status(ui.whyStatus, state.reason, true);
+    ui.whyStatus.dataset['state'] = 'unavailable';
+    return;
+  }
+  ui.whyCaption.textContent = `Where the model looked for ${state.label} (red: most)`;
+  ui.whyFig.hidden = false;
+  ui.whyStatus.dataset['state'] = 'drawn';
 }
 
 let history: HistoryRow[] = [];
@@ -185,6 +216,7 @@ ui.modelFile.addEventListener('change', () => {
   const f = ui.modelFile.files?.[0];
   if (f) handlers.onModel(f);
 });
+ui.why.addEventListener('change', showWhy);
 ui.reportFile.addEventListener('change', () => handlers.onReportFiles([...(ui.reportFile.files ?? [])]));
 ui.loadRegistry.addEventListener('click', () => {
   const e = entries[Number(ui.registry.value)];

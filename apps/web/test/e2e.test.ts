@@ -7,7 +7,7 @@ import { chromium, type BrowserContext, type FileChooser, type Page } from 'play
 import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resizeRgb } from '@headstart/core';
+import { classChannel, normalizeHeat, overlayHeat, resizeRgb } from '@headstart/core';
 import { decodeImage } from '@headstart/core/node';
 import { encodePng, syntheticRgb } from './helpers/png.ts';
 import { listen, type RunningServer } from './helpers/listen.ts';
@@ -275,6 +275,57 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
       await p2.close();
       await plain.close();
     }
+  });
+
+  it('"why" toggle: draws the Grad-CAM heat map from the model\'s cam output (matching onnxruntime-node), and says so when the model has none', async () => {
+    await page.setViewportSize({ width: 1100, height: 900 });
+    const fx = pngs.get('exact-8x8.png');
+    if (!fx) throw new Error('fixture');
+    // The registry model has no cam output: the toggle says so.
+    await page.goto(server.origin + '/');
+    await page.waitForSelector('#model-status[data-state="ready"]');
+    await page.check('#why');
+    await classifyFile('exact-8x8.png');
+    await page.waitForSelector('#why-status[data-state="unavailable"]');
+    expect(await page.textContent('#why-status')).toMatch(/no Grad-CAM output.*headstart explain/);
+    expect(await page.isHidden('#why-fig')).toBe(true);
+
+    // A model with the cam output, opened from a file.
+    const camModel = buildTinyClassifier({ size: SIZE, labels: LABELS, resize: 'cover', cam: true, seed: 11 });
+    writeFileSync(join(tmp, 'tiny-cam.onnx'), camModel);
+    await page.setInputFiles('#model-file', join(tmp, 'tiny-cam.onnx'));
+    await page.waitForSelector('#model-status[data-state="ready"]');
+    const got = await classifyFile('exact-8x8.png');
+    await page.waitForSelector('#why-status[data-state="drawn"]');
+    expect(await page.isVisible('#why-view')).toBe(true);
+    expect(await page.textContent('#why-caption')).toContain(`for ${got.label}`);
+    const canvasRgb = (id: string): Promise<number[]> =>
+      page.evaluate((sel) => {
+        const c = document.getElementById(sel) as HTMLCanvasElement;
+        const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+        return [...d].filter((_, i) => i % 4 !== 3);
+      }, id);
+    const overlay = await canvasRgb('why-view');
+    const bare = await canvasRgb('model-view');
+    expect(overlay).toHaveLength(SIZE[0] * SIZE[1] * 3);
+    expect(bare).toEqual([...fx.rgb]);
+    const changed = overlay.filter((v, i) => Math.abs(v - bare[i]!) > 10).length;
+    expect(changed / overlay.length).toBeGreaterThan(0.3);
+    // The same overlay computed in Node from onnxruntime-node's cam output.
+    const s = await ortNode.InferenceSession.create(camModel);
+    try {
+      const out = await s.run({ pixels: new ortNode.Tensor('float32', Float32Array.from(fx.rgb), [1, SIZE[0], SIZE[1], 3]) });
+      const heat = normalizeHeat(classChannel(out['cam']!.data as Float32Array, SIZE[0], SIZE[1], LABELS.length, LABELS.indexOf(got.label)));
+      const want = overlayHeat(fx.rgb, SIZE[0], SIZE[1], heat);
+      const maxDiff = Math.max(...overlay.map((v, i) => Math.abs(v - want[i]!)));
+      expect(maxDiff).toBeLessThanOrEqual(1);
+    } finally {
+      await s.release();
+    }
+    await page.locator('.result').screenshot({ path: join(artifacts, 'why-toggle.png') });
+    // Off again: the heat map is hidden.
+    await page.uncheck('#why');
+    expect(await page.isHidden('#why-fig')).toBe(true);
   });
 
   it('runs on WebGPU when asked (SwiftShader adapter) and "auto" skips a software adapter', async () => {

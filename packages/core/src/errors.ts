@@ -26,6 +26,7 @@ export type HeadstartErrorCode =
   | 'MODEL_NOT_FOUND'
   | 'MODEL_INVALID'
   | 'EXPORT_PARITY'
+  | 'EXPLAIN_UNAVAILABLE'
   | 'INFERENCE_FAILED'
   | 'QUEUE_FULL'
   | 'DEADLINE_EXCEEDED'

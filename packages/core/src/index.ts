@@ -37,3 +37,4 @@ export * from './augment/augment.ts';
 export * from './strategy/advise.ts';
 export * from './bulk/prediction-row.ts';
 export * from './bulk/queue-jobs.ts';
+export * from './explain/heatmap.ts';

@@ -5,6 +5,7 @@ import { activationName } from './layers/activation.ts';
 import type { EmitContext, FoldedBn, Tensor } from './layers/context.ts';
 import { FOLDABLE } from './layers/conv.ts';
 import { bnAffine, bnOnLastAxis } from './layers/core.ts';
+import { CAM_OUTPUT, linearHead } from './cam.ts';
 import { EMITTERS, SUPPORTED_LAYERS } from './layers/registry.ts';
 import { GraphBuilder } from './onnx/graph-builder.ts';
 import { DataType, type ModelMsg, type ValueInfoMsg } from './onnx/proto.ts';
@@ -23,6 +24,8 @@ export interface ConvertOptions {
   featureExtractor?: { cut: string; pooling?: 'avg' | 'max' | 'none' };
   /** metadata_props to embed. */
   metadata?: Record<string, string>;
+  /** Add the Grad-CAM output `cam` when the head allows it exactly (see cam.ts); default true. */
+  cam?: boolean;
 }
 
 /** A converted model before serialisation. */
@@ -35,6 +38,8 @@ export interface ConvertedModel {
   outputShape: number[];
   opset: number;
   foldedBatchNorms: number;
+  /** The `cam` output's shape [N, h, w, classes], or why the model has none. */
+  cam: { shape: number[] } | { absent: string };
 }
 
 /** IR version matching an opset (onnx release that introduced it). */
@@ -103,6 +108,7 @@ export function convertArtifact(artifact: LayersArtifact, opts: ConvertOptions =
   }
   const inputName = b.reserve('pixels');
   const outputName = b.reserve(opts.featureExtractor ? 'features' : 'probabilities');
+  const camName = opts.cam !== false && !opts.featureExtractor ? b.reserve(CAM_OUTPUT) : undefined;
   let x = inputName;
   if (opts.preprocess && inShape.length === 4) x = emitPreprocess(b, x, opts.preprocess);
   if (inShape.length === 4) x = b.op('Transpose', [x], { perm: [0, 3, 1, 2] }, 'to_nchw');
@@ -135,6 +141,26 @@ export function convertArtifact(artifact: LayersArtifact, opts: ConvertOptions =
   const dims = (shape: (number | null)[]): number[] => shape.map((d, i) => (i === 0 || d == null ? -1 : d));
   const inputShape = dims(inShape);
   const outputShape = dims(out.shape);
+  let cam: ConvertedModel['cam'] = { absent: opts.featureExtractor ? 'a feature extractor has no head' : 'not requested' };
+  const outputs = [valueInfo(outputName, outputShape)];
+  if (camName !== undefined) {
+    const head = linearHead(outKey, producer, (k) => tensors.get(k)?.shape, (n, param) => weights(n.layerName, param), (bn) => {
+      const { scale } = bnAffine(makeCtx(bn, []));
+      return scale;
+    });
+    if ('reason' in head) cam = { absent: head.reason };
+    else if (head.bn && foldedBn.has(head.bn.id)) cam = { absent: `${head.bn.layerName} is folded into the layer before it, so the feature map itself is not in the graph` };
+    else {
+      // The feature map is NCHW inside the graph: back to NHWC, then one MatMul with α [C, classes].
+      const a = b.op('Transpose', [tensors.get(head.feature)!.name], { perm: [0, 2, 3, 1] }, 'grad_cam');
+      const alpha = b.weight(head.alpha, [head.channels, head.classes], 'grad_cam/alpha');
+      b.op('MatMul', [a, alpha], {}, 'grad_cam', camName);
+      const [, h, w] = tensors.get(head.feature)!.shape;
+      const shape = dims([null, h ?? null, w ?? null, head.classes]);
+      outputs.push(valueInfo(camName, shape));
+      cam = { shape };
+    }
+  }
   const model: ModelMsg = {
     irVersion: irVersionFor(opset),
     producerName: 'headstart',
@@ -146,10 +172,10 @@ export function convertArtifact(artifact: LayersArtifact, opts: ConvertOptions =
       node: b.allNodes(),
       initializer: b.initializers,
       input: [valueInfo(inputName, inputShape)],
-      output: [valueInfo(outputName, outputShape)],
+      output: outputs,
     },
   };
-  return { model, inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms: foldedBn.size };
+  return { model, inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms: foldedBn.size, cam };
 }
 
 /** Emits core's preprocessing affine map (what applyPreprocess computes) on NHWC RGB pixels `x`; returns the normalised tensor. */

@@ -29,6 +29,8 @@ export interface ExportResult {
   inputShape: number[];
   outputShape: number[];
   foldedBatchNorms: number;
+  /** The Grad-CAM output `cam` ([N, h, w, classes]) or why the model has none. */
+  cam: { shape: number[] } | { absent: string };
 }
 
 /** Options shared by every export entry point. */
@@ -44,6 +46,8 @@ export interface ExportOptions {
   inputSize?: [number, number];
   /** Recorded as `headstart.source_run`. */
   sourceRun?: string;
+  /** Add the Grad-CAM output `cam` when the head allows it exactly (default true; see cam.ts). */
+  cam?: boolean;
 }
 
 /** Exports any TF.js layers model.json (no preprocessing in the graph unless `preprocess` is given). */
@@ -86,6 +90,7 @@ export function serialiseArtifact(
     inputSize: opts.inputSize,
     featureExtractor: opts.featureExtractor,
     metadata,
+    ...(opts.cam !== undefined ? { cam: opts.cam } : {}),
   });
   const [, h, w] = converted.inputShape;
   if (h !== undefined && w !== undefined && h > 0 && w > 0) converted.model.metadataProps.push(...encodeHeadstartMetadata({ inputSize: [h, w] }));
@@ -97,8 +102,8 @@ export function serialiseArtifact(
   const content = sha256(encodeModel(converted.model));
   converted.model.metadataProps.push({ key: ONNX_METADATA_KEYS.sha256, value: content });
   const data = encodeModel(converted.model);
-  const { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms } = converted;
-  return { data, info: { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms } };
+  const { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms, cam } = converted;
+  return { data, info: { inputName, outputName, inputShape, outputShape, opset, foldedBatchNorms, cam } };
 }
 
 /**

@@ -42,3 +42,5 @@ export { deepCheck, DEEP_CHECK_FOLDS, DEEP_CHECK_MAX_IMAGES, type DeepCheckOptio
 export { writeDeepCheckFiles, issuesCsv, issuesHtml, ISSUES_CSV_COLUMNS } from './audit/deep-check-files.ts';
 export { findLabelIssues, classThresholds, type LabelIssue } from './audit/label-issues.ts';
 export { findNearDuplicates, NEAR_DUPLICATE_SIMILARITY, type NearDuplicatePair } from './audit/near-duplicates.ts';
+export { GradCam, type GradCamResult } from './explain/grad-cam.ts';
+export { explainRun } from './explain/explain-run.ts';

@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isHeadstartError, type EvalReport, type TrainerEvent } from '@headstart/core';
-import { evaluateRun, loadBase, loadLayersModelFile, readManifest, selectBackend, train, type TrainOptions } from '../src/index.ts';
+import { evaluateRun, explainRun, loadBase, loadLayersModelFile, readManifest, selectBackend, train, type TrainOptions } from '../src/index.ts';
 import type { LayersModel } from '../src/tf.ts';
 import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
 
@@ -195,6 +195,19 @@ describe('train (tiny base, generated images)', () => {
     const html = await readFile(join(r.runDir, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/https?:\/\//);
+    // Grad-CAM heat maps of every top loss, for its predicted and its actual label.
+    expect(html).toContain('Where the model looked (top losses)');
+    expect(html.match(/alt="heat map for /g)).toHaveLength(2 * r.report.topLosses.length);
+    const image = join(data, 'class_b', 'img_0.png');
+    const e = await explainRun(r.runDir, image);
+    expect(e.source).toBe('TF.js layer out');
+    expect(e.label).toBe(e.top.label);
+    expect(e.overlay).toHaveLength(16 * 16 * 3);
+    expect(Math.max(...e.heat.data)).toBeLessThanOrEqual(1);
+    expect(e.overlay).not.toEqual(e.pixels);
+    const forA = await explainRun(r.runDir, image, { label: 'class_a' });
+    expect(forA.label).toBe('class_a');
+    await expect(explainRun(r.runDir, image, { label: 'nope' })).rejects.toThrow(/class_a, class_b, class_c/);
     const again = await evaluateRun(r.runDir);
     expect(again.accuracy).toBe(r.report.accuracy);
     expect(again.confusion.flat().reduce((s, v) => s + v, 0)).toBe(r.manifest.dataset.counts.test);

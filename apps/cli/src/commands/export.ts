@@ -116,6 +116,7 @@ export async function runExport(runDir: string | undefined, flags: ExportFlags, 
     `wrote ${result.path} (${(result.bytes / 1e6).toFixed(2)} MB, opset ${result.opset}${flags.fp16 ? ', fp16 weights' : ''})`,
     `  input ${result.inputName} ${JSON.stringify(result.inputShape)} → output ${result.outputName} ${JSON.stringify(result.outputShape)}; ${result.foldedBatchNorms} BatchNorms folded`,
     `  sha256 ${result.sha256}`,
+    'shape' in result.cam ? `  Grad-CAM output cam ${JSON.stringify(result.cam.shape)} (headstart explain, the web page's "why" view)` : `  no Grad-CAM output: ${result.cam.absent}`,
   ];
   if (flags.verify) {
     const [, h, w] = result.inputShape;

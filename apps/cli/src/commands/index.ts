@@ -11,6 +11,7 @@ import { registerServe } from './serve.ts';
 import { registerExport } from './export.ts';
 import { registerPublish } from './publish.ts';
 import { registerWorker } from './worker.ts';
+import { registerExplain } from './explain.ts';
 
 /** A command module adds itself to the program; its action resolves to an exit code. */
 export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: ExitCode) => void) => void;
@@ -24,6 +25,7 @@ export const commands: RegisterCommand[] = [
   registerModels,
   registerAdvise,
   registerPredict,
+  registerExplain,
   registerServe,
   registerExport,
   registerPublish,

@@ -75,11 +75,18 @@ export interface TinyModelOptions {
   labels: string[];
   resize?: 'cover' | 'contain' | 'stretch';
   seed?: number;
+  /**
+   * Shape it like an exported GAP head with the Grad-CAM output: the scaled pixels are the feature
+   * map A (3 channels), cam = A·α ([N, h, w, classes]) and logits = mean over h, w of cam + B, so
+   * α is exactly Grad-CAM's channel weights.
+   */
+  cam?: boolean;
 }
 
 /** Builds the model bytes. */
 export function buildTinyClassifier(opts: TinyModelOptions): Uint8Array {
   const [h, w] = opts.size;
+  if (opts.cam) return withModel(opts, camGraph(opts));
   const features = h * w * 3;
   const classes = opts.labels.length;
   const W = weights(features * classes, opts.seed ?? 7, 0.02);
@@ -98,6 +105,31 @@ export function buildTinyClassifier(opts: TinyModelOptions): Uint8Array {
     .msg(5, tensor('B', [classes], 1, new Uint8Array(B.buffer)))
     .msg(11, valueInfo('pixels', ['N', h, w, 3]))
     .msg(12, valueInfo('probabilities', ['N', classes]));
+  return withModel(opts, graph);
+}
+
+function camGraph(opts: TinyModelOptions): Writer {
+  const [h, w] = opts.size;
+  const classes = opts.labels.length;
+  const alpha = weights(3 * classes, opts.seed ?? 7, 0.5);
+  const B = weights(classes, (opts.seed ?? 7) + 1, 0.5);
+  return new Writer()
+    .msg(1, node('Div', ['pixels', 'scale'], ['features']))
+    .msg(1, node('MatMul', ['features', 'alpha'], ['cam']))
+    .msg(1, node('ReduceMean', ['cam'], ['pooled'], [new Writer().str(1, 'axes').int(8, 1).int(8, 2).int(20, 7), new Writer().str(1, 'keepdims').int(3, 0).int(20, 2)]))
+    .msg(1, node('Add', ['pooled', 'B'], ['logits']))
+    .msg(1, node('Softmax', ['logits'], ['probabilities'], [new Writer().str(1, 'axis').int(3, 1).int(20, 2)]))
+    .str(2, 'tiny-cam')
+    .msg(5, tensor('scale', [1], 1, new Uint8Array(new Float32Array([255]).buffer)))
+    .msg(5, tensor('alpha', [3, classes], 1, new Uint8Array(alpha.buffer)))
+    .msg(5, tensor('B', [classes], 1, new Uint8Array(B.buffer)))
+    .msg(11, valueInfo('pixels', ['N', h, w, 3]))
+    .msg(12, valueInfo('probabilities', ['N', classes]))
+    .msg(12, valueInfo('cam', ['N', h, w, classes]));
+}
+
+function withModel(opts: TinyModelOptions, graph: Writer): Uint8Array {
+  const [h, w] = opts.size;
   const meta: Record<string, string> = {
     'headstart.labels': JSON.stringify(opts.labels),
     'headstart.preprocess': JSON.stringify({ size: [h, w], resize: opts.resize ?? 'cover', mode: 'none' }),

@@ -7,6 +7,12 @@ import protobuf from 'protobufjs/minimal.js';
 import { HeadstartError } from '../errors.ts';
 import { PreprocessSpecSchema, preprocessSpecFor, type PreprocessSpec } from '../specs/preprocess.ts';
 
+/**
+ * The optional Grad-CAM output of an exported classifier: per-class Σ_k α_kc A_k over the head's
+ * input feature map, [N, h, w, classes], before ReLU (see the exporter's cam.ts).
+ */
+export const ONNX_CAM_OUTPUT = 'cam';
+
 /** Every metadata key Headstart writes into an ONNX file. */
 export const ONNX_METADATA_KEYS = {
   /** Exporter version ("0.1.0"). */

@@ -12,3 +12,4 @@ export { decodeForModel, type DecodeOptions } from './decode.ts';
 export { planProviders, probeCuda, type CudaProbe, type NodeProvider } from './providers.ts';
 export { classifyFiles, type ClassifyFilesOptions } from './bulk.ts';
 export { loadModelBytes, modelHash } from './model-source.ts';
+export { explainOnnx } from './explain.ts';

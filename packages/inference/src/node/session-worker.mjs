@@ -18,7 +18,8 @@ parentPort.on('message', (msg) => {
         parentPort.postMessage({ type: 'ready', inputNames: [...session.inputNames], outputNames: [...session.outputNames], outputWidths });
       } else if (msg.type === 'run') {
         if (session === undefined) throw new Error('session not initialised');
-        const out = await session.run({ [msg.input]: new ort.Tensor('float32', msg.data, msg.dims) });
+        // Only the asked output: a model's optional outputs (e.g. Grad-CAM's `cam`) are not computed for predictions.
+        const out = await session.run({ [msg.input]: new ort.Tensor('float32', msg.data, msg.dims) }, [msg.output]);
         const t = out[msg.output];
         if (t === undefined || !(t.data instanceof Float32Array)) throw new Error(`output "${msg.output}" is missing or not float32`);
         const data = new Float32Array(t.data);

@@ -1,4 +1,4 @@
-import { HeadstartError, parseHeadstartMetadata, readOnnxMetadata } from '@headstart/core';
+import { HeadstartError, ONNX_CAM_OUTPUT, parseHeadstartMetadata, readOnnxMetadata } from '@headstart/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { imageToModelPixels, type WebImageSource } from './decode.ts';
 import { topPredictions, type Prediction } from '../shared/predictions.ts';
@@ -26,6 +26,8 @@ export interface WebClassification {
   timings: { decodeMs: number; inferenceMs: number };
   /** The RGB uint8 pixels fed to the model (spec.size), e.g. to show what the model saw. */
   pixels: Uint8Array;
+  /** The model's Grad-CAM output for this image ([h, w, classes], before ReLU), when it has one. */
+  cam?: { data: Float32Array; height: number; width: number; classes: number };
 }
 
 /** A loaded ONNX classifier running on onnxruntime-web. */
@@ -33,6 +35,8 @@ export interface WebClassifier extends ClassifierBase {
   readonly provider: 'webgpu' | 'wasm';
   /** wasm threads in use (0 on WebGPU). */
   readonly threads: number;
+  /** True when the model has the Grad-CAM output `cam` (exported heads without dense blocks). */
+  readonly hasCam: boolean;
   /** Decodes, resizes (per the spec) and classifies one image. */
   classify(image: WebImageSource, opts?: { topK?: number }): Promise<WebClassification>;
 }
@@ -145,34 +149,41 @@ export async function createClassifier(model: Uint8Array | string, opts: WebClas
   const [h, w] = info.inputSize;
   log(`onnxruntime-web ${provider}${provider === 'wasm' ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}`);
 
+  const camName = s.outputNames.includes(ONNX_CAM_OUTPUT) ? ONNX_CAM_OUTPUT : undefined;
+
   // onnxruntime-web sessions must not run concurrently: chain runs.
   let queue: Promise<unknown> = Promise.resolve();
-  const runPixels = (rgb: Float32Array | Uint8Array, count: number): Promise<Float32Array> => {
+  const runOutputs = (rgb: Float32Array | Uint8Array, count: number, withCam: boolean): Promise<{ probs: Float32Array; cam?: Tensor }> => {
     let data: Float32Array;
     try {
       data = toPixelTensorData(rgb, count, info.inputSize);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    const fetches = withCam && camName !== undefined ? [outputName, camName] : [outputName];
     const run = queue.then(async () => {
       const feeds: Record<string, Tensor> = { [inputName]: new ort.Tensor('float32', data, [count, h, w, 3]) };
       let out: Tensor | undefined;
+      let cam: Tensor | undefined;
       try {
-        const results = await s.run(feeds);
+        const results = await s.run(feeds, fetches);
         out = results[outputName];
+        cam = camName === undefined ? undefined : results[camName];
       } catch (cause) {
         throw new HeadstartError('INFERENCE_FAILED', `onnxruntime-web (${provider}) failed to run the model: ${String(cause)}`, { cause });
       }
       if (!out || out.type !== 'float32') throw new HeadstartError('INFERENCE_FAILED', `Output "${outputName}" is missing or not float32.`);
-      return Float32Array.from(out.data as Float32Array);
+      return { probs: Float32Array.from(out.data as Float32Array), ...(cam ? { cam } : {}) };
     });
     queue = run.catch(() => undefined);
     return run;
   };
+  const runPixels = async (rgb: Float32Array | Uint8Array, count: number): Promise<Float32Array> => (await runOutputs(rgb, count, false)).probs;
 
   return {
     provider,
     threads: provider === 'wasm' ? threads : 0,
+    hasCam: camName !== undefined,
     labels: info.labels,
     preprocess: info.preprocess,
     inputSize: info.inputSize,
@@ -182,9 +193,12 @@ export async function createClassifier(model: Uint8Array | string, opts: WebClas
       const t0 = now();
       const pixels = await imageToModelPixels(image, { ...info.preprocess, size: info.inputSize }, { maxPixels: opts.maxPixels });
       const t1 = now();
-      const probs = await runPixels(pixels, 1);
+      const { probs, cam } = await runOutputs(pixels, 1, true);
       const t2 = now();
-      return { predictions: topPredictions(probs, info.labels, copts.topK ?? 5), timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 }, pixels };
+      const predictions = topPredictions(probs, info.labels, copts.topK ?? 5);
+      if (!cam || cam.type !== 'float32' || cam.dims.length !== 4) return { predictions, timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 }, pixels };
+      const [, ch, cw, classes] = cam.dims as [number, number, number, number];
+      return { predictions, timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 }, pixels, cam: { data: Float32Array.from(cam.data as Float32Array), height: ch, width: cw, classes } };
     },
     async dispose() {
       await s.release();

@@ -16,6 +16,7 @@ import type { EpochRecord } from '../train/fit-loop.ts';
 import { evaluateSource } from '../train/fit-loop.ts';
 import { calibrationSection } from './calibration-html.ts';
 import { renderReportHtml, runSettings, type ReportImages } from './report-html.ts';
+import { topLossHeatMaps, topLossHeatSection } from './top-losses-heat-html.ts';
 
 /** sha256 of a run's saved weights (model/weights.bin): names the model a report measured. */
 export async function weightsSha256(runDir: string): Promise<string> {
@@ -100,11 +101,12 @@ export async function evaluateAndReport(
   const report: EvalReport = source ? { source, ...measured } : measured;
   const stem = context?.stem ?? 'report';
   const images = await reportImages(split, labels, probs, preprocess.size, report.topLosses.map((l) => l.index));
+  const heat = await topLossHeatMaps(model, split.pixels, report, labels, preprocess);
   await writeFileAtomic(join(runDir, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(join(runDir, `${stem}.html`), renderReportHtml(report, history, {
       title: runDir,
       images,
-      sections: [calibrationSection(context?.calibration)],
+      sections: [topLossHeatSection(report, heat), calibrationSection(context?.calibration)],
       ...(context?.settings ? { settings: context.settings } : {}),
       ...(context?.decision !== undefined ? { decision: context.decision } : {}),
     }),
