@@ -140,7 +140,8 @@ export async function exportRun(runDir: string, opts: { out?: string; opset?: nu
     const out = opts.out ?? join(runDir, 'model.onnx');
     const { data, info } = await serialiseOnnxBaseRun(m, modelJson, { ...opts, version: EXPORTER_VERSION, sourceRun: m.name || basename(resolve(runDir)) });
     await writeFileAtomic(out, data);
-    return { ...info, path: out, bytes: data.byteLength, sha256: sha256(data) };
+    const cam = { absent: 'a run on a frozen ONNX base exports no Grad-CAM output: explain its run folder instead' };
+    return { cam, ...info, path: out, bytes: data.byteLength, sha256: sha256(data) };
   }
   return exportLayersModel(modelJson, {
     out: opts.out ?? join(runDir, 'model.onnx'),
