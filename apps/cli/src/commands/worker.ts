@@ -3,6 +3,7 @@ import { HeadstartError } from '@headstart/core';
 import { EXIT } from '../io.ts';
 import { intArg } from '../options/specs.ts';
 import { ClassifierCache, parallelismFor, processPredictChunk } from '../bulk/predict-chunk.ts';
+import { featureChunks } from '../bulk/feature-chunks.ts';
 import { createWorkerMetrics } from '../bulk/worker-metrics.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -19,7 +20,7 @@ interface Flags {
 export const registerWorker: RegisterCommand = (program, io, setExit) => {
   program
     .command('worker')
-    .description('process chunk jobs from a Redis queue (bulk predict); logs JSON lines, serves Prometheus metrics')
+    .description('process chunk jobs from a Redis queue (bulk predict, train --queue feature extraction); logs JSON lines, serves Prometheus metrics')
     .requiredOption('--queue <url>', 'Redis to take jobs from, e.g. redis://127.0.0.1:6379')
     .option('--concurrency <n>', 'chunks processed at once (default 1)', intArg('--concurrency', 1))
     .option('--threads <n>', 'onnxruntime threads and parallel decoding per chunk (default: every core)', intArg('--threads', 1))
@@ -36,6 +37,7 @@ export const registerWorker: RegisterCommand = (program, io, setExit) => {
       };
       const parallelism = parallelismFor(flags.threads);
       const cache = new ClassifierCache(parallelism);
+      const features = featureChunks(url, parallelism.threads);
       const metrics = createWorkerMetrics();
       if (flags.metricsPort !== undefined) {
         const host = flags.metricsHost ?? '127.0.0.1';
@@ -57,6 +59,7 @@ export const registerWorker: RegisterCommand = (program, io, setExit) => {
             const rows = await processPredictChunk(data, cache, parallelism);
             return { result: { rows }, items: rows.length };
           }
+          if (kind === 'features') return features.process(data);
           throw new HeadstartError('USAGE', `unknown job kind "${kind}": is this worker older than the producer?`);
         },
       });
@@ -67,6 +70,7 @@ export const registerWorker: RegisterCommand = (program, io, setExit) => {
       const reason = await stopped;
       await worker.close(reason);
       await cache.dispose();
+      await features.dispose();
       await metrics.close();
       setExit(EXIT.ok);
     });
