@@ -95,6 +95,8 @@ export const BULK_DEFAULTS = {
   chunkSize: 200,
   /** Images per onnxruntime run. */
   batchSize: 32,
+  /** Files per task of a local bulk-predict thread (two batches: one decodes while the other runs; small, so no thread idles at the end). */
+  threadChunkSize: 64,
   /** Classes per image in the output. */
   topK: 3,
   /** Training images per feature chunk job of `train --queue` (a multiple of the trainer's extraction batch, 32). */
