@@ -102,6 +102,8 @@ describe('headstart train --queue with two worker processes', () => {
     );
     const queued = await train('queued', '--queue', redis.url);
     expect(queued.code, queued.err + queued.out).toBe(0);
+    expect(queued.out).toContain('caching phase1 features on queue workers');
+    expect(local.out).not.toContain('on queue workers');
     const victim = killed as { w: WorkerProc; job: string };
     expect(await victim.w.exited).toBeNull();
     const survivor = workers.find((w) => w !== victim.w) as WorkerProc;

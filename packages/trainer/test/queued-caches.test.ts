@@ -86,6 +86,7 @@ describe('train with a feature queue', () => {
     expect(new Set(seen).size).toBe(3);
     const cache = events.filter((e) => e.type === 'cache');
     expect(cache.filter((e) => e.stage === 'end').map((e) => e.phase)).toEqual(['phase1']);
+    expect(cache.every((e) => e.queue === true)).toBe(true);
     const start = events.find((e) => e.type === 'start');
     const progress = cache.filter((e) => e.stage === 'progress').map((e) => e.done);
     // Original + 1 augmented pass of the training images, the validation images once.

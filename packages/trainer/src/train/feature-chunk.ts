@@ -3,7 +3,7 @@
  * through the same code as a local cache: ImageSource (augmentation + preprocessing), `extract`
  * with the job's batch seeds, and the onnxruntime prefix runner on the prefixes fetched by hash.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '@headstart/exporter';
 import { augment as coreAugment, createRng, FeatureChunkJobSchema, HeadstartError, type FeatureChunkResult, type PrefixRef } from '@headstart/core';
 import { extract, ImageSource, type AugmentFn } from '../data/sources.ts';
 import { onnxPrefixRunner, type OnnxOutput } from './feature-engine.ts';
@@ -11,7 +11,7 @@ import { openOnnxFeatureExtractor, type OnnxFeatureExtractor } from './onnx-feat
 
 /** `sha256:<hex>` of some bytes: the name prefixes travel under. */
 export function sha256Of(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return `sha256:${sha256(bytes)}`;
 }
 
 /** Float32 values as base64 (little-endian, as Float32Array stores them here). */

@@ -119,7 +119,7 @@ export async function gatherQueuedCaches(inp: QueuedCacheInput): Promise<Gathere
   const total = inp.train.length * trainPasses.length + inp.val.length;
   const t0 = Date.now();
   let done = 0;
-  onEvent({ type: 'cache', phase, stage: 'begin', done: 0, total });
+  onEvent({ type: 'cache', phase, stage: 'begin', done: 0, total, queue: true });
   const out: { train: Float32Array[][]; val: Float32Array[]; shapes: number[][] } = { train: [], val: [], shapes: [] };
   const place = (entry: { job: FeatureJob; split: 'train' | 'val' }, result: FeatureChunkResult): void => {
     const { from, count } = entry.job.data;
@@ -135,7 +135,7 @@ export async function gatherQueuedCaches(inp: QueuedCacheInput): Promise<Gathere
       });
     });
     done += count * result.passes.length;
-    onEvent({ type: 'cache', phase, stage: 'progress', done, total });
+    onEvent({ type: 'cache', phase, stage: 'progress', done, total, queue: true });
   };
   // Chunks kept by an earlier attempt of this run (a lost Redis), then the rest on the workers.
   const keep = join(inp.runDir, '.queue-features');
@@ -156,6 +156,6 @@ export async function gatherQueuedCaches(inp: QueuedCacheInput): Promise<Gathere
     place(byId.get(job.id) as { job: FeatureJob; split: 'train' | 'val' }, result);
   });
   await rm(keep, { recursive: true, force: true });
-  onEvent({ type: 'cache', phase, stage: 'end', done: total, total, seconds: (Date.now() - t0) / 1000 });
+  onEvent({ type: 'cache', phase, stage: 'end', done: total, total, seconds: (Date.now() - t0) / 1000, queue: true });
   return { train: out.train, ...(inp.val.length > 0 ? { val: out.val } : {}), shapes: out.shapes };
 }
