@@ -2,7 +2,9 @@
 # Bulk-predict benchmark (issue 15): N Fashion-MNIST test images as PNGs, one exported model;
 # local single-threaded (--threads 1), local on every core (default), and queue mode with 2 local
 # workers (--threads 1 each) on a throwaway redis-server. Prints one markdown row per mode with
-# wall time, img/s, CPU seconds (user+sys of every process) and the load average.
+# wall time and img/s of the whole command, the img/s predict's own summary line reports (from
+# the first chunk to the last row: process start-up, model hashing and the file walk left out),
+# CPU seconds (user+sys of every process) and the load average.
 # usage: tools/scripts/bench-bulk-predict.sh MODEL.onnx [PER_CLASS=500]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,16 +15,19 @@ trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"'
 node --import tsx tools/src/fashion-mnist/materialize.ts --out "$work/images" --per-class "$per" --split test >/dev/null
 n=$((per * 10))
 H="node apps/cli/bin/headstart.js"
-row() { # mode, wall, cpu
-  printf '| %s | %d | %.1f | %.0f | %.1f | %s |\n' "$1" "$n" "$2" "$(echo "$n / $2" | bc -l)" "$3" "$(cut -d' ' -f1-3 /proc/loadavg)"
+row() { # mode, wall, cpu (the run's summary line is in $work/err)
+  run=$(sed -n 's/^predicted .* images in \([0-9.]*\) s .*/\1/p' "$work/err" | tail -1)
+  rates+=("$(echo "$n / $2" | bc -l) $(echo "$n / $run" | bc -l)")
+  printf '| %s | %d | %.1f | %.0f | %.0f | %.1f | %s |\n' "$1" "$n" "$2" "$(echo "$n / $2" | bc -l)" "$(echo "$n / $run" | bc -l)" "$3" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 timed() { # label, command... ; CPU from /usr/bin/time
   /usr/bin/time -f '%e %U %S' -o "$work/t" "${@:2}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
   read -r wall user sys <"$work/t"
   row "$1" "$wall" "$(echo "$user + $sys" | bc -l)"
 }
-echo "| mode | images | wall s | img/s | CPU s | load (1/5/15 min, after) |"
-echo "|---|---|---|---|---|---|"
+rates=()
+echo "| mode | images | wall s | img/s (command) | img/s (run) | CPU s | load (1/5/15 min, after) |"
+echo "|---|---|---|---|---|---|---|"
 timed 'local, --threads 1' $H predict "$model" "$work/images" --out "$work/one.csv" --threads 1
 timed 'local, every core (default)' $H predict "$model" "$work/images" --out "$work/all.csv"
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
@@ -44,3 +49,8 @@ cpu=$(echo "$wcpu + $user + $sys" | bc -l)
 row 'queue, 2 local workers (--threads 1 each)' "$wall" "$cpu"
 diff <(tail -n +2 "$work/one.csv" | sort) <(tail -n +2 "$work/queue.csv" | sort) >/dev/null && echo "queue output = local output: yes" || echo "queue output = local output: NO"
 diff <(tail -n +2 "$work/one.csv" | sort) <(tail -n +2 "$work/all.csv" | sort) >/dev/null && echo "--threads 1 output = default output: yes" || echo "--threads 1 output = default output: NO"
+ratio() { # index a, index b, field (1 = command, 2 = run)
+  echo "$(echo "${rates[$1]}" | cut -d' ' -f"$3") / $(echo "${rates[$2]}" | cut -d' ' -f"$3")" | bc -l | xargs printf '%.2f'
+}
+echo "default / --threads 1: $(ratio 1 0 1)× (command), $(ratio 1 0 2)× (run)   [target ≥ 1.7×]"
+echo "queue / default: $(ratio 2 1 1) (command), $(ratio 2 1 2) (run)   [target ≥ 0.85]"

@@ -6,9 +6,9 @@
 import type { EvalReport, EventSink, HeadSpec } from '@headstart/core';
 import { exportRun } from '@headstart/exporter';
 // Type-only: erased at run time, so `headstart --help` still never loads TF.js.
-import type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, DeepCheckOptions, DeepCheckResult, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
+import type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, DeepCheckOptions, DeepCheckResult, FeatureJob, FeatureQueue, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
 
-export type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, DeepCheckOptions, DeepCheckResult, EvalReport, HeadSpec, ScheduleInput, TrainOptions, TrainResult };
+export type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, DeepCheckOptions, DeepCheckResult, EvalReport, FeatureJob, FeatureQueue, HeadSpec, ScheduleInput, TrainOptions, TrainResult };
 
 /** Phase settings as the trainer accepts them: every field optional. */
 export type PhaseInput = NonNullable<ScheduleInput['phase1']>;

@@ -3,41 +3,13 @@
  * `headstart worker` processes, one SIGKILLed mid-chunk; the output must hold every input exactly
  * once and equal the local run's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '@headstart/queue/testing';
 import { makeBulkFixture, sortedRows, type BulkFixture } from './bulk-fixture.ts';
 import { runCli } from './fakes.ts';
-
-const BIN = fileURLToPath(new URL('../bin/headstart.js', import.meta.url));
-
-interface WorkerProc {
-  proc: ChildProcess;
-  events: { event: string; job?: string }[];
-  exited: Promise<number | null>;
-}
-
-function startWorker(url: string, onEvent: (w: WorkerProc, e: { event: string; job?: string }) => void): WorkerProc {
-  // Locks of 6 s: short enough for a quick test, long enough for lock renewal on a loaded 2-core CI machine.
-  const proc = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--threads', '1', '--lock-ms', '6000', '--stalled-ms', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const w: WorkerProc = { proc, events: [], exited: new Promise((r) => proc.once('exit', (code) => r(code))) };
-  let buf = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const e = JSON.parse(line) as { event: string; job?: string };
-      w.events.push(e);
-      onEvent(w, e);
-    }
-  });
-  return w;
-}
+import { startWorker, type WorkerProc } from './worker-procs.ts';
 
 let fx: BulkFixture;
 let redis: TestRedis;

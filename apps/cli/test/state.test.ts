@@ -12,6 +12,9 @@ describe('dashboard reducer', () => {
     expect(s.warnings).toEqual([{ code: 'CLASS_IMBALANCE', message: 'fox has 10 images, cat 60', path: 'data/fox' }]);
     expect(s.status).toBe('caching');
     expect(s.cache).toMatchObject({ done: 75, total: 150, finished: false });
+    expect(s.cache?.queue).toBeUndefined();
+    const queued = reduce(s, { type: 'cache', phase: 'phase1', stage: 'progress', done: 100, total: 150, queue: true });
+    expect(queued.cache).toMatchObject({ done: 100, queue: true });
   });
 
   it('tracks a base download: logs its start (and resume point) and end, keeps the bytes for the bar', () => {

@@ -30,7 +30,8 @@ export type TrainerEvent =
   | { type: 'download'; url: string; file: string; stage: 'begin' | 'progress' | 'end'; received: number; total?: number }
   /** What `train` decided (measured or fixed recipe), as short lines; emitted before phase 1 and after phase 2's keep-or-drop. */
   | { type: 'decision'; lines: string[] }
-  | { type: 'cache'; phase: PhaseName; stage: 'begin' | 'progress' | 'end'; done: number; total: number; seconds?: number }
+  /** Building a phase's feature cache; `queue`: computed by queue workers (`train --queue`). */
+  | { type: 'cache'; phase: PhaseName; stage: 'begin' | 'progress' | 'end'; done: number; total: number; seconds?: number; queue?: true }
   | { type: 'phase-start'; phase: PhaseName; epochs: number; learningRate: number; trainableLayers: number; frozenLayers: number }
   | { type: 'epoch-start'; phase: PhaseName; epoch: number; epochs: number; batches: number }
   | { type: 'batch'; phase: PhaseName; epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSec: number; etaSec: number }

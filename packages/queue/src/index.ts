@@ -4,6 +4,7 @@
  * @example
  *   await runChunks({ url: 'redis://127.0.0.1:6379', chunks, onResult: (c, r) => write(r) });
  */
+export * from './blobs.ts';
 export * from './connection.ts';
 export * from './producer.ts';
 export * from './worker.ts';

@@ -1,9 +1,10 @@
 /** `headstart predict MODEL <folder|glob|CSV> [--out results.csv|.jsonl] [--queue redis://…]`: bulk prediction, local or on queue workers. */
-import { HeadstartError, encodePredictionCsv, encodePredictionJsonl, predictionCsvHeader, type ModelRef, type PredictionRow } from '@headstart/core';
+import { BULK_DEFAULTS, HeadstartError, encodePredictionCsv, encodePredictionJsonl, predictionCsvHeader, type ModelRef, type PredictionRow } from '@headstart/core';
 import { listBulkInputs, openPredictionOutput, type PredictionOutput } from '@headstart/core/node';
 import type { CliIo } from '../io.ts';
 import { ClassifierCache, parallelismFor, predictJobId, predictJobs, processPredictChunk } from './predict-chunk.ts';
 import { progressLine } from './progress.ts';
+import { PredictThreads, runOnThreads } from './thread-pool.ts';
 
 /** Options of {@link bulkPredict}. */
 export interface BulkPredictOptions {
@@ -68,7 +69,9 @@ export async function bulkPredict(opts: BulkPredictOptions, io: CliIo): Promise<
     bar.update(count);
   };
   const t0 = performance.now();
-  const jobs = predictJobs(model, opts.topK, todo, opts.chunkSize);
+  const parallelism = parallelismFor(opts.threads);
+  const threaded = !opts.queue && parallelism.threads > 1;
+  const jobs = predictJobs(model, opts.topK, todo, opts.chunkSize ?? (threaded ? BULK_DEFAULTS.threadChunkSize : BULK_DEFAULTS.chunkSize));
   try {
     if (opts.queue) {
       const { runChunks } = await import('@headstart/queue');
@@ -81,8 +84,14 @@ export async function bulkPredict(opts: BulkPredictOptions, io: CliIo): Promise<
           ? `${count} results are in ${opts.out}; run the same command again to resume`
           : 'run again with --out FILE to keep results across runs',
       });
+    } else if (threaded && opts.provider !== 'cuda') {
+      const pool = new PredictThreads(parallelism.threads, opts.provider ?? 'auto');
+      try {
+        await runOnThreads(pool, jobs, write);
+      } finally {
+        await pool.close();
+      }
     } else {
-      const parallelism = parallelismFor(opts.threads);
       const cache = new ClassifierCache(parallelism, opts.provider ?? 'auto');
       try {
         for (const job of jobs) await processPredictChunk(job, cache, parallelism, write);

@@ -10,7 +10,13 @@ export interface Parallelism {
   decodeConcurrency: number;
 }
 
-/** Parallelism for `--threads N` (default: every core). 1 = strictly single-threaded inference and decoding. */
+/** One bulk-predict thread's own work: a single-threaded session, the next batch decoding while one runs. */
+export const SINGLE_THREAD: Parallelism = { threads: 1, decodeConcurrency: 2 };
+
+/**
+ * Parallelism for `--threads N` (default: every core). 1 = strictly single-threaded inference and
+ * decoding; N > 1 = N bulk-predict threads (./thread-pool.ts), each {@link SINGLE_THREAD}.
+ */
 export function parallelismFor(threads: number | undefined): Parallelism {
   const n = Math.max(1, Math.floor(threads ?? availableParallelism()));
   return { threads: n, decodeConcurrency: n === 1 ? 1 : 2 * n };

@@ -59,7 +59,7 @@ export const registerPredict: RegisterCommand = (program, io, setExit) => {
   topKOption(cmd, `how many classes per image (default ${BULK_DEFAULTS.topK})`)
     .option('--out <file>', 'bulk: write results.csv or results.jsonl (path, model hash, top-k); re-running resumes')
     .option('--queue <url>', 'bulk: run on `headstart worker`s through Redis, e.g. redis://127.0.0.1:6379')
-    .option('--threads <n>', 'bulk, local: onnxruntime threads and parallel decoding (default: every core; 1 = single-threaded)', intArg('--threads', 1))
+    .option('--threads <n>', 'bulk, local: parallel lanes, each reading, decoding and classifying its own chunks on a single-threaded onnxruntime session (default: every core; 1 = single-threaded)', intArg('--threads', 1))
     .addOption(new Option('--chunk <n>', `bulk: files per chunk job (default ${BULK_DEFAULTS.chunkSize})`).argParser(intArg('--chunk', 1)))
     .option('--provider <p>', 'execution provider: auto | cuda | cpu (default auto: CUDA only when installed and a GPU is visible)')
     .option('--json', 'print one JSON object (bulk without --out: JSON Lines)')

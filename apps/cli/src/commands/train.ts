@@ -4,6 +4,7 @@ import { trainModelSettings } from '../config.ts';
 import { checkRunDir } from '@headstart/trainer/run-dir';
 import { loadExporter, loadTrainer } from '../ports.ts';
 import { addTrainFlags, toTrainOptions, type TrainFlags } from '../options/train-flags.ts';
+import { featureQueue } from '../bulk/feature-queue.ts';
 import { nextSteps, sampleImage } from '../next-steps.ts';
 import { chooseMode, runTraining, shellLine } from '../run-training.ts';
 import { EXIT } from '../io.ts';
@@ -43,15 +44,17 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
       const train = toTrainOptions(data, flags);
       // The output folder first (writable, not a run reused by accident): before TF.js loads or any data is read.
       await checkRunDir(train.out, { ...(flags.resume ? { resume: true } : {}), ...(flags.overwrite ? { overwrite: true } : {}) });
+      const resumeCommand = resumeCommandFor(self);
+      const queue = flags.queue ? { featureQueue: await featureQueue(flags.queue, `the chunks gathered so far are kept in ${train.out}; resume with: ${resumeCommand}`) } : {};
       const trainer = await loadTrainer();
       const exporter = flags.export ? await loadExporter() : undefined;
       const { code, state } = await runTraining(
         io,
         {
-          train: { ...train, ...trainModelSettings() },
+          train: { ...train, ...trainModelSettings(), ...queue },
           mode: chooseMode(io, flags.json === true, flags.plain === true),
           exportOnnx: flags.export === true,
-          resumeCommand: resumeCommandFor(self),
+          resumeCommand,
         },
         { trainer, exporter },
       );

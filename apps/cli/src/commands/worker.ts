@@ -3,6 +3,8 @@ import { HeadstartError } from '@headstart/core';
 import { EXIT } from '../io.ts';
 import { intArg } from '../options/specs.ts';
 import { ClassifierCache, parallelismFor, processPredictChunk } from '../bulk/predict-chunk.ts';
+import { featureChunks } from '../bulk/feature-chunks.ts';
+import { PredictThreads, predictOnThreads } from '../bulk/thread-pool.ts';
 import { createWorkerMetrics } from '../bulk/worker-metrics.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -19,10 +21,10 @@ interface Flags {
 export const registerWorker: RegisterCommand = (program, io, setExit) => {
   program
     .command('worker')
-    .description('process chunk jobs from a Redis queue (bulk predict); logs JSON lines, serves Prometheus metrics')
+    .description('process chunk jobs from a Redis queue (bulk predict, train --queue feature extraction); logs JSON lines, serves Prometheus metrics')
     .requiredOption('--queue <url>', 'Redis to take jobs from, e.g. redis://127.0.0.1:6379')
     .option('--concurrency <n>', 'chunks processed at once (default 1)', intArg('--concurrency', 1))
-    .option('--threads <n>', 'onnxruntime threads and parallel decoding per chunk (default: every core)', intArg('--threads', 1))
+    .option('--threads <n>', 'predict chunks: parallel lanes as in local bulk predict; feature chunks: onnxruntime threads (default: every core)', intArg('--threads', 1))
     .option('--metrics-port <port>', 'serve Prometheus metrics on /metrics at this port (0 = any free port)', intArg('--metrics-port', 0))
     .option('--metrics-host <host>', 'address for --metrics-port (default 127.0.0.1)')
     .option('--lock-ms <ms>', "a dead worker's chunk goes back to the queue after this long (default 30000)", intArg('--lock-ms', 100))
@@ -35,7 +37,10 @@ export const registerWorker: RegisterCommand = (program, io, setExit) => {
         io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...e })}\n`);
       };
       const parallelism = parallelismFor(flags.threads);
+      // More than one thread: a pool of single-threaded lanes (as local bulk predict), not one session's intra-op threads.
+      const pool = parallelism.threads > 1 ? new PredictThreads(parallelism.threads) : undefined;
       const cache = new ClassifierCache(parallelism);
+      const features = featureChunks(url, parallelism.threads);
       const metrics = createWorkerMetrics();
       if (flags.metricsPort !== undefined) {
         const host = flags.metricsHost ?? '127.0.0.1';
@@ -54,9 +59,10 @@ export const registerWorker: RegisterCommand = (program, io, setExit) => {
         },
         process: async (kind, data) => {
           if (kind === 'predict') {
-            const rows = await processPredictChunk(data, cache, parallelism);
+            const rows = pool ? await predictOnThreads(pool, data) : await processPredictChunk(data, cache, parallelism);
             return { result: { rows }, items: rows.length };
           }
+          if (kind === 'features') return features.process(data);
           throw new HeadstartError('USAGE', `unknown job kind "${kind}": is this worker older than the producer?`);
         },
       });
@@ -67,6 +73,8 @@ export const registerWorker: RegisterCommand = (program, io, setExit) => {
       const reason = await stopped;
       await worker.close(reason);
       await cache.dispose();
+      await pool?.close();
+      await features.dispose();
       await metrics.close();
       setExit(EXIT.ok);
     });

@@ -73,7 +73,7 @@ export class PlainFormatter {
   lines(event: TrainerEvent, s: DashboardState): string[] {
     const out: string[] = [];
     if (event.type === 'start') out.push(...startLines(s));
-    if (event.type === 'cache' && event.stage === 'begin') out.push(`caching ${event.phase} features: ${event.total} rows`);
+    if (event.type === 'cache' && event.stage === 'begin') out.push(`caching ${event.phase} features${event.queue ? ' on queue workers' : ''}: ${event.total} rows`);
     if (event.type === 'download') out.push(...this.downloadLines(event));
     if (event.type === 'epoch-start') this.lastProgress = this.now();
     if (event.type === 'batch' && s.current && event.batch < event.batches && this.now() - this.lastProgress >= this.everyMs) {

@@ -55,7 +55,7 @@ export interface DashboardState {
   status: RunStatus;
   run?: Extract<TrainerEvent, { type: 'start' }>;
   warnings: Array<{ code: string; message: string; path?: string }>;
-  cache?: { phase: PhaseName; done: number; total: number; seconds?: number; finished: boolean };
+  cache?: { phase: PhaseName; done: number; total: number; seconds?: number; finished: boolean; queue?: true };
   /** The base file being downloaded (before training starts). */
   download?: { url: string; received: number; total?: number; finished: boolean };
   phases: PhaseInfo[];
@@ -114,7 +114,7 @@ export function reduce(s: DashboardState, e: TrainerEvent): DashboardState {
       return {
         ...s,
         status: finished ? s.status : 'caching',
-        cache: { phase: e.phase, done: e.done, total: e.total, ...(e.seconds !== undefined ? { seconds: e.seconds } : {}), finished },
+        cache: { phase: e.phase, done: e.done, total: e.total, ...(e.seconds !== undefined ? { seconds: e.seconds } : {}), finished, ...(e.queue ? { queue: true as const } : {}) },
         log: finished
           ? note(s, `cached ${e.total} feature rows for ${e.phase}${e.seconds !== undefined ? ` in ${e.seconds.toFixed(1)}s` : ''}`)
           : s.log,

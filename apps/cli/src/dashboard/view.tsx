@@ -59,7 +59,7 @@ function Progress({ state, width }: { state: DashboardState; width: number }): R
   }
   if (state.cache && !state.cache.finished) {
     const k = state.cache;
-    return <Text>{`caching ${k.phase} features ${bar(k.done, k.total, Math.min(30, width - 40))} ${k.done}/${k.total}`}</Text>;
+    return <Text>{`caching ${k.phase} features${k.queue ? ' on queue workers' : ''} ${bar(k.done, k.total, Math.min(30, width - 40))} ${k.done}/${k.total}`}</Text>;
   }
   if (!c) return null;
   const barWidth = Math.max(10, Math.min(40, width - 70));

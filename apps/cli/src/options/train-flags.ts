@@ -35,6 +35,7 @@ export interface TrainFlags {
   mode?: 'transfer' | 'scratch';
   recipe?: 'measured' | 'keras';
   maxImages?: number;
+  queue?: string;
   resume?: boolean;
   overwrite?: boolean;
   json?: boolean;
@@ -86,6 +87,7 @@ export function addTrainFlags(cmd: Command): Command {
         .default('measured'),
     )
     .option('--max-images <n>', 'use at most N training images (quick trials; default: all)', intArg('--max-images', 1))
+    .option('--queue <url>', 'compute the cached features on `headstart worker`s through Redis, e.g. redis://127.0.0.1:6379 (default: here)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--overwrite', 'replace the run in --out: its model, ONNX exports and reports are removed before training')
     .option('--no-export', 'skip exporting model.onnx into the run folder at the end (exported by default)')

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PreprocessSpecSchema } from '../specs/preprocess.ts';
+import { AugmentSpecSchema } from '../specs/schedule.ts';
 import { PredictionRowSchema } from './prediction-row.ts';
 
 /** Where a worker gets the model: a path it can read or an http(s) URL, checked against the hash. */
@@ -22,21 +24,47 @@ export const PredictChunkJobSchema = z.object({
 /** Result of a {@link PredictChunkJobSchema} job: one row per file, in the job's order. */
 export const PredictChunkResultSchema = z.object({ rows: z.array(PredictionRowSchema) });
 
-/** Queue job: compute frozen-base features for a chunk of training images. */
-export const FeatureChunkJobSchema = z.object({
-  kind: z.literal('features'),
-  /** The feature extractor, as the trainer describes it (base, cut, input size, preprocessing): opaque here. */
-  extractor: z.record(z.string(), z.unknown()),
-  /** Hash of the extractor description (part of the job id). */
-  extractorKey: z.string().min(1),
-  files: z.array(z.string().min(1)).min(1),
+/** A frozen prefix (base up to a cut or freeze boundary) as ONNX bytes that workers fetch from Redis by hash. */
+export const PrefixRefSchema = z.object({
+  /** `sha256:<hex>` of the ONNX bytes; a worker refuses bytes with another hash. */
+  sha256: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /** Shape of one sample's output (no batch axis). */
+  shape: z.array(z.number().int().min(1)),
 });
 
-/** Result of a {@link FeatureChunkJobSchema} job: `files.length × width` float32 values, base64, in order. */
+/** A {@link PrefixRefSchema}'s type. */
+export type PrefixRef = z.infer<typeof PrefixRefSchema>;
+
+/**
+ * Queue job: run the frozen prefixes of a training run over a chunk of its images, for the
+ * feature / boundary caches (`headstart train --queue`). It pins everything the result depends
+ * on: the prefixes by hash, the preprocessing, the augmentation and the seed of every pass, and
+ * the images themselves (decoded, resized RGB, as the trainer holds them).
+ */
+export const FeatureChunkJobSchema = z.object({
+  kind: z.literal('features'),
+  /** Requested outputs in order: a prefix (index into `prefixes`) or the preprocessed input itself. */
+  outputs: z.array(z.union([z.object({ prefix: z.number().int().min(0) }), z.object({ input: z.literal(true) })])).min(1),
+  prefixes: z.array(PrefixRefSchema),
+  preprocess: PreprocessSpecSchema,
+  /** Augmentation of passes ≥ 1 (absent: no augmentation, one pass). */
+  augment: AugmentSpecSchema.optional(),
+  /** Run seed; pass p ≥ 1 augments with createRng(seed).fork(passStreamBase + p), as the local cache does. */
+  seed: z.number().int(),
+  passStreamBase: z.number().int(),
+  /** Passes to compute: 0 = original images, p ≥ 1 = augmented pass p. */
+  passes: z.array(z.number().int().min(0)).min(1),
+  /** Index of the chunk's first image in its split (a multiple of `batchSize`, so batches and seeds line up with a local run). */
+  from: z.number().int().min(0),
+  count: z.number().int().min(1),
+  batchSize: z.number().int().min(1),
+  /** `count × height × width × 3` RGB bytes, base64. */
+  pixels: z.string(),
+});
+
+/** Result of a {@link FeatureChunkJobSchema} job: per pass (job order), per output (job order), `count × shape` float32 values, base64. */
 export const FeatureChunkResultSchema = z.object({
-  width: z.number().int().min(1),
-  shape: z.array(z.number().int().min(1)),
-  data: z.string(),
+  passes: z.array(z.array(z.object({ shape: z.array(z.number().int().min(1)), data: z.string() }))),
 });
 
 /** A queue job payload of either kind. */
@@ -61,12 +89,16 @@ export function chunked<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Defaults of bulk prediction (CLI flags and workers derive from these). */
+/** Defaults of bulk prediction and queued feature extraction (CLI flags and workers derive from these). */
 export const BULK_DEFAULTS = {
   /** Files per queue job, and per local work unit. */
   chunkSize: 200,
   /** Images per onnxruntime run. */
   batchSize: 32,
+  /** Files per task of a local bulk-predict thread (two batches: one decodes while the other runs; small, so no thread idles at the end). */
+  threadChunkSize: 64,
   /** Classes per image in the output. */
   topK: 3,
+  /** Training images per feature chunk job of `train --queue` (a multiple of the trainer's extraction batch, 32). */
+  featureChunkSize: 64,
 } as const;

@@ -62,30 +62,39 @@ export class ImageSource implements BatchSource {
   }
 }
 
-/** Runs a model-like `run` (TF.js, or async like onnxruntime) over an image source in batches; row-major outputs per output tensor. */
+/** The batch size the caches are computed with (a queue chunk starts on a multiple of it, so its batch seeds line up). */
+export const EXTRACT_BATCH = 32;
+
+/**
+ * Runs a model-like `run` (TF.js, or async like onnxruntime) over an image source in batches; row-major
+ * outputs per output tensor. `from`/`to` restrict it to images [from, to) (a queue chunk): batches start
+ * at `from`, so with `from` a multiple of the batch size every batch and its seed equal the full run's.
+ */
 export async function extract(
   src: ImageSource,
   run: (x: tfc.Tensor) => tfc.Tensor[] | Promise<tfc.Tensor[]>,
-  opts: { rng?: Rng; batchSize?: number; onProgress?: (done: number) => void } = {},
+  opts: { rng?: Rng; batchSize?: number; from?: number; to?: number; onProgress?: (done: number) => void } = {},
 ): Promise<{ data: Float32Array[]; shapes: number[][] }> {
-  const bs = opts.batchSize ?? 32;
+  const bs = opts.batchSize ?? EXTRACT_BATCH;
+  const from = opts.from ?? 0;
+  const to = opts.to ?? src.count;
   let data: Float32Array[] = [];
   let shapes: number[][] = [];
-  for (let s = 0; s < src.count; s += bs) {
-    const idx = Array.from({ length: Math.min(bs, src.count - s) }, (_, k) => s + k);
+  for (let s = from; s < to; s += bs) {
+    const idx = Array.from({ length: Math.min(bs, to - s) }, (_, k) => s + k);
     const [x] = src.batch(idx, opts.rng?.fork(s + 1));
     const outs = await run(x as tfc.Tensor);
-    if (s === 0) {
+    if (s === from) {
       shapes = outs.map((o) => o.shape.slice(1));
-      data = shapes.map((sh) => new Float32Array(src.count * sh.reduce((a, b) => a * b, 1)));
+      data = shapes.map((sh) => new Float32Array((to - from) * sh.reduce((a, b) => a * b, 1)));
     }
     outs.forEach((o, k) => {
       const per = (shapes[k] as number[]).reduce((a, b) => a * b, 1);
-      (data[k] as Float32Array).set(o.dataSync() as Float32Array, s * per);
+      (data[k] as Float32Array).set(o.dataSync() as Float32Array, (s - from) * per);
       o.dispose();
     });
     x?.dispose();
-    opts.onProgress?.(Math.min(src.count, s + bs));
+    opts.onProgress?.(Math.min(to, s + bs) - from);
   }
   return { data, shapes };
 }

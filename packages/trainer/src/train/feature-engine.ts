@@ -5,8 +5,9 @@
 import { HeadstartError } from '@headstart/core';
 import type { ArtifactSource } from '@headstart/core';
 import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../tf.ts';
+import { serialiseArtifact } from '@headstart/exporter';
 import { imageStageOf, runImageStage, type ImageStage } from './image-stage.ts';
-import { createOnnxFeatureExtractor, type OnnxFeatureExtractor } from './onnx-features.ts';
+import { openOnnxFeatureExtractor, type OnnxFeatureExtractor } from './onnx-features.ts';
 
 /** Which engine computes cached features: 'auto' = onnxruntime when the prefix converts and loads, else TF.js. */
 export type FeatureEngine = 'auto' | 'onnxruntime' | 'tfjs';
@@ -49,6 +50,37 @@ async function artifactOf(model: LayersModel): Promise<ArtifactSource> {
   return captured;
 }
 
+/** A frozen prefix of `model` ending at `output`, as ONNX bytes (no preprocessing in the graph), and one sample's output shape. */
+export async function prefixOnnx(model: LayersModel, output: SymbolicTensor): Promise<{ bytes: Uint8Array; inputShape: number[]; outputShape: number[] }> {
+  const sub = tfl.model({ inputs: model.inputs, outputs: output });
+  const { data, info } = serialiseArtifact(await artifactOf(sub), {});
+  return { bytes: data, inputShape: info.inputShape, outputShape: output.shape.slice(1) as number[] };
+}
+
+/** One requested output of an onnxruntime runner: an extractor and its per-sample shape, or null for the input itself. */
+export type OnnxOutput = { fx: OnnxFeatureExtractor; shape: number[] } | null;
+
+/**
+ * A prefix runner over onnxruntime extractors, one entry per requested output (the same entry twice:
+ * run once, the second gets a copy the caller may dispose). Local caches and queue workers share it.
+ */
+export function onnxPrefixRunner(outputs: readonly OnnxOutput[]): PrefixRunner {
+  return async (x) => {
+    const n = x.shape[0] as number;
+    const data = x.dataSync() as Float32Array;
+    const results = new Map<OnnxOutput, tfc.Tensor>();
+    for (const o of outputs) if (o && !results.has(o)) results.set(o, tfc.tensor(await o.fx.run(data, n), [n, ...o.shape]));
+    const used = new Set<OnnxOutput>();
+    return outputs.map((o) => {
+      if (o === null) return x.clone();
+      const t = results.get(o) as tfc.Tensor;
+      if (used.has(o)) return t.clone();
+      used.add(o);
+      return t;
+    });
+  };
+}
+
 /** The onnxruntime runner: one in-memory ONNX session per distinct boundary layer (each a single-output prefix). */
 async function onnxRunner(model: LayersModel, outputs: SymbolicTensor[]): Promise<ResolvedEngine> {
   const input = model.inputs[0] as SymbolicTensor;
@@ -56,32 +88,16 @@ async function onnxRunner(model: LayersModel, outputs: SymbolicTensor[]): Promis
   try {
     for (const o of outputs) {
       if (o === input || sessions.has(o)) continue;
-      const sub = tfl.model({ inputs: model.inputs, outputs: o });
-      const fx = await createOnnxFeatureExtractor(await artifactOf(sub));
-      sessions.set(o, { fx, shape: o.shape.slice(1) as number[] });
+      const p = await prefixOnnx(model, o);
+      sessions.set(o, { fx: await openOnnxFeatureExtractor(p.bytes, p.inputShape, [-1, ...p.outputShape]), shape: p.outputShape });
     }
   } catch (e) {
     await Promise.all([...sessions.values()].map((s) => s.fx.dispose()));
     throw e;
   }
-  const run: PrefixRunner = async (x) => {
-    const n = x.shape[0] as number;
-    const data = x.dataSync() as Float32Array;
-    const results = new Map<SymbolicTensor, tfc.Tensor>();
-    for (const [o, s] of sessions) results.set(o, tfc.tensor(await s.fx.run(data, n), [n, ...s.shape]));
-    const used = new Set<SymbolicTensor>();
-    return outputs.map((o) => {
-      if (o === input) return x.clone();
-      const t = results.get(o) as tfc.Tensor;
-      // The same boundary requested twice (two splits sharing it): hand out a copy the caller may dispose.
-      if (used.has(o)) return t.clone();
-      used.add(o);
-      return t;
-    });
-  };
   return {
     engine: 'onnxruntime',
-    run,
+    run: onnxPrefixRunner(outputs.map((o) => (o === input ? null : (sessions.get(o) as OnnxOutput)))),
     dispose: async () => {
       await Promise.all([...sessions.values()].map((s) => s.fx.dispose()));
     },

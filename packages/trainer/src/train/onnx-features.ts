@@ -34,13 +34,21 @@ export interface OnnxFeatureOptions {
  */
 export async function createOnnxFeatureExtractor(source: ArtifactSource, opts: OnnxFeatureOptions = {}): Promise<OnnxFeatureExtractor> {
   const { data, info } = serialiseArtifact(source, opts.cut ? { featureExtractor: { cut: opts.cut, pooling: opts.pooling ?? 'none' } } : {});
-  const session = await createSession(data, opts.threads ? { threads: opts.threads, interOpThreads: 1 } : {});
+  return openOnnxFeatureExtractor(data, info.inputShape, info.outputShape, opts.threads);
+}
+
+/**
+ * Opens ONNX bytes of a prefix (as {@link createOnnxFeatureExtractor} converts them, e.g. fetched by a
+ * queue worker) on onnxruntime-node; `inputShape` is [N, H, W, C].
+ */
+export async function openOnnxFeatureExtractor(bytes: Uint8Array, inputShape: number[], outputShape: number[], threads?: number): Promise<OnnxFeatureExtractor> {
+  const session = await createSession(bytes, threads ? { threads, interOpThreads: 1 } : {});
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
-  const [, h, w, c] = info.inputShape;
+  const [, h, w, c] = inputShape;
   return {
-    inputShape: info.inputShape,
-    outputShape: info.outputShape,
+    inputShape,
+    outputShape,
     async run(x, count) {
       const out = await session.run({ [input]: { data: x, dims: [count, h!, w!, c!] } }, [output]);
       return out[output]!.data;

@@ -12,6 +12,7 @@ import { saveCheckpoint } from '../run/checkpoint.ts';
 import { tfl, type LayersModel } from '../tf.ts';
 import { resolveFeatureEngine, type FeatureEngine, type PrefixRunner } from './feature-engine.ts';
 import { imageStageOf } from './image-stage.ts';
+import { AUGMENTED_PASS_STREAM, gatherQueuedCaches, type FeatureQueue } from './queued-caches.ts';
 import { fitPhase, type BatchSource, type EpochRecord, type FitPhaseResult, type PhaseState } from './fit-loop.ts';
 import { optimizerState, type NamedTensors } from './optimizer.ts';
 
@@ -43,6 +44,8 @@ export interface PhaseContext {
   /** Caches computed ahead for a later phase. */
   prefetched?: { phase: PhaseName; cache: CachedSplit };
   onProgress: (phase: PhaseName, epoch: number) => Promise<void>;
+  /** Queue workers computing the caches (`train --queue`); absent: computed here. */
+  featureQueue?: FeatureQueue;
   /** Data-parallel step workers of the fit loop (none: every step on this thread). */
   parallel?: { workers: number; backend: BackendName };
 }
@@ -103,11 +106,32 @@ function topSeeds(model: LayersModel, trainable: Iterable<string>): Set<string> 
  */
 async function buildCaches(ctx: PhaseContext, phase: PhaseName, splits: SplitModel[]): Promise<CachedSplit[]> {
   const { data, schedule, model } = ctx;
-  const trainImages = new ImageSource(data.train.pixels, data.train.labels, ctx.preprocess, ctx.augment);
-  const valImages = new ImageSource(data.val.pixels, data.val.labels, ctx.preprocess);
   const passes = ctx.augment ? schedule.augmentedPasses : 0;
   const outputs = splits.flatMap((s) => (s.prefix ? s.prefix.outputs : [model.inputs[0] as tfl.SymbolicTensor]));
   const counts = splits.map((s) => (s.prefix ? s.prefix.outputs.length : 1));
+  if (ctx.featureQueue) {
+    const stage = imageStageOf(model);
+    if (stage) throw new HeadstartError('USAGE', `--queue: ${stage.label} runs before the TF.js model, and queue workers do not run it yet; train without --queue`);
+    const g = await gatherQueuedCaches({
+      queue: ctx.featureQueue,
+      runDir: ctx.runDir,
+      phase,
+      model,
+      outputs,
+      preprocess: ctx.preprocess,
+      // The run's rng is createRng(schedule.seed) and its augment function is core's augment over schedule.augment.
+      ...(ctx.augment && schedule.augment ? { augment: schedule.augment } : {}),
+      seed: schedule.seed,
+      passes,
+      train: data.train.pixels,
+      val: data.val.pixels,
+      onEvent: ctx.onEvent,
+    });
+    ctx.onFeatureEngine?.('onnxruntime');
+    return assemble(ctx, splits, counts, g.train, g.shapes, g.val);
+  }
+  const trainImages = new ImageSource(data.train.pixels, data.train.labels, ctx.preprocess, ctx.augment);
+  const valImages = new ImageSource(data.val.pixels, data.val.labels, ctx.preprocess);
   const engine = await resolveFeatureEngine(model, outputs, ctx.featureEngine ?? 'auto');
   ctx.onFeatureEngine?.(engine.engine, engine.fallbackReason);
   try {
@@ -125,7 +149,7 @@ async function cacheWith(
   counts: number[],
   src: { trainImages: ImageSource; valImages: ImageSource; passes: number },
 ): Promise<CachedSplit[]> {
-  const { data, onEvent } = ctx;
+  const { onEvent } = ctx;
   const { trainImages, valImages, passes } = src;
   const total = trainImages.count * (1 + passes) + valImages.count;
   const t0 = Date.now();
@@ -139,18 +163,24 @@ async function cacheWith(
   let shapes: number[][] = [];
   for (let p = 0; p <= passes; p++) {
     // Augmented pass p uses the same stream in every phase, so a resumed phase 2 sees the same passes.
-    const r = await extract(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(5000 + p) } : {}), onProgress: progress(done) });
+    const r = await extract(trainImages, run, { ...(p > 0 ? { rng: ctx.rng.fork(AUGMENTED_PASS_STREAM + p) } : {}), onProgress: progress(done) });
     trainPasses.push(r.data);
     shapes = r.shapes;
   }
   const v = valImages.count > 0 ? await extract(valImages, run, { onProgress: progress(done) }) : undefined;
   onEvent({ type: 'cache', phase, stage: 'end', done: total, total, seconds: (Date.now() - t0) / 1000 });
+  return assemble(ctx, splits, counts, trainPasses, shapes, v?.data);
+}
+
+/** Cuts the activations of all requested outputs (split by split, in order) into each split's cached sources. */
+function assemble(ctx: PhaseContext, splits: SplitModel[], counts: number[], trainPasses: Float32Array[][], shapes: number[][], val: Float32Array[] | undefined): CachedSplit[] {
+  const { data } = ctx;
   let offset = 0;
   return splits.map((split, i) => {
     const n = counts[i] as number;
     const pick = <T>(xs: T[]): T[] => xs.slice(offset, offset + n);
     const entry: CachedSplit = { split, train: new CachedSource(trainPasses.map(pick), pick(shapes), data.train.labels) };
-    if (v) entry.val = new CachedSource([pick(v.data)], pick(v.shapes), data.val.labels);
+    if (val) entry.val = new CachedSource([pick(val)], pick(shapes), data.val.labels);
     offset += n;
     return entry;
   });

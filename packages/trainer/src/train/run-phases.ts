@@ -58,6 +58,7 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
     l2: headL2(plan.head),
     ...(augmentFn ? { augment: augmentFn } : {}),
     cache: opts.cache ?? true,
+    ...(opts.featureQueue ? { featureQueue: opts.featureQueue } : {}),
     featureEngine: opts.featureEngine ?? 'auto',
     onFeatureEngine: (engine, fallbackReason) => {
       manifest.versions['feature-engine'] = engine === 'onnxruntime' ? 'onnxruntime-node' : `tfjs ${tfc.version_core}`;

@@ -12,6 +12,7 @@ import { removeCheckpoint } from '../run/checkpoint.ts';
 import { readManifest, writeHistory, writeManifest } from '../run/manifest.ts';
 import { replaceDir, saveLayersModel } from '../run/model-io.ts';
 import type { FeatureEngine } from './feature-engine.ts';
+import type { FeatureQueue } from './queued-caches.ts';
 import type { EpochRecord } from './fit-loop.ts';
 import { planRun, type Recipe } from './plan.ts';
 import type { ScheduleInput } from './schedule.ts';
@@ -56,6 +57,12 @@ export interface TrainOptions {
    * the manifest as `versions['feature-engine']` (plus `versions['feature-engine-fallback']`).
    */
   featureEngine?: FeatureEngine;
+  /**
+   * Queue workers compute the feature / boundary caches (`headstart train --queue`): the frozen prefixes
+   * must convert to ONNX (workers run them on onnxruntime); the head then trains on the gathered
+   * cache exactly as on a local one.
+   */
+  featureQueue?: FeatureQueue;
   /**
    * Threads that train (data-parallel: each takes a share of every batch): 'auto' = one per core
    * on the wasm and cpu backends (tfjs-node threads natively), 1 (default) = this thread only.
