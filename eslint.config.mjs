@@ -1,6 +1,23 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+const boundaries = {
+  enforceBuildableLibDependency: false,
+  allow: [],
+  // Commands load heavy libraries (TF.js, onnxruntime) lazily for fast start-up; a static
+  // import of the same library elsewhere is fine.
+  checkDynamicDependenciesExceptions: ['@headstart/core', '@headstart/trainer', '@headstart/exporter', '@headstart/inference', '@headstart/api', '@headstart/queue'],
+  depConstraints: [
+    { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
+    { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
+    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
+    { sourceTag: 'platform:isomorphic', onlyDependOnLibsWithTags: ['platform:isomorphic'] },
+    { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:isomorphic', 'platform:browser'] },
+    { sourceTag: 'platform:node', onlyDependOnLibsWithTags: ['platform:isomorphic', 'platform:node'] },
+  ],
+};
+
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/vitest.config.ts', '**/vite.config.ts', '**/bin/**'] },
   ...nx.configs['flat/base'],
@@ -11,25 +28,7 @@ export default [
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-throw-literal': 'error',
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          // Commands load heavy libraries (TF.js, onnxruntime) lazily for fast start-up; a static
-          // import of the same library elsewhere is fine.
-          checkDynamicDependenciesExceptions: ['@headstart/core', '@headstart/trainer', '@headstart/exporter', '@headstart/inference', '@headstart/api', '@headstart/queue'],
-          depConstraints: [
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
-            { sourceTag: 'platform:isomorphic', onlyDependOnLibsWithTags: ['platform:isomorphic'] },
-            { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:isomorphic', 'platform:browser'] },
-            { sourceTag: 'platform:node', onlyDependOnLibsWithTags: ['platform:isomorphic', 'platform:node'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries],
     },
   },
   {
@@ -42,5 +41,11 @@ export default [
     files: ['packages/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-console': 'error' },
+  },
+  {
+    // Node-side code of projects that are not Node-only may use core's Node package: inference's
+    // Node entry (its web entry never does) and tests, which run under Node in Vitest.
+    files: ['packages/inference/src/node/**/*.ts', '**/test/**/*.ts', '**/*.test.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', { ...boundaries, allow: ['@headstart/core-node', '@headstart/core-node/testing'] }] },
   },
 ];

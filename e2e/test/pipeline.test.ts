@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPreprocess, toModelPixels, type PreprocessSpec } from '@headstart/core';
-import { decodeImage } from '@headstart/core/node';
+import { decodeImage } from '@headstart/core-node';
 import { ApiConfigSchema, createLogger, startServer, type RunningServer } from '@headstart/api';
 import { exportRun } from '@headstart/exporter';
 import { evaluateRun, loadLayersModelFile, readHistory, readManifest, train } from '@headstart/trainer';

@@ -1,4 +1,4 @@
-import { sniffImageFormat } from '@headstart/core/node';
+import { sniffImageFormat } from '@headstart/core-node';
 
 /** Image formats the API accepts, detected from their first bytes. */
 export type AllowedImageFormat = 'jpeg' | 'png' | 'webp';

@@ -1,5 +1,5 @@
 import { HeadstartError } from '@headstart/core';
-import { probeImage } from '@headstart/core/node';
+import { probeImage } from '@headstart/core-node';
 import type { AppContext } from './context.ts';
 import type { ModelVersion } from './registry.ts';
 

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreprocessSpec } from '@headstart/core';
-import { decodeImage } from '@headstart/core/node';
+import { decodeImage } from '@headstart/core-node';
 import type { WeightSpec } from '@headstart/core';
 import { serialiseArtifact } from '@headstart/exporter';
 import { createClassifier } from '@headstart/inference/node';

@@ -1,5 +1,5 @@
 /** Settings the CLI reads from the environment, parsed once and passed into the packages. */
-import { defaultCacheDir } from '@headstart/core/node';
+import { defaultCacheDir } from '@headstart/core-node';
 
 /** Where downloaded bases are cached and which mirror replaces their host. */
 export interface ModelSettings {

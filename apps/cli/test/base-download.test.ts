@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreprocessSpec } from '@headstart/core';
-import { startFixtureServer, type FixtureServer } from '@headstart/core/node/testing/http';
+import { startFixtureServer, type FixtureServer } from '@headstart/core-node/testing/http';
 import { verifyExport } from '@headstart/trainer/parity';
 import { main } from '../src/main.ts';
 import { captureIo } from './fakes.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plantLabelNoise, type NoisyCopy } from '@headstart/core/node/testing';
+import { plantLabelNoise, type NoisyCopy } from '@headstart/core-node/testing';
 import { main } from '../src/main.ts';
 import { captureIo } from './fakes.ts';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessyDataset, testImage, type MessyDataset } from '@headstart/core/node/testing';
+import { buildMessyDataset, testImage, type MessyDataset } from '@headstart/core-node/testing';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { main } from '../src/main.ts';
 import { captureIo } from './fakes.ts';

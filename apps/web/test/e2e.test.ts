@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classChannel, normalizeHeat, overlayHeat, resizeRgb } from '@headstart/core';
-import { decodeImage } from '@headstart/core/node';
+import { decodeImage } from '@headstart/core-node';
 import { encodePng, syntheticRgb } from './helpers/png.ts';
 import { listen, type RunningServer } from './helpers/listen.ts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test only: the page's acceptance test runs it served by the real API.

@@ -1,6 +1,6 @@
 /** The exporter's view of a TF.js layers model: every weight decoded to float32 (the format itself is core's). */
 import { decodeWeights, HeadstartError, weightBytes, weightSpecsOf, type ArtifactSource, type Weight } from '@headstart/core';
-import { readModelJsonFile } from '@headstart/core/node';
+import { readModelJsonFile } from '@headstart/core-node';
 
 /** A layers artifact with every weight decoded to float32; no TF.js backend involved. */
 export interface LayersArtifact {

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { encodeHeadstartMetadata, HeadstartError, ONNX_METADATA_KEYS, PreprocessSpecSchema, RunManifestSchema } from '@headstart/core';
 import type { z } from 'zod';
 import type { ArtifactSource } from '@headstart/core';
-import { verifyRunWeights } from '@headstart/core/node';
+import { verifyRunWeights } from '@headstart/core-node';
 import { decodeArtifact, readLayersArtifact, type LayersArtifact } from './artifact.ts';
 import { convertArtifact } from './convert.ts';
 import { encodeModel } from './onnx/proto.ts';

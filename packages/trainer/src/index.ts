@@ -10,7 +10,7 @@ export { readNsfwjsModel, nsfwjsVersion } from './bases/nsfwjs-bundle.ts';
 export { loadBase, type LoadedBase, type LoadBaseOptions, type BaseLayer } from './bases/load-base.ts';
 export { loadOnnxBase, onnxStageForRun, ONNX_BASE_FROZEN, type LoadOnnxBaseOptions, type OnnxBaseRecord } from './bases/onnx-base.ts';
 export { attachImageStage, imageStageOf, releaseImageStage, type ImageStage } from './train/image-stage.ts';
-export { defaultCacheDir } from '@headstart/core/node';
+export { defaultCacheDir } from '@headstart/core-node';
 export { ensureCachedModel, applyMirror, cacheFolder, cacheState, type CachedModel, type RemoteModelOptions } from './bases/remote.ts';
 export { downloadFile, hashFile, type DownloadProgress } from './bases/download.ts';
 export { pullBase, baseCacheStates, pinSnippet, type BaseCacheState } from './bases/pull.ts';

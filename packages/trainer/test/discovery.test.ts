@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDataset } from '@headstart/core/node';
+import { checkDataset } from '@headstart/core-node';
 import { prepareData } from '../src/data/prepare.ts';
 import { makeImageDataset, tempDir } from './fixtures.ts';
 

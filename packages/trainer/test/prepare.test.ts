@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isHeadstartError, type TrainerEvent } from '@headstart/core';
-import { testImage } from '@headstart/core/node/testing';
+import { testImage } from '@headstart/core-node/testing';
 import { prepareData } from '../src/data/prepare.ts';
 
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BASE_CACHE_RECORD, type TrainerEvent } from '@headstart/core';
-import { startFixtureServer, type FixtureServer } from '@headstart/core/node/testing/http';
+import { startFixtureServer, type FixtureServer } from '@headstart/core-node/testing/http';
 import { createHash } from 'node:crypto';
 import { applyMirror, ensureCachedModel, findBase, hashFile, loadBase, selectBackend, type DownloadProgress } from '../src/index.ts';
 import { codeOf, makeTinyBase, tempDir } from './fixtures.ts';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { plantLabelNoise } from '@headstart/core/node/testing';
+import { plantLabelNoise } from '@headstart/core-node/testing';
 import { deepCheck, evaluateRun, train } from '@headstart/trainer';
 import { materialize } from '../fashion-mnist/fashion-mnist.ts';
 import { mdTable, pct, secs } from './bench-kit.ts';

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FASHION_MNIST_LABELS } from '@headstart/core';
-import { checkDataset, loadDataset, readImageFile } from '@headstart/core/node';
+import { checkDataset, loadDataset, readImageFile } from '@headstart/core-node';
 import { loadFashionMnist, pickIndices } from './fashion-mnist.ts';
 
 const DEMO = join(dirname(fileURLToPath(import.meta.url)), '../../../data/demo/fashion-mnist');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_LABELS } from '@headstart/core';
-import { loadDataset, readImageFile } from '@headstart/core/node';
+import { loadDataset, readImageFile } from '@headstart/core-node';
 import { cli, loadFashionMnist, materialize } from './materialize.ts';
 
 let tmp: string;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createRng, FASHION_MNIST_LABELS } from '@headstart/core';
-import { readIdxPair, writeFileAtomic } from '@headstart/core/node';
+import { readIdxPair, writeFileAtomic } from '@headstart/core-node';
 
 /** Where the Debian package `dataset-fashion-mnist` installs the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

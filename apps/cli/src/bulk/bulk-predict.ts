@@ -1,6 +1,6 @@
 /** `headstart predict MODEL <folder|glob|CSV> [--out results.csv|.jsonl] [--queue redis://…]`: bulk prediction, local or on queue workers. */
 import { BULK_DEFAULTS, HeadstartError, encodePredictionCsv, encodePredictionJsonl, predictionCsvHeader, type ModelRef, type PredictionRow } from '@headstart/core';
-import { listBulkInputs, openPredictionOutput, type PredictionOutput } from '@headstart/core/node';
+import { listBulkInputs, openPredictionOutput, type PredictionOutput } from '@headstart/core-node';
 import type { CliIo } from '../io.ts';
 import { ClassifierCache, parallelismFor, predictJobId, predictJobs, processPredictChunk } from './predict-chunk.ts';
 import { progressLine } from './progress.ts';

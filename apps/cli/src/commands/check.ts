@@ -1,7 +1,7 @@
 /** `headstart check <dir> [--json]`: is this folder of images usable for training? */
 import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { checkDataset, type CheckProblem, type CheckReport } from '@headstart/core/node';
+import { checkDataset, type CheckProblem, type CheckReport } from '@headstart/core-node';
 import { EXIT } from '../io.ts';
 import { loadTrainer } from '../ports.ts';
 import { defaultDeepCheckDir, formatDeepCheck } from './check-deep.ts';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HeadstartError } from '@headstart/core';
-import { checkDataset } from '@headstart/core/node';
+import { checkDataset } from '@headstart/core-node';
 import { EXIT } from '../io.ts';
 import { loadExporter, loadTrainer, type TrainOptions } from '../ports.ts';
 import { displayPath, nextSteps, sampleImage } from '../next-steps.ts';

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { HeadstartError, type Explanation } from '@headstart/core';
-import { encodePng, writeFileAtomic } from '@headstart/core/node';
+import { encodePng, writeFileAtomic } from '@headstart/core-node';
 import type { RegisterCommand } from './index.ts';
 
 /** Shorter side of the written PNG, in pixels (small model inputs are enlarged to stay visible). */

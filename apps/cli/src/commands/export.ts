@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadstartError, parseTopology, PreprocessModeSchema, preprocessSpecFor, RunManifestSchema, type PreprocessSpec, type RunManifest } from '@headstart/core';
-import { decodeImage } from '@headstart/core/node';
+import { decodeImage } from '@headstart/core-node';
 import { exportArtifact, exportRun, readLayersArtifact, type ExportResult } from '@headstart/exporter';
 import { intArg } from '../options/specs.ts';
 import { EXIT, type CliIo, type ExitCode } from '../io.ts';

@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { pngChunk as chunk } from '@headstart/core/node/testing';
+import { pngChunk as chunk } from '@headstart/core-node/testing';
 
 /** PNG bytes of a width×height RGB image (no colour profile, so browsers decode them exactly). */
 export function encodePng(rgb: Uint8Array, width: number, height: number): Buffer {

@@ -1,7 +1,7 @@
 /**
  * The one owner of the TF.js layers-model format (`model.json` + weight shards): its schema,
  * parsing, the document the trainer writes, and decoding weight bytes. Everyone else (exporter,
- * trainer, parity check) imports this; file reading lives in `@headstart/core/node`.
+ * trainer, parity check) imports this; file reading lives in `@headstart/core-node`.
  */
 import { z } from 'zod';
 import { HeadstartError } from '../errors.ts';

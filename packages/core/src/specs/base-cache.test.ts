@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { isHeadstartError } from '../errors.ts';
-import { defaultCacheDir } from '../node/cache-dir.ts';
 import { encodeBaseCacheRecord, parseBaseCacheRecord, type BaseCacheRecord } from './base-cache.ts';
 
 const record: BaseCacheRecord = {
@@ -24,11 +23,5 @@ describe('base cache record', () => {
       expect(isHeadstartError(err, 'MODEL_INVALID')).toBe(true);
       expect((err as Error).message).toContain('/c/bases/m/headstart-cache.json');
     }
-  });
-
-  it('the platform cache folder follows XDG_CACHE_HOME on Linux and the OS conventions elsewhere', () => {
-    expect(defaultCacheDir({ XDG_CACHE_HOME: '/xdg' }, 'linux')).toBe('/xdg/headstart');
-    expect(defaultCacheDir({}, 'linux')).toMatch(/\.cache\/headstart$/);
-    expect(defaultCacheDir({}, 'darwin')).toMatch(/Library\/Caches\/headstart$/);
   });
 });

@@ -1,4 +1,4 @@
-import { decodeImage } from '@headstart/core/node';
+import { decodeImage } from '@headstart/core-node';
 import { toModelPixels, type PreprocessSpec } from '@headstart/core';
 
 /** Decoding options for {@link decodeForModel}. */

@@ -1,7 +1,7 @@
 /** The deep check's files: `issues.csv` (one row per finding) and `issues.html` (the same with thumbnails). */
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { thumbnailDataUri, writeFileAtomic } from '@headstart/core/node';
+import { thumbnailDataUri, writeFileAtomic } from '@headstart/core-node';
 import type { DeepCheckReport, DeepCheckResult } from './deep-check.ts';
 
 /** Columns of issues.csv. */

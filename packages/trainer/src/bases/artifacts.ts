@@ -1,7 +1,7 @@
 /**
  * Rewriting a Keras functional topology before loading it as a base (cut after a layer, new
  * input size) and keeping only the weights of the layers left. Reading model.json and its
- * weights is core's (`@headstart/core` formats/tfjs-model, `@headstart/core/node` readModelJsonFile).
+ * weights is core's (`@headstart/core` formats/tfjs-model, `@headstart/core-node` readModelJsonFile).
  */
 import { concatBytes, functionalConfig, HeadstartError, inboundNames, nearLayerNames, weightByteLength, type WeightSpec } from '@headstart/core';
 import type { tfc } from '../tf.ts';

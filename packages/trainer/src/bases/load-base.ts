@@ -1,7 +1,7 @@
 /** `loadBase`: a catalogue id, a model.json path or URL, or a finished run → a cut, frozen-ready feature extractor. */
 import { basename, join, resolve } from 'node:path';
 import { functionalConfig, HeadstartError, nearLayerNames, RunManifestSchema, weightSpecsOf, type EventSink, type ModelJson, type PreprocessMode } from '@headstart/core';
-import { readModelJsonFile, readTextIfPresent, statIfPresent } from '@headstart/core/node';
+import { readModelJsonFile, readTextIfPresent, statIfPresent } from '@headstart/core-node';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import { buildArtifacts, layerNotFound, rewriteTopology } from './artifacts.ts';
 import { findBase, listBases } from './catalogue.ts';

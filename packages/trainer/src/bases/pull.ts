@@ -1,7 +1,7 @@
 /** Catalogue bases and the download cache: which are cached, fetching ahead, printing hashes to pin. */
 import { join } from 'node:path';
 import { BASE_CACHE_RECORD, HeadstartError, parseBaseCacheRecord, type EventSink } from '@headstart/core';
-import { readTextIfPresent } from '@headstart/core/node';
+import { readTextIfPresent } from '@headstart/core-node';
 import { findBase, listBases, type BaseInfo } from './catalogue.ts';
 import { cacheFolder, cacheState, ensureCachedModel, type CachedModel } from './remote.ts';
 import { loadBaseRemoteOptions } from './load-base.ts';

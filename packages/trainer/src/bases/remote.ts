@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASE_CACHE_RECORD, encodeBaseCacheRecord, HeadstartError, parseModelJson, isHeadstartError, parseBaseCacheRecord, type BaseCacheRecord } from '@headstart/core';
-import { defaultCacheDir, readTextIfPresent, writeFileAtomic } from '@headstart/core/node';
+import { defaultCacheDir, readTextIfPresent, writeFileAtomic } from '@headstart/core-node';
 import { downloadFile, hashFile, type DownloadProgress } from './download.ts';
 
 /** `url` with its scheme and host (and port) replaced by `mirror` (which may carry a path prefix). */

@@ -1,7 +1,7 @@
 /** Dataset → checked, split, decoded and resized pixels held in memory (uint8 RGB). */
 import { relative, sep } from 'node:path';
 import { assignSplits, createRng, HeadstartError, type Dataset, type EventSink, type ResizeMode } from '@headstart/core';
-import { checkDataset, loadDataset, mapLimit, readDatasetItem, type CheckReport } from '@headstart/core/node';
+import { checkDataset, loadDataset, mapLimit, readDatasetItem, type CheckReport } from '@headstart/core-node';
 
 /** A split of decoded images (each `size[0]×size[1]×3` uint8). */
 export interface ImageSplit {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { classificationReport, HeadstartError, type CalibrationRecord, type EvalReport, type EvalSource, type EventSink, type PreprocessSpec, type RunManifest } from '@headstart/core';
-import { thumbnailDataUri, verifyRunWeights, writeFileAtomic } from '@headstart/core/node';
+import { thumbnailDataUri, verifyRunWeights, writeFileAtomic } from '@headstart/core-node';
 import { selectBackend } from '../backend/select-backend.ts';
 import type { ImageSplit } from '../data/prepare.ts';
 import { prepareData } from '../data/prepare.ts';

@@ -3,7 +3,7 @@
  * predicted and for the label the image has (heat maps over the image as the model saw it).
  */
 import { isHeadstartError, normalizeHeat, overlayHeat, type EvalReport, type PreprocessSpec } from '@headstart/core';
-import { thumbnailDataUri } from '@headstart/core/node';
+import { thumbnailDataUri } from '@headstart/core-node';
 import { GradCam, type GradCamResult } from '../explain/grad-cam.ts';
 import type { LayersModel } from '../tf.ts';
 import { esc } from './report-charts.ts';

@@ -1,7 +1,7 @@
 /** `explainRun`: Grad-CAM of one image file on a finished run's TF.js model (what `headstart explain RUN` calls). */
 import { join, resolve } from 'node:path';
 import { HeadstartError, normalizeHeat, overlayHeat, type Explanation } from '@headstart/core';
-import { readImageFile, verifyRunWeights } from '@headstart/core/node';
+import { readImageFile, verifyRunWeights } from '@headstart/core-node';
 import { selectBackend } from '../backend/select-backend.ts';
 import { readManifest } from '../run/manifest.ts';
 import { loadLayersModelFile } from '../run/model-io.ts';

@@ -1,5 +1,5 @@
 import { applyPreprocess, HeadstartError, weightSpecsOf, type PreprocessSpec, type RunManifest } from '@headstart/core';
-import { readModelJsonFile } from '@headstart/core/node';
+import { readModelJsonFile } from '@headstart/core-node';
 import { FP16_TOLERANCE, FP32_TOLERANCE } from '@headstart/exporter';
 import { createSession } from '@headstart/inference/node';
 

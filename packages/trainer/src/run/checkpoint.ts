@@ -7,7 +7,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsErrorMessage, HeadstartError } from '@headstart/core';
-import { readBytesIfPresent, readTextIfPresent, writeFileAtomic } from '@headstart/core/node';
+import { readBytesIfPresent, readTextIfPresent, writeFileAtomic } from '@headstart/core-node';
 import { tfc } from '../tf.ts';
 import type { NamedTensors } from '../train/optimizer.ts';
 

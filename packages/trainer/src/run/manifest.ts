@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadstartError, RunManifestSchema, type RunManifest } from '@headstart/core';
-import { readTextIfPresent, runWeightsSha256, writeFileAtomic } from '@headstart/core/node';
+import { readTextIfPresent, runWeightsSha256, writeFileAtomic } from '@headstart/core-node';
 import type { EpochRecord } from '../train/fit-loop.ts';
 
 /** Validates and atomically writes the manifest, recording the checksum of the weights on disk (model/weights.bin) with it. */

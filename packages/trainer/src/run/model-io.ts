@@ -1,7 +1,7 @@
 /** Saving and loading TF.js layers models as `model.json` + `weights.bin`, atomically, without tfjs-node. */
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { weightSpecsOf, type WeightSpec } from '@headstart/core';
-import { readModelJsonFile, writeModelJsonFiles } from '@headstart/core/node';
+import { readModelJsonFile, writeModelJsonFiles } from '@headstart/core-node';
 import { buildArtifacts } from '../bases/artifacts.ts';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { HeadstartError, TINY_PER_CLASS, type Decision, type EventSink, type HeadSpec, type PreprocessMode, type RunManifest, type ScheduleSpec } from '@headstart/core';
-import { loadDataset } from '@headstart/core/node';
+import { loadDataset } from '@headstart/core-node';
 import { DEFAULT_PROBE_SAMPLE, DEFAULT_SIZE, measureBase, sampleSplit } from '../advise.ts';
 import { findBase } from '../bases/catalogue.ts';
 import { loadBase, type LoadedBase } from '../bases/load-base.ts';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BULK_DEFAULTS, FeatureChunkResultSchema, HeadstartError, type AugmentSpec, type EventSink, type FeatureChunkJob, type FeatureChunkResult, type PhaseName, type PrefixRef, type PreprocessSpec } from '@headstart/core';
-import { writeFileAtomic } from '@headstart/core/node';
+import { writeFileAtomic } from '@headstart/core-node';
 import { EXTRACT_BATCH } from '../data/sources.ts';
 import type { LayersModel, SymbolicTensor } from '../tf.ts';
 import { decodeFloats, sha256Of } from './feature-chunk.ts';

@@ -1,4 +1,4 @@
-import type { DatasetLayout, Split } from '../datasets/types.ts';
+import type { DatasetLayout, Split } from '@headstart/core';
 
 /** Codes of the dataset check's findings. */
 export type CheckCode =

@@ -1,6 +1,6 @@
 import { cp, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRng } from '../../random/rng.ts';
+import { createRng } from '@headstart/core';
 
 /** A copy of a class-per-folder dataset with some images moved to a wrong class folder. */
 export interface NoisyCopy {

@@ -1,8 +1,7 @@
 /** Reading and writing TF.js layers models on disk (`model.json` + weight shards); the format itself is core's `formats/tfjs-model`. */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HeadstartError } from '../errors.ts';
-import { concatBytes, modelJsonDocument, parseModelJson, type ModelJson, type WeightSpec } from '../formats/tfjs-model.ts';
+import { HeadstartError, concatBytes, modelJsonDocument, parseModelJson, type ModelJson, type WeightSpec } from '@headstart/core';
 import { writeFileAtomic } from './atomic.ts';
 
 /** A model.json read from disk with its weight shards concatenated in manifest order. */

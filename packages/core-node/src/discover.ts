@@ -1,9 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
-import { sortLabels } from '../datasets/labels.ts';
-import { HeadstartError } from '../errors.ts';
-import type { DatasetItem, IgnoredFile, Split } from '../datasets/types.ts';
+import { sortLabels, HeadstartError, type DatasetItem, type IgnoredFile, type Split } from '@headstart/core';
 
 /** File extensions (lower case) taken as images during discovery; matched case-insensitively. */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([

@@ -1,5 +1,4 @@
-import { balancedClassWeights, sortLabels } from '../datasets/labels.ts';
-import type { Split } from '../datasets/types.ts';
+import { balancedClassWeights, sortLabels, type Split } from '@headstart/core';
 import type { CheckProblem, CheckReport } from './check-types.ts';
 
 /** What the file pass learned about one item. */

@@ -1,7 +1,7 @@
 /**
- * @headstart/core/node — Node-only parts: file-system discovery, sharp decoding, dataset check.
+ * @headstart/core-node — core's Node-only parts: file-system discovery, sharp decoding, dataset check.
  * @example
- *   import { loadDataset, decodeImage, checkDataset } from '@headstart/core/node';
+ *   import { loadDataset, decodeImage, checkDataset } from '@headstart/core-node';
  *   const report = await checkDataset('data/demo/fashion-mnist');
  */
 export * from './atomic.ts';

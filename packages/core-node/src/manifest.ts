@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { HeadstartError } from '../errors.ts';
-import { sortLabels } from '../datasets/labels.ts';
-import type { DatasetItem, Split } from '../datasets/types.ts';
+import { HeadstartError, sortLabels, type DatasetItem, type Split } from '@headstart/core';
 import { SPLIT_DIRS } from './discover.ts';
 
 /** Header names (lower case) recognised as a CSV manifest's path column. */

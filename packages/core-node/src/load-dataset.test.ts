@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isHeadstartError } from '../errors.ts';
+import { isHeadstartError } from '@headstart/core';
 import { writeFileAtomic } from './atomic.ts';
 import { loadDataset, readDatasetItem } from './load-dataset.ts';
 import { testImage } from './testing/messy-dataset.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { isHeadstartError } from '../errors.ts';
+import { isHeadstartError } from '@headstart/core';
 import { decodeImage, probeImage } from './decode.ts';
 import { sniffImageFormat } from './sniff.ts';
 import { hugePngHeader, testImage, testPixels } from './testing/messy-dataset.ts';

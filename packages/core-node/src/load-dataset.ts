@@ -1,8 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { HeadstartError } from '../errors.ts';
-import { FASHION_MNIST_LABELS, parseClassList } from '../datasets/labels.ts';
-import type { Dataset, DatasetItem, DatasetLayout, IdxImages, Split } from '../datasets/types.ts';
+import { HeadstartError, FASHION_MNIST_LABELS, parseClassList, type Dataset, type DatasetItem, type DatasetLayout, type IdxImages, type Split } from '@headstart/core';
 import { greyToRgb, readImageFile, type DecodeOptions } from './decode.ts';
 import { listSubdirs, scanClassTree, SPLIT_DIRS, treesToItems } from './discover.ts';
 import { findIdxPairs, readIdxPair } from './idx-files.ts';

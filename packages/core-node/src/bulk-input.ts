@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { HeadstartError } from '../errors.ts';
+import { HeadstartError } from '@headstart/core';
 import { hasImageExtension, walkFiles } from './discover.ts';
 import { PATH_COLS, resolveManifestPath } from './manifest.ts';
 

@@ -3,8 +3,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { applyPreprocess } from '../src/preprocess/normalize.ts';
-import { PreprocessSpecSchema } from '../src/specs/preprocess.ts';
+import { applyPreprocess, PreprocessSpecSchema } from '@headstart/core';
 
 interface PngGolden {
   file: string;
@@ -12,7 +11,8 @@ interface PngGolden {
   width: number;
   cases: Array<{ mode: string; spec: unknown; shape: number[]; mean: number[]; std: number[] }>;
 }
-const dir = new URL('./fixtures/', import.meta.url);
+// The golden files live with the contract they pin, in core's fixtures.
+const dir = new URL('../../core/test/fixtures/', import.meta.url);
 const golden = JSON.parse(readFileSync(new URL('gradient-32.json', dir), 'utf8')) as PngGolden;
 const png = readFileSync(new URL(golden.file, dir));
 

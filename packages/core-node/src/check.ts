@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { isHeadstartError } from '../errors.ts';
-import type { Dataset, DatasetItem } from '../datasets/types.ts';
+import { isHeadstartError, type Dataset, type DatasetItem } from '@headstart/core';
 import { duplicateProblems, summarise, type InspectedItem } from './check-rules.ts';
 import type { CheckOptions, CheckProblem, CheckReport } from './check-types.ts';
 import { decodeImage, DEFAULT_MAX_PIXELS } from './decode.ts';

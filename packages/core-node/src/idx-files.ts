@@ -1,8 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { HeadstartError } from '../errors.ts';
-import { parseIdx, type IdxArray } from '../datasets/idx.ts';
+import { HeadstartError, parseIdx, type IdxArray } from '@headstart/core';
 
 /** Reads an IDX file, gunzipping it first when it is gzip-compressed (by magic, not name). */
 export async function readIdxFile(path: string): Promise<IdxArray> {

@@ -1,17 +1,7 @@
 import { appendFile, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { HeadstartError } from '../errors.ts';
-import {
-  decodePredictionCsv,
-  decodePredictionJsonl,
-  encodePredictionCsv,
-  encodePredictionJsonl,
-  predictionCsvHeader,
-  predictionFormatFor,
-  type PredictionFormat,
-  type PredictionRow,
-} from '../bulk/prediction-row.ts';
+import { HeadstartError, decodePredictionCsv, decodePredictionJsonl, encodePredictionCsv, encodePredictionJsonl, predictionCsvHeader, predictionFormatFor, type PredictionFormat, type PredictionRow } from '@headstart/core';
 
 /** A bulk-prediction output file opened for appending, with the rows a previous run already wrote. */
 export interface PredictionOutput {

@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { HeadstartError } from '../errors.ts';
-import type { ResizeMode } from '../specs/preprocess.ts';
-import { dropAlphaToRgb } from '../preprocess/pixels.ts';
-import { resizeRgb } from '../preprocess/resize.ts';
+import { HeadstartError, dropAlphaToRgb, resizeRgb, type ResizeMode } from '@headstart/core';
 
 /** Default decoded-pixel limit (100 megapixels): larger images are refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeadstartError } from '../errors.ts';
-import type { RunManifest } from '../specs/manifest.ts';
+import { HeadstartError, type RunManifest } from '@headstart/core';
 
 /** Where a run keeps its trained weights, relative to the run folder. */
 export const RUN_WEIGHTS_FILE = 'model/weights.bin';

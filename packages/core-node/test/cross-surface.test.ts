@@ -4,17 +4,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, greyToRgb } from '../src/node/decode.ts';
-import { parseIdx } from '../src/index.ts';
-import { toModelPixels } from '../src/preprocess/pixels.ts';
-import { resizeRgb } from '../src/preprocess/resize.ts';
-import type { ResizeMode } from '../src/specs/preprocess.ts';
+import { decodeImage, greyToRgb } from '../src/decode.ts';
+import { parseIdx, toModelPixels, resizeRgb, type ResizeMode } from '@headstart/core';
 
 interface CrossSurface {
   files: Record<string, { width: number; height: number; sha256: string }>;
   cases: Array<{ file: string; size: [number, number]; resize: ResizeMode; grayscale: boolean; sha256: string; sum: number }>;
 }
-const dir = new URL('./fixtures/', import.meta.url);
+// The golden files live with the contract they pin, in core's fixtures.
+const dir = new URL('../../core/test/fixtures/', import.meta.url);
 const golden = JSON.parse(readFileSync(new URL('cross-surface.json', dir), 'utf8')) as CrossSurface;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const file = (name: string): Buffer => readFileSync(new URL(name, dir));

@@ -1,9 +1,7 @@
 // Node-only check that the isomorphic resize geometry is exactly sharp's (the Node decode path).
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { computeResizeGeometry, resizeRgb } from '../src/preprocess/resize.ts';
-import { createRng } from '../src/random/rng.ts';
-import type { ResizeMode } from '../src/specs/preprocess.ts';
+import { computeResizeGeometry, resizeRgb, createRng, type ResizeMode } from '@headstart/core';
 
 // srcH, srcW, dstH, dstW. Contain cases include rounding ties (61/2 = 30.5 → 31).
 const CONTAIN_CASES: Array<[number, number, number, number]> = [
