@@ -41,6 +41,12 @@ export interface ExporterApi {
   exportRun(runDir: string, opts?: { out?: string; opset?: number; fp16?: boolean }): Promise<ExportResult>;
 }
 
+/** The collaborators `main()` hands every command (a test passes fakes; production the real packages). */
+export interface CliPorts {
+  loadTrainer(): Promise<TrainerApi>;
+  loadExporter(): Promise<ExporterApi | undefined>;
+}
+
 /** Loads @headstart/trainer on demand (TF.js is heavy; only training commands need it). */
 export async function loadTrainer(): Promise<TrainerApi> {
   const t = await import('@headstart/trainer');
@@ -51,3 +57,6 @@ export async function loadTrainer(): Promise<TrainerApi> {
 export async function loadExporter(): Promise<ExporterApi | undefined> {
   return { exportRun: (runDir, opts) => exportRun(runDir, opts) };
 }
+
+/** The production ports: the trainer loaded lazily, the exporter as is. */
+export const defaultPorts: CliPorts = { loadTrainer, loadExporter };

@@ -1,25 +1,22 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HeadstartError } from '@headstart/core';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Advice, BaseInfo, ExporterApi, TrainerApi } from '../src/ports.ts';
+import { main } from '../src/main.ts';
+import type { Advice, BaseInfo, CliPorts, ExporterApi, TrainerApi } from '../src/ports.ts';
 import { writeTinyDataset } from './tiny-dataset.ts';
 import { captureIo, replayTrainer } from './fakes.ts';
 import { scriptedRun } from './scripted-events.ts';
 
 let trainer: TrainerApi = replayTrainer(scriptedRun());
 let exporter: ExporterApi | undefined;
-vi.mock('../src/ports.ts', async (orig) => ({
-  ...(await orig<typeof import('../src/ports.ts')>()),
-  loadTrainer: async () => trainer,
-  loadExporter: async () => exporter,
-}));
-const { main } = await import('../src/main.ts');
+// main()'s collaborators: the fakes this test sets per case, in place of the real packages.
+const ports: CliPorts = { loadTrainer: async () => trainer, loadExporter: async () => exporter };
 
 const run = async (...args: string[]) => {
   const io = captureIo();
-  const code = await main(['node', 'headstart', ...args], io);
+  const code = await main(['node', 'headstart', ...args], io, ports);
   return { code, out: io.out(), err: io.err() };
 };
 

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildTinyClassifierOnnx } from '@headstart/inference/testing';
 import { makeRegisterServe } from '../src/commands/serve.ts';
+import { defaultPorts } from '../src/ports.ts';
 import { captureIo, runCli } from './fakes.ts';
 
 const LABELS = ['red', 'green', 'blue'];
@@ -72,7 +73,7 @@ describe('headstart serve', () => {
     const io = captureIo();
     let code = -1;
     const program = new Command('headstart').exitOverride();
-    makeRegisterServe(() => stopped)(program, io, (c) => (code = c));
+    makeRegisterServe(() => stopped)(program, io, (c) => (code = c), defaultPorts);
     const done = program.parseAsync(['node', 'headstart', 'serve', '--models', models, '--port', '0', '--threads', '1']);
     let url: string | undefined;
     for (let i = 0; i < 200 && url === undefined; i++) {

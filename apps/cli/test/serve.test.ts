@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { settingsTableMarkdown } from '@headstart/api';
 import { makeRegisterServe } from '../src/commands/serve.ts';
+import { defaultPorts } from '../src/ports.ts';
 import { main } from '../src/main.ts';
 import { captureIo } from './fakes.ts';
 
@@ -24,7 +25,7 @@ describe('headstart serve flags', () => {
     const rows = table.split('\n').filter((l) => l.startsWith('| `--'));
     const documented = new Set(rows.flatMap((r) => [...(r.split(' | ')[0] ?? '').matchAll(/`(--[a-z-]+)`/g)].map((m) => m[1])));
     const program = new Command('headstart');
-    makeRegisterServe(() => new Promise(() => undefined))(program, captureIo(), () => undefined);
+    makeRegisterServe(() => new Promise(() => undefined))(program, captureIo(), () => undefined, defaultPorts);
     const serve = program.commands.find((c) => c.name() === 'serve')!;
     const accepted = new Set(serve.options.map((o) => o.long));
     expect([...documented].sort()).toEqual([...accepted].sort());
@@ -66,7 +67,7 @@ describe('headstart serve says what it serves', () => {
       const stopped = new Promise<string>((resolve) => (stop = resolve));
       const io = captureIo();
       const program = new Command('headstart').exitOverride();
-      makeRegisterServe(() => stopped)(program, io, () => undefined);
+      makeRegisterServe(() => stopped)(program, io, () => undefined, defaultPorts);
       const done = program.parseAsync(['node', 'headstart', 'serve', '--models', dir, '--web', web, '--port', '0', '--poll-ms', '0', '--watch', 'false', '--log-level', 'silent']);
       for (let i = 0; i < 400 && !io.err().includes('\n', io.err().indexOf('open ')); i++) await new Promise((r) => setTimeout(r, 25));
       const url = /open (http:\/\/127\.0\.0\.1:\d+)\//.exec(io.err())?.[1];

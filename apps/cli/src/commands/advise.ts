@@ -1,6 +1,5 @@
 /** `headstart advise <data>`: the four-case strategy advisor (dataset size × similarity to the base's domain). */
 import type { Advice, ScheduleInput } from '../ports.ts';
-import { loadTrainer } from '../ports.ts';
 import { trainModelSettings } from '../config.ts';
 import { downloadRenderer } from './models.ts';
 import { shellLine } from '../run-training.ts';
@@ -96,7 +95,7 @@ export function adviceLines(data: string, advice: Advice, chosen: { base?: strin
   ];
 }
 
-export const registerAdvise: RegisterCommand = (program, io, setExit) => {
+export const registerAdvise: RegisterCommand = (program, io, setExit, ports) => {
   program
     .command('advise')
     .description('measure dataset size and similarity to the base (quick linear probe) and recommend a schedule and cut, with reasons')
@@ -106,7 +105,7 @@ export const registerAdvise: RegisterCommand = (program, io, setExit) => {
     .option('--cuts <layers>', 'comma-separated layers to probe as cuts, preferred first (default: the catalogue\'s candidates)')
     .option('--json', 'print the advice as one JSON object')
     .action(async (data: string, flags: { base?: string; inputSize?: number; cuts?: string; json?: boolean }) => {
-      const trainer = await loadTrainer();
+      const trainer = await ports.loadTrainer();
       const advice = await trainer.adviseForDataset(data, {
         ...(flags.base ? { base: flags.base } : {}),
         ...(flags.inputSize ? { inputSize: flags.inputSize } : {}),

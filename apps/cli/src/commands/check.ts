@@ -3,7 +3,6 @@ import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkDataset, type CheckProblem, type CheckReport } from '@headstart/core-node';
 import { EXIT } from '../io.ts';
-import { loadTrainer } from '../ports.ts';
 import { defaultDeepCheckDir, formatDeepCheck } from './check-deep.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -25,7 +24,7 @@ interface CheckFlags {
   out?: string;
 }
 
-export const registerCheck: RegisterCommand = (program, io, setExit) => {
+export const registerCheck: RegisterCommand = (program, io, setExit, ports) => {
   program
     .command('check')
     .description('check a dataset before training: undecodable files, non-images, duplicates, leakage, empty or tiny classes, imbalance')
@@ -59,7 +58,7 @@ export const registerCheck: RegisterCommand = (program, io, setExit) => {
         return;
       }
       if (!flags.json) io.stdout.write(formatCheck(report));
-      const trainer = await loadTrainer();
+      const trainer = await ports.loadTrainer();
       const deep = await trainer.deepCheck(dir, {
         ...(flags.base ? { base: flags.base } : {}),
         ...(flags.inputSize ? { inputSize: flags.inputSize } : {}),

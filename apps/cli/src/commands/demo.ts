@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { HeadstartError } from '@headstart/core';
 import { checkDataset } from '@headstart/core-node';
 import { EXIT } from '../io.ts';
-import { loadExporter, loadTrainer, type TrainOptions } from '../ports.ts';
+import type { TrainOptions } from '../ports.ts';
 import { displayPath, nextSteps, sampleImage } from '../next-steps.ts';
 import { chooseMode, runTraining, shellLine } from '../run-training.ts';
 import type { RegisterCommand } from './index.ts';
@@ -27,7 +27,7 @@ export function freeRunDir(base: string): string {
   for (let i = 2; ; i++) if (!existsSync(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-export const registerDemo: RegisterCommand = (program, io, setExit) => {
+export const registerDemo: RegisterCommand = (program, io, setExit, ports) => {
   program
     .command('demo')
     .description('the bundled default: check the demo dataset, train mobilenet_v2 (both phases), evaluate, export ONNX')
@@ -49,8 +49,8 @@ export const registerDemo: RegisterCommand = (program, io, setExit) => {
       if (!check.usable) throw new HeadstartError('DATASET_UNUSABLE', `demo dataset ${data} is not usable: ${check.verdict}`);
 
       const out = flags.out ?? freeRunDir('runs/demo');
-      const trainer = await loadTrainer();
-      const exporter = await loadExporter();
+      const trainer = await ports.loadTrainer();
+      const exporter = await ports.loadExporter();
       const train = demoTrainOptions(data, out);
       const { code, state } = await runTraining(
         io,

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { EvalReport } from '@headstart/core';
 import { confusedLines, pct, perClassTable, table } from '../dashboard/format.ts';
 import { readTopK, topKOption } from '../options/specs.ts';
-import { loadTrainer } from '../ports.ts';
 import { EXIT } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -31,7 +30,7 @@ export function evalLines(r: EvalReport, reportPath?: string): string[] {
   ];
 }
 
-export const registerEval: RegisterCommand = (program, io, setExit) => {
+export const registerEval: RegisterCommand = (program, io, setExit, ports) => {
   const cmd = program
     .command('eval')
     .description('evaluate a finished run on its test/validation split (report.html) or on another dataset (report-<data name>.html beside it)')
@@ -40,7 +39,7 @@ export const registerEval: RegisterCommand = (program, io, setExit) => {
   topKOption(cmd, 'also report top-k accuracy')
     .option('--json', 'print the report as one JSON object')
     .action(async (runDir: string, flags: { data?: string; topK?: number; topk?: number; json?: boolean }) => {
-      const trainer = await loadTrainer();
+      const trainer = await ports.loadTrainer();
       const report = await trainer.evaluateRun(runDir, {
         ...(flags.data ? { data: flags.data } : {}),
         ...(readTopK(flags) ? { topK: readTopK(flags) } : {}),

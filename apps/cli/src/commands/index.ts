@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo, ExitCode } from '../io.ts';
+import type { CliPorts } from '../ports.ts';
 import { registerAdvise } from './advise.ts';
 import { registerDemo } from './demo.ts';
 import { registerEval } from './eval.ts';
@@ -13,8 +14,8 @@ import { registerPublish } from './publish.ts';
 import { registerWorker } from './worker.ts';
 import { registerExplain } from './explain.ts';
 
-/** A command module adds itself to the program; its action resolves to an exit code. */
-export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: ExitCode) => void) => void;
+/** A command module adds itself to the program; its action resolves to an exit code. `ports` loads the trainer and exporter. */
+export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: ExitCode) => void, ports: CliPorts) => void;
 
 /** Every `headstart` sub-command, in help order. Each helper adds its line here. */
 export const commands: RegisterCommand[] = [

@@ -2,7 +2,7 @@
 import type { TrainerEvent } from '@headstart/core';
 import { modelSettings } from '../config.ts';
 import { downloadBar, mb, table } from '../dashboard/format.ts';
-import { loadTrainer, type BaseCacheState, type BaseInfo } from '../ports.ts';
+import type { BaseCacheState, BaseInfo } from '../ports.ts';
 import { EXIT, type CliIo } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -43,14 +43,14 @@ export function downloadRenderer(io: CliIo): (e: TrainerEvent) => void {
   };
 }
 
-export const registerModels: RegisterCommand = (program, io, setExit) => {
+export const registerModels: RegisterCommand = (program, io, setExit, ports) => {
   const models = program
     .command('models')
     .description('list the pretrained bases (bundled and downloadable) with input size, preprocessing, cut, cache state, licence and provenance')
     .option('--json', 'print the catalogue as a JSON array (with a `state` field)')
     .action(async (flags: { json?: boolean }) => {
       const { cacheDir } = modelSettings();
-      const trainer = await loadTrainer();
+      const trainer = await ports.loadTrainer();
       const bases = trainer.listBases();
       const states = await trainer.baseCacheStates(cacheDir);
       io.stdout.write(flags.json ? `${JSON.stringify(bases.map((b) => ({ ...b, state: states[b.id] })), null, 2)}\n` : `${modelsLines(bases, states, cacheDir).join('\n')}\n`);
@@ -62,7 +62,7 @@ export const registerModels: RegisterCommand = (program, io, setExit) => {
     .argument('<name>', 'catalogue id, e.g. mobilenet_v2_100')
     .action(async (name: string) => {
       const settings = modelSettings();
-      const trainer = await loadTrainer();
+      const trainer = await ports.loadTrainer();
       const got = await trainer.pullBase(name, settings, downloadRenderer(io));
       const trust = got.record.trust === 'pinned' ? 'sha256 pinned by the catalogue: verified' : 'sha256 recorded at first download (not pinned in the catalogue): checked on every later use';
       io.stdout.write(`${name} ${got.downloaded ? 'downloaded to' : 'already cached in'} ${got.dir} (${trust})\n`);
@@ -73,7 +73,7 @@ export const registerModels: RegisterCommand = (program, io, setExit) => {
     .description('print the sha256 of a cached base as a catalogue `sha256` field, to pin it')
     .argument('<name>', 'catalogue id of a cached base')
     .action(async (name: string) => {
-      const trainer = await loadTrainer();
+      const trainer = await ports.loadTrainer();
       io.stdout.write(`${(await trainer.pinSnippet(name, modelSettings().cacheDir)).join('\n')}\n`);
       setExit(EXIT.ok);
     });

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { trainModelSettings } from '../config.ts';
 import { checkRunDir } from '@headstart/trainer/run-dir';
-import { loadExporter, loadTrainer } from '../ports.ts';
 import { addTrainFlags, toTrainOptions, type TrainFlags } from '../options/train-flags.ts';
 import { featureQueue } from '../bulk/feature-queue.ts';
 import { nextSteps, sampleImage } from '../next-steps.ts';
@@ -18,7 +17,7 @@ export function resumeCommandFor(cmd: Command): string {
   return shellLine(['npx', 'headstart', ...raw, '--resume']);
 }
 
-export const registerTrain: RegisterCommand = (program, io, setExit) => {
+export const registerTrain: RegisterCommand = (program, io, setExit, ports) => {
   const cmd = program
     .command('train')
     .description('train an image classifier on <data> by transfer learning (phase 1: head; phase 2: fine-tune)')
@@ -46,8 +45,8 @@ export const registerTrain: RegisterCommand = (program, io, setExit) => {
       await checkRunDir(train.out, { ...(flags.resume ? { resume: true } : {}), ...(flags.overwrite ? { overwrite: true } : {}) });
       const resumeCommand = resumeCommandFor(self);
       const queue = flags.queue ? { featureQueue: await featureQueue(flags.queue, `the chunks gathered so far are kept in ${train.out}; resume with: ${resumeCommand}`) } : {};
-      const trainer = await loadTrainer();
-      const exporter = flags.export ? await loadExporter() : undefined;
+      const trainer = await ports.loadTrainer();
+      const exporter = flags.export ? await ports.loadExporter() : undefined;
       const { code, state } = await runTraining(
         io,
         {
