@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareSurfaces, type SurfaceAnswer } from './agreement.ts';
+import { compareSurfaces, type SurfaceAnswer } from '../src/agreement.ts';
 
 const a = (top1: string, p: Record<string, number>): SurfaceAnswer => ({ top1, probabilities: p });
 

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
-import { createClassifier, planProviders, readOnnxMetadata, topPredictions, type Classifier } from '../src/node/index.ts';
-import { buildTinyClassifierOnnx } from '../src/node/testing/index.ts';
+import { createClassifier, planProviders, readOnnxMetadata, topPredictions, type Classifier } from './index.ts';
+import { buildTinyClassifierOnnx } from './testing/index.ts';
 
 const LABELS = ['red', 'green', 'blue'];
 

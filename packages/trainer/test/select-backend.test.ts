@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { isHeadstartError } from '@headstart/core';
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from './select-backend.ts';
-import { tfjsCoreCopies, tfjsCoreResolutions } from './tfjs-instance.ts';
+import { selectBackend } from '../src/backend/select-backend.ts';
+import { tfjsCoreCopies, tfjsCoreResolutions } from '../src/backend/tfjs-instance.ts';
 
 function nativeLoads(pkg: string): boolean {
   try {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.ts';
-import { pinInference } from '../model/modes.ts';
-import { tfc, tfl, type LayersModel } from '../tf.ts';
-import { DataParallelSteps, shareRange } from './data-parallel.ts';
-import { shareLoss } from './share-loss.ts';
+import { selectBackend } from '../src/backend/select-backend.ts';
+import { pinInference } from '../src/model/modes.ts';
+import { tfc, tfl, type LayersModel } from '../src/tf.ts';
+import { DataParallelSteps, shareRange } from '../src/parallel/data-parallel.ts';
+import { shareLoss } from '../src/parallel/share-loss.ts';
 
 function values(n: number, seed: number): Float32Array {
   const v = new Float32Array(n);

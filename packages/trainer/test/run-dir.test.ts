@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
-import { prepareRunDir, removeStrayFiles } from './run-dir.ts';
+import { prepareRunDir, removeStrayFiles } from '../src/run/run-dir.ts';
 
 const temp = (): Promise<string> => mkdtemp(join(tmpdir(), 'hs-rundir-'));
 

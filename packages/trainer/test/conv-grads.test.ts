@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.ts';
-import { conv2dFilterGrad, conv2dInputGrad } from './conv2d-grads.ts';
-import { registerWasmConvGradients, wasmConvGradientsRegistered } from './register-wasm.ts';
+import { selectBackend } from '../src/backend/select-backend.ts';
+import { conv2dFilterGrad, conv2dInputGrad } from '../src/kernels/conv2d-grads.ts';
+import { registerWasmConvGradients, wasmConvGradientsRegistered } from '../src/kernels/register-wasm.ts';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;

@@ -6,8 +6,8 @@ import { RunManifestSchema } from '@headstart/core';
 import { createHash } from 'node:crypto';
 import { decodeModel } from '@headstart/exporter';
 import { buildTinyCnnOnnx, TINY_CNN_TENSORS } from '@headstart/exporter/testing';
-import { main } from '../main.ts';
-import { captureIo } from '../../test/fakes.ts';
+import { main } from '../src/main.ts';
+import { captureIo } from './fakes.ts';
 
 /** A hand-written TF.js layers model: [N,4,4,3] → conv 2 filters → flatten → dense 3 softmax. */
 function writeTinyModel(dir: string): string {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.ts';
-import { affineBatchNorm, clippedRelu } from './fast-ops.ts';
+import { selectBackend } from '../src/backend/select-backend.ts';
+import { affineBatchNorm, clippedRelu } from '../src/kernels/fast-ops.ts';
 
 function values(shape: number[], seed: number, scale = 1, offset = 0): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

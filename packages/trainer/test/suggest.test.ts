@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
-import { layerNotFound } from './artifacts.ts';
-import { loadBase } from './load-base.ts';
+import { layerNotFound } from '../src/bases/artifacts.ts';
+import { loadBase } from '../src/bases/load-base.ts';
 
 describe('did-you-mean for --cut and --base', () => {
   it('a mistyped cut suggests the closest layers, not the last ones', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EvalReport } from '@headstart/core';
-import type { EpochRecord } from '../train/fit-loop.ts';
-import { bestEpoch, renderReportHtml } from './report-html.ts';
+import type { EpochRecord } from '../src/train/fit-loop.ts';
+import { bestEpoch, renderReportHtml } from '../src/eval/report-html.ts';
 
 const report: EvalReport = {
   source: { data: '/data/holdout', split: 'all', images: 4, modelSha256: 'ab'.repeat(32), evaluatedAt: '2026-12-01T00:00:00.000Z' },

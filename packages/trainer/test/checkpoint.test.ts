@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
-import { tfc } from '../tf.ts';
+import { tfc } from '../src/tf.ts';
 
 /** Writes whose path matches fail with `code` while set. */
 const fault = vi.hoisted(() => ({ current: undefined as { match: RegExp; code: string } | undefined }));
@@ -29,7 +29,7 @@ vi.mock('node:fs/promises', async (orig) => {
   const wrapped = { ...real, writeFile };
   return { ...wrapped, default: wrapped };
 });
-const { loadCheckpoint, saveCheckpoint } = await import('./checkpoint.ts');
+const { loadCheckpoint, saveCheckpoint } = await import('../src/run/checkpoint.ts');
 
 const dirs: string[] = [];
 afterEach(() => {

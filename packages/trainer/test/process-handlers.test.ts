@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { selectBackend } from './select-backend.ts';
-import { withoutForeignCrashHandlers } from './process-handlers.ts';
+import { selectBackend } from '../src/backend/select-backend.ts';
+import { withoutForeignCrashHandlers } from '../src/backend/process-handlers.ts';
 
 const counts = (): number[] => [process.listeners('uncaughtException').length, process.listeners('unhandledRejection').length];
 

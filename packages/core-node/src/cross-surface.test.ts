@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, greyToRgb } from '../src/decode.ts';
+import { decodeImage, greyToRgb } from './decode.ts';
 import { parseIdx, toModelPixels, resizeRgb, type ResizeMode } from '@headstart/core';
 
 interface CrossSurface {
