@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDataset } from './check.ts';
-import { testImage } from './testing/messy-dataset.ts';
+import { testImage } from '../testing/messy-dataset.ts';
 
 let tmp: string;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDataset } from './check.ts';
 import type { CheckReport } from './check-types.ts';
-import { buildMessyDataset, type MessyDataset } from './testing/messy-dataset.ts';
+import { buildMessyDataset, type MessyDataset } from '../testing/messy-dataset.ts';
 
 let tmp: string;
 let messy: MessyDataset;

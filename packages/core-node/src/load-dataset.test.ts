@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
 import { writeFileAtomic } from './atomic.ts';
 import { loadDataset, readDatasetItem } from './load-dataset.ts';
-import { testImage } from './testing/messy-dataset.ts';
+import { testImage } from '../testing/messy-dataset.ts';
 
 let tmp: string;
 beforeAll(async () => {

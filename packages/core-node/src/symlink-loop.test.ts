@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDataset } from './check.ts';
 import { loadDataset } from './load-dataset.ts';
-import { testImage } from './testing/messy-dataset.ts';
+import { testImage } from '../testing/messy-dataset.ts';
 
 let tmp: string;
 beforeAll(async () => {

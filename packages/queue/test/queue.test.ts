@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChunks, startChunkWorker, type ChunkWorkerEvent } from '../src/index.ts';
-import { startTestRedis, type TestRedis } from '../src/testing/index.ts';
+import { startTestRedis, type TestRedis } from '../testing/index.ts';
 
 let redis: TestRedis;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
 import { createClassifier, planProviders, readOnnxMetadata, topPredictions, type Classifier } from './index.ts';
-import { buildTinyClassifierOnnx } from './testing/index.ts';
+import { buildTinyClassifierOnnx } from '../../testing/index.ts';
 
 const LABELS = ['red', 'green', 'blue'];
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { applyPreprocess, HeadstartError, PreprocessSpecSchema, resizeRgb } from '@headstart/core';
-import { buildTinyClassifierOnnx } from '../node/testing/tiny-onnx.ts';
+import { buildTinyClassifierOnnx } from '../../testing/tiny-onnx.ts';
 import { createClassifier, rgbaToRgb } from './index.ts';
 
 const golden = JSON.parse(readFileSync(fileURLToPath(new URL('../../../core/test/fixtures/preprocess-golden.json', import.meta.url)), 'utf8')) as {
