@@ -53,6 +53,11 @@ export const CalibrationRecordSchema = z
   .strict();
 export type CalibrationRecord = z.infer<typeof CalibrationRecordSchema>;
 
+/** A TF.js backend Headstart trains on, fastest first (the order `--backend auto` tries). */
+export const BackendNameSchema = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+/** One of {@link BackendNameSchema}'s names; the manifest records the one a run trained on. */
+export type BackendName = z.infer<typeof BackendNameSchema>;
+
 /** `runs/<name>/headstart.json`: everything needed to reproduce, evaluate, export and serve a run. */
 export const RunManifestSchema = z
   .object({
@@ -72,7 +77,7 @@ export const RunManifestSchema = z
         counts: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }).strict(),
       })
       .strict(),
-    backend: z.string(),
+    backend: BackendNameSchema,
     versions: z.record(z.string(), z.string()),
     /** What `train` decided and why (absent for runs that predate the measured recipe). */
     decision: DecisionSchema.optional(),

@@ -7,13 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { HeadstartError } from '@headstart/core';
+import { BackendNameSchema, HeadstartError, type BackendName } from '@headstart/core';
 import { registerFastOps } from '../kernels/fast-ops.ts';
 import { registerWasmConvGradients } from '../kernels/register-wasm.ts';
 import { withoutForeignCrashHandlers } from './process-handlers.ts';
 
-/** A TF.js backend Headstart can train on, fastest first. */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** A TF.js backend Headstart can train on, fastest first (core's manifest schema defines the names). */
+export type { BackendName };
 
 /** Which backend was chosen, what was tried on the way, and where conv gradients come from. */
 export interface BackendReport {
@@ -27,7 +27,7 @@ export interface BackendReport {
 }
 
 /** The order `selectBackend('auto')` tries. */
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendName[] = BackendNameSchema.options;
 
 const require = createRequire(import.meta.url);
 

@@ -2,7 +2,7 @@
 import type { TrainOptions } from './train.ts';
 import { mkdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { createRng, HeadstartError, preprocessSpecFor, type EventSink, type PhaseName, type PreprocessMode, type RunManifest } from '@headstart/core';
+import { createRng, HeadstartError, preprocessSpecFor, type BackendName, type EventSink, type PhaseName, type PreprocessMode, type RunManifest } from '@headstart/core';
 import { loadBase, type BaseLayer } from '../bases/load-base.ts';
 import { prepareData, type PreparedData } from '../data/prepare.ts';
 import { buildClassifier, buildScratchCnn, SCRATCH_CUT } from '../model/build.ts';
@@ -39,7 +39,7 @@ export interface Prepared {
 }
 
 /** Loads (or reuses) the base, decodes the data, builds the classifier, restores a checkpoint, writes the first manifest. */
-export async function prepare(opts: TrainOptions, plan: RunPlan, runDir: string, backend: string, resumeFrom: RunManifest | undefined, onEvent: EventSink): Promise<Prepared> {
+export async function prepare(opts: TrainOptions, plan: RunPlan, runDir: string, backend: BackendName, resumeFrom: RunManifest | undefined, onEvent: EventSink): Promise<Prepared> {
   const { schedule, head } = plan;
   const rng = createRng(schedule.seed);
   let baseModel: LayersModel;

@@ -2,7 +2,6 @@
 import type { TrainOptions } from './train.ts';
 import type { Prepared } from './prepare-run.ts';
 import { augment as coreAugment, balancedClassWeights, createRng, planFreeze, type EvalReport, type EventSink, type PhaseName, type PhaseSpec, type ScheduleSpec } from '@headstart/core';
-import type { BackendName } from '../backend/select-backend.ts';
 import { stepWorkers } from '../parallel/threads.ts';
 import type { AugmentFn } from '../data/sources.ts';
 import { headL2 } from '../model/head.ts';
@@ -70,7 +69,7 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
     ...(opts.signal ? { signal: opts.signal } : {}),
     history,
     ...(freeze ? { freeze, nextPhase: { phase: 'phase2' as const, trainableBase: freeze.trainable } } : {}),
-    ...stepWorkers(manifest.backend as BackendName, opts.threads),
+    ...stepWorkers(manifest.backend, opts.threads),
     onProgress: async (phase, epoch) => {
       manifest.progress = { phase, epoch };
       await writeHistory(runDir, history);
