@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs/minimal.js';
-import type { PreprocessSpec } from '@headstart/core';
+import { ONNX_METADATA_KEYS as KEYS, type PreprocessSpec } from '@headstart/core';
 
 type Writer = protobuf.Writer;
 const FLOAT = 1;
@@ -82,10 +82,10 @@ export function buildTinyClassifierOnnx(opts: TinyClassifierOptions): Uint8Array
   const metadata: Record<string, string> = opts.omitMetadata
     ? { ...opts.metadata }
     : {
-        'headstart.labels': JSON.stringify(opts.labels),
-        'headstart.preprocess': JSON.stringify(preprocess),
-        'headstart.input_size': JSON.stringify(opts.size),
-        'headstart.version': '1',
+        [KEYS.labels]: JSON.stringify(opts.labels),
+        [KEYS.preprocess]: JSON.stringify(preprocess),
+        [KEYS.inputSize]: JSON.stringify(opts.size),
+        [KEYS.version]: '1',
         ...opts.metadata,
       };
   const w = protobuf.Writer.create();
