@@ -1,4 +1,5 @@
 import nx from '@nx/eslint-plugin';
+import checkFile from 'eslint-plugin-check-file';
 import tseslint from 'typescript-eslint';
 
 const boundaries = {
@@ -29,6 +30,15 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-throw-literal': 'error',
       '@nx/enforce-module-boundaries': ['error', boundaries],
+    },
+  },
+  {
+    // One file-name case: kebab-case files (middle extensions such as .test allowed) and folders.
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs'],
+    plugins: { 'check-file': checkFile },
+    rules: {
+      'check-file/filename-naming-convention': ['error', { '**/*.{ts,tsx,mjs}': 'KEBAB_CASE' }, { ignoreMiddleExtensions: true }],
+      'check-file/folder-naming-convention': ['error', { '**/': 'KEBAB_CASE' }],
     },
   },
   {
