@@ -9,11 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createClassifier } from '@headstart/inference/node';
 import { exportBenchModel } from './api-load-model.ts';
+import { writeMarkdown } from './bench-kit.ts';
 
 interface AutocannonResult {
   latency: { p50: number; p99: number; average: number };
@@ -189,8 +190,7 @@ async function main(): Promise<void> {
     '- At 16 connections the server is compute-bound: latency ≈ queue length × inference time; the bounded queue (429) and the deadline (504) keep it from growing without limit.',
     '',
   ].join('\n');
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, md);
+  await writeMarkdown(values.out, md);
   process.stderr.write(`wrote ${values.out}\n`);
 }
 

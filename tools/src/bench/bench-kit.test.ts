@@ -1,5 +1,8 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demoteHeadings, mdTable, mean, median, parseIntList, parseList, pct, readSections, secs, stdev, stripFlag, times, wrapSection } from './bench-kit.ts';
+import { benchCommand, demoteHeadings, mdTable, mean, median, parseIntList, parseList, pct, readSections, secs, stdev, stripFlag, times, wrapSection, writeMarkdown } from './bench-kit.ts';
 import { stepSeconds } from './caching.ts';
 import { BENCHES, commandFor, parseMainArgs, renderDoc, renderSection, type BenchDef, type BenchOutcome } from './main.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
@@ -116,5 +119,23 @@ describe('caching helpers', () => {
     const run = { times: { epochs: { phase2: [4, 6] }, batches: { phase2: 2 } } } as unknown as TimedRun;
     expect(stepSeconds(run, 'phase2')).toEqual([2, 3]);
     expect(stepSeconds(run, 'phase1')).toEqual([]);
+  });
+});
+
+describe('benchmark command and markdown file', () => {
+  it('the reproducible command drops the output flags and keeps every other argument', () => {
+    expect(benchCommand('caching.ts', ['--seeds', '1,2', '--md', '/tmp/x.md', '--quick'])).toBe('nice -n 10 node --import tsx tools/src/bench/caching.ts --seeds 1,2 --quick');
+    expect(benchCommand('api-load.ts', ['--out=/tmp/a.md', '--secs', '5'], ['--out'])).toBe('nice -n 10 node --import tsx tools/src/bench/api-load.ts --secs 5');
+  });
+
+  it('writes the markdown into a new folder, leaving no temporary file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'headstart-bench-kit-'));
+    try {
+      await writeMarkdown(join(root, 'a', 'b.md'), '# x\n');
+      expect(await readFile(join(root, 'a', 'b.md'), 'utf8')).toBe('# x\n');
+      expect(await readdir(join(root, 'a'))).toEqual(['b.md']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

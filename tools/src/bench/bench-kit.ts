@@ -1,3 +1,4 @@
+import { writeFileAtomic } from '@headstart/core-node';
 /** Pure helpers shared by the benchmark scripts: statistics, number formatting, markdown tables and doc sections. */
 
 /** Median of a non-empty list (mean of the two middle values for even lengths); NaN for an empty list. */
@@ -107,4 +108,15 @@ export function stripFlag(argv: readonly string[], flag: string): string[] {
     out.push(a);
   }
   return out;
+}
+
+/** The command that reproduces a benchmark: `nice -n 10 node --import tsx tools/src/bench/<script>` and argv without its output flags (`--md`). */
+export function benchCommand(script: string, argv: readonly string[], outputFlags: readonly string[] = ['--md']): string {
+  const args = outputFlags.reduce<string[]>((a, flag) => stripFlag(a, flag), [...argv]);
+  return [`nice -n 10 node --import tsx tools/src/bench/${script}`, ...args].join(' ');
+}
+
+/** Writes a benchmark's markdown atomically (temp file + rename), creating its folder. */
+export async function writeMarkdown(path: string, md: string): Promise<void> {
+  await writeFileAtomic(path, md);
 }

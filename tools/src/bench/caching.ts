@@ -7,12 +7,11 @@
  *          [--epochs 3] [--fine-tune-epochs 2] [--unfreeze 20] [--quick] [--md out.md]
  * Prints one JSON document on stdout; writes a markdown section (atomically) to --md.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { mdTable, median, parseIntList, secs, stripFlag, times } from './bench-kit.ts';
+import { benchCommand, mdTable, median, parseIntList, secs, times, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
 import { fashionFolder, timedTrain, type TimedRun } from './timed-train.ts';
 
@@ -172,11 +171,9 @@ export async function cli(argv: string[]): Promise<number> {
   const before = describeMachine().loadavg;
   const pairs = await runCaching(o);
   const after = describeMachine().loadavg;
-  const command = `nice -n 10 node --import tsx tools/src/bench/caching.ts ${stripFlag(argv, '--md').join(' ')}`.trim();
+  const command = benchCommand('caching.ts', argv);
   const md = resolve(values.md);
-  const tmp = `${md}.tmp-${process.pid}`;
-  writeFileSync(tmp, cachingMarkdown(pairs, o, command, { before, after }));
-  renameSync(tmp, md);
+  await writeMarkdown(md, cachingMarkdown(pairs, o, command, { before, after }));
   process.stdout.write(`${JSON.stringify({ benchmark: 'caching', command, summary: cachingSummary(pairs), pairs: pairs.map((p) => ({ cached: p.cached.times, uncached: p.uncached.times })), markdown: md }, null, 2)}\n`);
   return 0;
 }

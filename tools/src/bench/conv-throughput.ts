@@ -8,12 +8,12 @@
  * Prints one JSON document on stdout and writes a markdown table (atomically) to --md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, selectBackend } from '@headstart/trainer';
+import { benchCommand, writeMarkdown } from './bench-kit.ts';
 
 type Arch = 'pooled' | 'keras';
 
@@ -256,12 +256,9 @@ async function main(): Promise<void> {
       results.push(cpu.finish(rates, cpuBatches));
     }
   }
-  const command = `nice -n 10 npx tsx tools/src/bench/conv-throughput.ts ${process.argv.slice(2).join(' ')}`.trim();
+  const command = benchCommand('conv-throughput.ts', process.argv.slice(2));
   const md = path.resolve(String(values.md));
-  mkdirSync(path.dirname(md), { recursive: true });
-  const tmp = `${md}.tmp-${process.pid}`;
-  writeFileSync(tmp, markdown(results, machine, command, torchMissing));
-  renameSync(tmp, md);
+  await writeMarkdown(md, markdown(results, machine, command, torchMissing));
   const goal = archs.map((arch) => {
     const torch = results.find((r) => r.arch === arch && r.framework.startsWith('pytorch'));
     const wasm = results.find((r) => r.arch === arch && r.backend === 'wasm');

@@ -8,14 +8,13 @@
  *          [--bases mobilenet_v2,inception_v3] [--cpu-bases mobilenet_v2] [--md FILE] (default: a file under the OS temp dir; `npm run bench` puts the result into docs/benchmarks.md)
  * Prints one JSON document on stdout and writes a markdown section (atomically) to --md.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { createOnnxFeatureExtractor, loadBase, selectBackend } from '@headstart/trainer';
 import type { ArtifactSource, WeightSpec } from '@headstart/core';
-import { mdTable, median, parseList } from './bench-kit.ts';
+import { benchCommand, mdTable, median, parseList, writeMarkdown } from './bench-kit.ts';
 
 interface Row {
   base: string;
@@ -107,7 +106,7 @@ for (const id of bases) {
   base.model.dispose();
 }
 
-const cmd = `nice -n 10 node --import tsx tools/src/bench/export-throughput.ts${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+const cmd = benchCommand('export-throughput.ts', process.argv.slice(2));
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`;
 const table = mdTable(
   ['base', 'input', 'batch', 'engine', 'images/s (median)', 'runs', 'vs TF.js wasm'],
@@ -131,8 +130,5 @@ const md = [
   ...notes.map((n) => `- ${n}`),
   '',
 ].join('\n');
-mkdirSync(path.dirname(values.md), { recursive: true });
-const tmp = `${values.md}.${process.pid}.tmp`;
-writeFileSync(tmp, md);
-renameSync(tmp, values.md);
+await writeMarkdown(values.md, md);
 process.stdout.write(`${JSON.stringify({ rows, notes }, null, 2)}\n`);

@@ -6,7 +6,6 @@
  *          [--test-per-class 200] [--variants advised,scratch,scratch-aug] [--quick] [--md out.md]
  * Prints one JSON document on stdout; writes a markdown section (atomically) to --md.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { LIGHT_AUGMENT } from '@headstart/core';
 import { adviseForDataset, type ScheduleInput } from '@headstart/trainer';
 import type { TrainOptions } from '@headstart/trainer';
-import { mdTable, median, parseIntList, parseList, pct, secs, stripFlag } from './bench-kit.ts';
+import { benchCommand, mdTable, median, parseIntList, parseList, pct, secs, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
 import { fashionFolder, timedTrain, type TimedRun } from './timed-train.ts';
 
@@ -209,16 +208,17 @@ export async function cli(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const before = describeMachine().loadavg;
-  const command = `nice -n 10 node --import tsx tools/src/bench/fashion-transfer.ts ${stripFlag(argv, '--md').join(' ')}`.trim();
+  const command = benchCommand('fashion-transfer.ts', argv);
   const md = resolve(values.md);
-  const write = (rows: TransferRow[], done: boolean): void => {
-    const tmp = `${md}.tmp-${process.pid}`;
+  const write = async (rows: TransferRow[], done: boolean): Promise<void> => {
     const text = transferMarkdown(rows, command, { before, after: describeMachine().loadavg });
-    writeFileSync(tmp, done ? text : `${text}\n**Partial: ${rows.length} runs finished when this was written.**\n`);
-    renameSync(tmp, md);
+    await writeMarkdown(md, done ? text : `${text}\n**Partial: ${rows.length} runs finished when this was written.**\n`);
   };
-  const rows = await runFashionTransfer({ ...opts, onRow: (r) => write(r, false) });
-  write(rows, true);
+  // Writes in order (a partial table never lands after the final one); a failed write fails the final await.
+  let writes = Promise.resolve();
+  const queue = (r: TransferRow[], done: boolean): Promise<void> => (writes = writes.then(() => write(r, done)));
+  const rows = await runFashionTransfer({ ...opts, onRow: (r) => void queue(r, false) });
+  await queue(rows, true);
   const out = rows.map((r) => ({ k: r.k, seed: r.seed, variant: r.variant, config: r.config, accuracy: r.run.accuracy, testCount: r.run.testCount, times: r.run.times, backend: r.run.backend }));
   process.stdout.write(`${JSON.stringify({ benchmark: 'fashion-transfer', command, rows: out, markdown: md }, null, 2)}\n`);
   return 0;

@@ -9,7 +9,6 @@
  *          [--train-rates 0.05] [--md out.md]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { plantLabelNoise } from '@headstart/core-node/testing';
 import { deepCheck, evaluateRun, train } from '@headstart/trainer';
 import { materialize } from '../fashion-mnist/fashion-mnist.ts';
-import { mdTable, pct, secs } from './bench-kit.ts';
+import { benchCommand, mdTable, parseList, pct, secs, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, machineLine } from './machine.ts';
 
 const DEMO = fileURLToPath(new URL('../../../data/demo/fashion-mnist', import.meta.url));
@@ -119,15 +118,12 @@ export function labelNoiseMarkdown(rows: NoiseRow[], command: string, machine: s
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ options: { rates: { type: 'string', default: '0.02,0.05,0.1' }, 'train-rates': { type: 'string', default: '0.05' }, md: { type: 'string' } } });
-  const list = (s: string | undefined): number[] => (s ? s.split(',').filter(Boolean).map(Number) : []);
-  const rates = list(values.rates);
-  const trainRates = list(values['train-rates']);
+  const rates = parseList(values.rates).map(Number);
+  const trainRates = parseList(values['train-rates']).map(Number);
   const rows = await runLabelNoise(rates, trainRates, (l) => process.stderr.write(`${l}\n`));
-  const command = `nice -n 10 node --import tsx tools/src/bench/label-noise.ts --rates ${values.rates} --train-rates ${values['train-rates']}`;
+  const command = benchCommand('label-noise.ts', ['--rates', String(values.rates), '--train-rates', String(values['train-rates'])]);
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   if (values.md) {
-    const md = resolve(values.md);
-    writeFileSync(`${md}.tmp`, labelNoiseMarkdown(rows, command, machineLine(describeMachine())));
-    renameSync(`${md}.tmp`, md);
+    await writeMarkdown(resolve(values.md), labelNoiseMarkdown(rows, command, machineLine(describeMachine())));
   }
 }

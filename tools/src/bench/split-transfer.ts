@@ -7,13 +7,12 @@
  *          [--pretrain-per-class 600] [--test-per-class 400] [--quick] [--md out.md]
  * Prints one JSON document on stdout; writes a markdown section (atomically) to --md.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ScheduleInput, TrainOptions } from '@headstart/trainer';
-import { mdTable, mean, median, parseIntList, pct, secs, stdev, stripFlag } from './bench-kit.ts';
+import { benchCommand, mdTable, mean, median, parseIntList, pct, secs, stdev, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
 import { fashionFolder, timedTrain, type TimedRun } from './timed-train.ts';
 
@@ -148,11 +147,9 @@ export async function cli(argv: string[]): Promise<number> {
   const before = describeMachine().loadavg;
   const res = await runSplitTransfer(o);
   const after = describeMachine().loadavg;
-  const command = `nice -n 10 node --import tsx tools/src/bench/split-transfer.ts ${stripFlag(argv, '--md').join(' ')}`.trim();
+  const command = benchCommand('split-transfer.ts', argv);
   const md = resolve(values.md);
-  const tmp = `${md}.tmp-${process.pid}`;
-  writeFileSync(tmp, splitMarkdown(res, o, command, { before, after }));
-  renameSync(tmp, md);
+  await writeMarkdown(md, splitMarkdown(res, o, command, { before, after }));
   const summary = {
     transferMean: mean(res.rows.map((r) => r.transfer.accuracy)),
     scratchMean: mean(res.rows.map((r) => r.scratch.accuracy)),
