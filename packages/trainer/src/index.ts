@@ -33,6 +33,8 @@ export { readManifest, readHistory } from './run/manifest.ts';
 export { saveLayersModel, loadLayersModelFile } from './run/model-io.ts';
 export { selectBackend, type BackendName, type BackendReport } from './backend/select-backend.ts';
 export { DataParallelSteps, type ParallelGradients } from './parallel/data-parallel.ts';
+export { OrtStepEngine, type GradientEngine, type OrtStepOptions, type StepGradients } from './ortgrad/engine.ts';
+export type { StepEngine } from './ortgrad/select.ts';
 export { BACKEND_ORDER, backendFixHint } from './backend/select-backend.ts';
 export { tfjsCoreResolutions, tfjsCoreCopies, TFJS_CORE_CONSUMERS } from './backend/tfjs-instance.ts';
 export { registerWasmConvGradients, wasmConvGradientsRegistered, WASM_CONV_GRADIENT_KERNELS, type ConvGradientRegistration } from './kernels/register-wasm.ts';
