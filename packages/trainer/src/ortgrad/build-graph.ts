@@ -65,8 +65,7 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
     inputNames.push(name);
     const shape = (s.shape as number[]).slice(1);
     graphInputs.push(valueInfo(name, ['N', ...shape]));
-    const inGraph = shape.length === 3 ? { name: t.op('Transpose', [name], { perm: [0, 3, 1, 2] }), shape: [shape[2], shape[0], shape[1]] as number[] } : { name, shape };
-    tensors.set(`${inputLayers[k]}:0`, inGraph);
+    tensors.set(`${inputLayers[k]}:0`, { name, shape });
   });
 
   for (const g of modelGraph(model)) {

@@ -1,6 +1,7 @@
 /**
  * Forward ONNX emitters with hand-written VJPs for the layers a trainable top can hold
- * (MobileNet-style tops, heads, the scratch CNN). Images run NCHW inside the graph.
+ * (MobileNet-style tops, heads, the scratch CNN). Images stay NHWC as TF.js holds them; 1×1
+ * convolutions run as matrix products, depthwise ones tap by tap, k×k ones on NCHW Conv.
  */
 import { isPinned } from '../model/modes.ts';
 import type { tfl } from '../tf.ts';
@@ -50,6 +51,11 @@ function masked(t: Tape, dy: string, cond: string): string {
   return t.op('Mul', [dy, t.op('Cast', [cond], { to: 1 })]);
 }
 
+/** Per-channel sum of an NHWC / [N, C] gradient (reshaped to rows: onnxruntime's fast leading-axis reduction). */
+function channelSum(t: Tape, dy: string, ch: number): string {
+  return t.op('ReduceSum', [t.op('Reshape', [dy, t.i64([-1, ch])]), t.i64([0])], { keepdims: 0 });
+}
+
 /** Applies a Keras activation by name (softmax over the last axis of rank-2 tensors). */
 export function activation(t: Tape, x: GTensor, name: unknown): GTensor {
   const act = String(name ?? 'linear');
@@ -77,81 +83,110 @@ function clipRelu(t: Tape, x: GTensor, hi: number): GTensor {
   return t.record([x], y, (dy) => [masked(t, dy, t.op('And', [t.op('Greater', [x.name, t.f32(0)]), t.op('LessOrEqual', [x.name, t.f32(hi)])]))]);
 }
 
-/** Transposes a weight input/initializer into another layout. */
-function perm(t: Tape, w: GWeight, p: number[]): string {
-  return t.op('Transpose', [w.name], { perm: p });
-}
+const TO_NCHW = { perm: [0, 3, 1, 2] };
+const TO_NHWC = { perm: [0, 2, 3, 1] };
 
 function conv2d(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const x = xs[0] as GTensor;
   const cfg = c.layer.getConfig();
-  const [cin, h, w] = image(x, 'Conv2D');
+  const [h, w, cin] = image(x, 'Conv2D');
   noDilation(cfg, 'Conv2D');
   const kernel = c.weight('kernel') as GWeight;
   const [kh, kw, , cout] = kernel.shape as [number, number, number, number];
   const s = pair(cfg['strides']);
   const { pads, oh, ow } = pads2d(cfg['padding'], h, w, [kh, kw], s);
-  const wt = perm(t, kernel, [3, 2, 0, 1]);
   const bias = c.weight('bias');
-  const z = { name: t.op('Conv', [x.name, wt, ...(bias ? [bias.name] : [])], { strides: s, pads }), shape: [cout as number, oh, ow] };
-  const pointwise = kh === 1 && kw === 1 && s[0] === 1 && s[1] === 1 && pads.every((p) => p === 0);
+  const live = kernel.index >= 0 || (bias?.index ?? -1) >= 0;
+  const shape = [oh, ow, cout as number];
+  if (kh === 1 && kw === 1 && s[0] === 1 && s[1] === 1) {
+    // A 1×1 convolution is a matrix product over the N·H·W rows of the NHWC tensor.
+    const w2 = t.op('Reshape', [kernel.name, t.i64([cin, cout as number])]);
+    const x2 = t.op('Reshape', [x.name, t.i64([-1, cin])]);
+    const mm = t.op('MatMul', [x2, w2]);
+    const z2 = bias ? t.op('Add', [mm, bias.name]) : mm;
+    const z = { name: t.op('Reshape', [z2, t.i64([-1, h, w, cout as number])]), shape };
+    t.record([x], z, (dy) => {
+      const dy2 = t.op('Reshape', [dy, t.i64([-1, cout as number])]);
+      t.weightGrad(kernel, t.op('Reshape', [t.op('Gemm', [x2, dy2], { transA: 1 }), t.i64(kernel.shape)]));
+      if (bias) t.weightGrad(bias, t.op('ReduceSum', [dy2, t.i64([0])], { keepdims: 0 }));
+      return [t.isLive(x) ? t.op('Reshape', [t.op('Gemm', [dy2, w2], { transB: 1 }), t.i64([-1, h, w, cin])]) : null];
+    }, live);
+    return activation(t, z, cfg['activation']);
+  }
+  // k×k: onnxruntime's NCHW Conv / ConvTranspose between transposes.
+  const xc = t.op('Transpose', [x.name], TO_NCHW);
+  const wt = t.op('Transpose', [kernel.name], { perm: [3, 2, 0, 1] });
+  const zc = t.op('Conv', [xc, wt, ...(bias ? [bias.name] : [])], { strides: s, pads });
+  const z = { name: t.op('Transpose', [zc], TO_NHWC), shape };
   t.record([x], z, (dy) => {
-    if (pointwise) {
-      // [N, Cin, HW] × [N, HW, Cout] summed over N: the 1×1 filter gradient as one batched MatMul.
-      const xf = t.op('Reshape', [x.name, t.i64([0, cin, h * w])]);
-      const dyf = t.op('Transpose', [t.op('Reshape', [dy, t.i64([0, cout as number, h * w])])], { perm: [0, 2, 1] });
-      const g = t.op('ReduceSum', [t.op('MatMul', [xf, dyf]), t.i64([0])], { keepdims: 0 });
-      t.weightGrad(kernel, t.op('Reshape', [g, t.i64(kernel.shape)]));
-    } else {
-      // Batch and channels swapped: Conv(xᵀ [Cin,N,H,W], dyᵀ [Cout,N,oh,ow], dilation = stride) = dW [Cin,Cout,kh',kw'].
-      const xt = t.op('Transpose', [x.name], { perm: [1, 0, 2, 3] });
-      const dyt = t.op('Transpose', [dy], { perm: [1, 0, 2, 3] });
-      let g = t.op('Conv', [xt, dyt], { pads, dilations: s });
-      g = t.op('Slice', [g, t.i64([0, 0]), t.i64([kh, kw]), t.i64([2, 3])]);
-      t.weightGrad(kernel, t.op('Transpose', [g], { perm: [2, 3, 0, 1] }));
-    }
-    if (bias) t.weightGrad(bias, t.op('ReduceSum', [dy, t.i64([0, 2, 3])], { keepdims: 0 }));
+    const dyc = t.op('Transpose', [dy], TO_NCHW);
+    // Batch and channels swapped: Conv(xᵀ [Cin,N,H,W], dyᵀ [Cout,N,oh,ow], dilation = stride) = dW [Cin,Cout,kh',kw'].
+    const xt = t.op('Transpose', [x.name], { perm: [3, 0, 1, 2] });
+    const dyt = t.op('Transpose', [dy], { perm: [3, 0, 1, 2] });
+    let g = t.op('Conv', [xt, dyt], { pads, dilations: s });
+    g = t.op('Slice', [g, t.i64([0, 0]), t.i64([kh, kw]), t.i64([2, 3])]);
+    t.weightGrad(kernel, t.op('Transpose', [g], { perm: [2, 3, 0, 1] }));
+    if (bias) t.weightGrad(bias, channelSum(t, dy, cout as number));
     if (!t.isLive(x)) return [null];
-    if (pointwise) return [t.op('Conv', [dy, t.op('Transpose', [wt], { perm: [1, 0, 2, 3] })])];
-    return [convTranspose(t, dy, wt, { s, pads, k: [kh, kw], h, w, oh, ow, group: 1 })];
-  }, kernel.index >= 0 || (bias?.index ?? -1) >= 0);
+    return [t.op('Transpose', [convTranspose(t, dyc, wt, { s, pads, k: [kh, kw], h, w, oh, ow })], TO_NHWC)];
+  }, live);
   return activation(t, z, cfg['activation']);
 }
 
-/** The input gradient of a (grouped) convolution: ConvTranspose with the output padding that restores H×W. */
-function convTranspose(t: Tape, dy: string, wt: string, g: { s: [number, number]; pads: number[]; k: [number, number]; h: number; w: number; oh: number; ow: number; group: number }): string {
+/** The input gradient of a convolution: ConvTranspose with the output padding that restores H×W. */
+function convTranspose(t: Tape, dy: string, wt: string, g: { s: [number, number]; pads: number[]; k: [number, number]; h: number; w: number; oh: number; ow: number }): string {
   const opH = g.h - ((g.oh - 1) * g.s[0] + g.k[0] - (g.pads[0] as number) - (g.pads[2] as number));
   const opW = g.w - ((g.ow - 1) * g.s[1] + g.k[1] - (g.pads[1] as number) - (g.pads[3] as number));
   if (opH < 0 || opW < 0 || opH >= g.s[0] || opW >= g.s[1]) throw new Unsupported('a convolution whose input gradient needs cropping');
-  return t.op('ConvTranspose', [dy, wt], { strides: g.s, pads: g.pads, output_padding: [opH, opW], group: g.group });
+  return t.op('ConvTranspose', [dy, wt], { strides: g.s, pads: g.pads, output_padding: [opH, opW] });
+}
+
+/** Spreads an NHWC [N, oh, ow, C] tensor onto a stride grid: [N, (oh−1)·s+1, (ow−1)·s+1, C] with zeros between. */
+function dilate(t: Tape, x: string, oh: number, ow: number, ch: number, s: [number, number]): string {
+  if (s[0] === 1 && s[1] === 1) return x;
+  const r = t.op('Reshape', [x, t.i64([-1, oh, 1, ow, 1, ch])]);
+  const p = t.op('Pad', [r, t.i64([0, 0, 0, 0, 0, 0, 0, 0, s[0] - 1, 0, s[1] - 1, 0])]);
+  const flat = t.op('Reshape', [p, t.i64([-1, oh * s[0], ow * s[1], ch])]);
+  return t.op('Slice', [flat, t.i64([0, 0]), t.i64([(oh - 1) * s[0] + 1, (ow - 1) * s[1] + 1]), t.i64([1, 2])]);
 }
 
 function depthwise(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const x = xs[0] as GTensor;
   const cfg = c.layer.getConfig();
-  const [ch, h, w] = image(x, 'DepthwiseConv2D');
+  const [h, w, ch] = image(x, 'DepthwiseConv2D');
   noDilation(cfg, 'DepthwiseConv2D');
   if (Number(cfg['depthMultiplier'] ?? 1) !== 1) throw new Unsupported('DepthwiseConv2D with depthMultiplier ≠ 1');
   const kernel = c.weight('depthwise_kernel') as GWeight;
   const [kh, kw] = kernel.shape as [number, number];
   const s = pair(cfg['strides']);
   const { pads, oh, ow } = pads2d(cfg['padding'], h, w, [kh, kw], s);
-  const wt = perm(t, kernel, [2, 3, 0, 1]);
   const bias = c.weight('bias');
-  const z = { name: t.op('Conv', [x.name, wt, ...(bias ? [bias.name] : [])], { strides: s, pads, group: ch }), shape: [ch, oh, ow] };
-  t.record([x], z, (dy) => {
-    // dW[i,j,c] = Σ_{n,y,x} dy · x_pad shifted by the tap (i, j): one Mul + ReduceSum per tap.
-    const xp = pads.some((p) => p > 0) ? t.op('Pad', [x.name, t.i64([0, 0, pads[0] as number, pads[1] as number, 0, 0, pads[2] as number, pads[3] as number])]) : x.name;
-    const taps: string[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const sl = t.op('Slice', [xp, t.i64([i, j]), t.i64([i + (oh - 1) * s[0] + 1, j + (ow - 1) * s[1] + 1]), t.i64([2, 3]), t.i64(s)]);
-        taps.push(t.op('ReduceSum', [t.op('Mul', [sl, dy]), t.i64([0, 2, 3])], { keepdims: 1 }));
-      }
+  // NHWC, one tap at a time: y = Σ_taps x_pad[tap-shifted, strided] · w[tap] (per channel).
+  const padded = pads.some((p) => p > 0);
+  const [hp, wp] = [h + (pads[0] as number) + (pads[2] as number), w + (pads[1] as number) + (pads[3] as number)];
+  const xp = padded ? t.op('Pad', [x.name, t.i64([0, pads[0] as number, pads[1] as number, 0, 0, pads[2] as number, pads[3] as number, 0])]) : x.name;
+  const wk = t.op('Reshape', [kernel.name, t.i64([kh * kw, ch])]);
+  const taps: { sl: string; wt: string; i: number; j: number }[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const sl = t.op('Slice', [xp, t.i64([i, j]), t.i64([i + (oh - 1) * s[0] + 1, j + (ow - 1) * s[1] + 1]), t.i64([1, 2]), t.i64(s)]);
+      const wt = t.op('Gather', [wk, t.i64([i * kw + j])], { axis: 0 });
+      taps.push({ sl, wt, i, j });
     }
-    t.weightGrad(kernel, t.op('Reshape', [t.op('Concat', taps, { axis: 0 }), t.i64(kernel.shape)]));
-    if (bias) t.weightGrad(bias, t.op('ReduceSum', [dy, t.i64([0, 2, 3])], { keepdims: 0 }));
-    return [t.isLive(x) ? convTranspose(t, dy, wt, { s, pads, k: [kh, kw], h, w, oh, ow, group: ch }) : null];
+  }
+  const sum = t.op('Sum', taps.map((p) => t.op('Mul', [p.sl, p.wt])));
+  const z = { name: bias ? t.op('Add', [sum, bias.name]) : sum, shape: [oh, ow, ch] };
+  t.record([x], z, (dy) => {
+    const rows = taps.map((p) => t.op('ReduceSum', [t.op('Reshape', [t.op('Mul', [p.sl, dy]), t.i64([-1, ch])]), t.i64([0])], { keepdims: 1 }));
+    t.weightGrad(kernel, t.op('Reshape', [t.op('Concat', rows, { axis: 0 }), t.i64(kernel.shape)]));
+    if (bias) t.weightGrad(bias, channelSum(t, dy, ch));
+    if (!t.isLive(x)) return [null];
+    // dx_pad = Σ_taps (dy spread on the stride grid · w[tap]) placed at the tap's offset; then the padding cut off.
+    const d = dilate(t, dy, oh, ow, ch, s);
+    const [dh, dw] = [(oh - 1) * s[0] + 1, (ow - 1) * s[1] + 1];
+    const parts = taps.map((p) => t.op('Pad', [t.op('Mul', [d, p.wt]), t.i64([0, p.i, p.j, 0, 0, hp - dh - p.i, wp - dw - p.j, 0])]));
+    const dxp = t.op('Sum', parts);
+    return [padded ? t.op('Slice', [dxp, t.i64([pads[0] as number, pads[1] as number]), t.i64([(pads[0] as number) + h, (pads[1] as number) + w]), t.i64([1, 2])]) : dxp];
   }, kernel.index >= 0 || (bias?.index ?? -1) >= 0);
   return activation(t, z, cfg['activation']);
 }
@@ -163,24 +198,22 @@ function batchNorm(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const rank = x.shape.length + 1;
   if (axis.length !== 1 || ((axis[0] as number) + rank) % rank !== rank - 1) throw new Unsupported('BatchNormalization over an axis other than the last');
   if (t.training && !isPinned(c.layer)) throw new Unsupported('BatchNormalization in training mode (batch statistics)');
-  const ch = x.shape[0] as number;
-  const bshape = x.shape.length === 3 ? [ch, 1, 1] : [ch];
+  const ch = x.shape[x.shape.length - 1] as number;
   const eps = Number(cfg['epsilon'] ?? 1e-3);
   const mean = c.values('moving_mean');
   const inv = c.values('moving_variance').map((v) => 1 / Math.sqrt(v + eps));
   const gamma = c.weight('gamma');
   const beta = c.weight('beta');
   // y = x·a + b with a = γ/√(σ²+ε), b = β − μ·a (BatchNorm in inference mode is an affine map).
-  const invC = t.b.constF32(inv, bshape, 'bn_inv');
-  const meanC = t.b.constF32(mean, bshape, 'bn_mean');
-  const a = gamma ? t.op('Mul', [t.op('Reshape', [gamma.name, t.i64(bshape)]), invC]) : invC;
+  const invC = t.b.constF32(inv, [ch], 'bn_inv');
+  const meanC = t.b.constF32(mean, [ch], 'bn_mean');
+  const a = gamma ? t.op('Mul', [gamma.name, invC]) : invC;
   const shift = t.op('Neg', [t.op('Mul', [meanC, a])]);
-  const b = beta ? t.op('Add', [t.op('Reshape', [beta.name, t.i64(bshape)]), shift]) : shift;
+  const b = beta ? t.op('Add', [beta.name, shift]) : shift;
   const y = { name: t.op('Add', [t.op('Mul', [x.name, a]), b]), shape: x.shape };
-  const axes = x.shape.length === 3 ? [0, 2, 3] : [0];
   return t.record([x], y, (dy) => {
-    if (gamma) t.weightGrad(gamma, t.op('ReduceSum', [t.op('Mul', [dy, t.op('Mul', [t.op('Sub', [x.name, meanC]), invC])]), t.i64(axes)], { keepdims: 0 }));
-    if (beta) t.weightGrad(beta, t.op('ReduceSum', [dy, t.i64(axes)], { keepdims: 0 }));
+    if (gamma) t.weightGrad(gamma, t.op('Mul', [channelSum(t, t.op('Mul', [dy, t.op('Sub', [x.name, meanC])]), ch), invC]));
+    if (beta) t.weightGrad(beta, channelSum(t, dy, ch));
     return [t.isLive(x) ? t.op('Mul', [dy, a]) : null];
   }, (gamma?.index ?? -1) >= 0 || (beta?.index ?? -1) >= 0);
 }
@@ -218,21 +251,21 @@ function add(t: Tape, _c: RuleContext, xs: GTensor[]): GTensor {
 
 function zeroPad(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const x = xs[0] as GTensor;
-  const [ch, h, w] = image(x, 'ZeroPadding2D');
+  const [h, w, ch] = image(x, 'ZeroPadding2D');
   const p = c.layer.getConfig()['padding'];
   const [[pt, pb], [pl, pr]] = (Array.isArray(p) && Array.isArray(p[0]) ? p : [pair(p), pair(p)]) as [[number, number], [number, number]];
-  const y = { name: t.op('Pad', [x.name, t.i64([0, 0, pt, pl, 0, 0, pb, pr])]), shape: [ch, h + pt + pb, w + pl + pr] };
-  return t.record([x], y, (dy) => [t.op('Slice', [dy, t.i64([pt, pl]), t.i64([pt + h, pl + w]), t.i64([2, 3])])]);
+  const y = { name: t.op('Pad', [x.name, t.i64([0, pt, pl, 0, 0, pb, pr, 0])]), shape: [h + pt + pb, w + pl + pr, ch] };
+  return t.record([x], y, (dy) => [t.op('Slice', [dy, t.i64([pt, pl]), t.i64([pt + h, pl + w]), t.i64([1, 2])])]);
 }
 
 function globalPool(kind: 'avg' | 'max'): Rule {
   return (t, _c, xs) => {
     const x = xs[0] as GTensor;
-    const [ch, h, w] = image(x, `Global${kind === 'avg' ? 'Average' : 'Max'}Pooling2D`);
-    const pooled = t.op(kind === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [x.name]);
-    const y = { name: t.op('Flatten', [pooled], { axis: 1 }), shape: [ch] };
+    const [h, w, ch] = image(x, `Global${kind === 'avg' ? 'Average' : 'Max'}Pooling2D`);
+    const pooled = t.op(kind === 'avg' ? 'ReduceMean' : 'ReduceMax', [x.name], { axes: [1, 2], keepdims: 1 });
+    const y = { name: t.op('Reshape', [pooled, t.i64([-1, ch])]), shape: [ch] };
     return t.record([x], y, (dy) => {
-      const d4 = t.op('Reshape', [dy, t.i64([0, ch, 1, 1])]);
+      const d4 = t.op('Reshape', [dy, t.i64([-1, 1, 1, ch])]);
       if (kind === 'avg') return [t.op('Expand', [t.op('Mul', [d4, t.f32(1 / (h * w))]), t.op('Shape', [x.name])])];
       // As TF.js's max gradient: every position equal to the maximum receives dy.
       return [masked(t, d4, t.op('Equal', [x.name, pooled]))];
@@ -243,10 +276,8 @@ function globalPool(kind: 'avg' | 'max'): Rule {
 function flatten(t: Tape, _c: RuleContext, xs: GTensor[]): GTensor {
   const x = xs[0] as GTensor;
   if (x.shape.length === 1) return x;
-  const [ch, h, w] = image(x, 'Flatten');
-  // Keras flattens NHWC: channels last.
-  const y = { name: t.op('Flatten', [t.op('Transpose', [x.name], { perm: [0, 2, 3, 1] })], { axis: 1 }), shape: [ch * h * w] };
-  return t.record([x], y, (dy) => [t.op('Transpose', [t.op('Reshape', [dy, t.i64([0, h, w, ch])])], { perm: [0, 3, 1, 2] })]);
+  const y = { name: t.op('Flatten', [x.name], { axis: 1 }), shape: [x.shape.reduce((a, d) => a * d, 1)] };
+  return t.record([x], y, (dy) => [t.op('Reshape', [dy, t.op('Shape', [x.name])])]);
 }
 
 function dropout(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
@@ -263,21 +294,22 @@ function dropout(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
 function maxPool(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const x = xs[0] as GTensor;
   const cfg = c.layer.getConfig();
-  const [ch, h, w] = image(x, 'MaxPooling2D');
+  const [h, w, ch] = image(x, 'MaxPooling2D');
   const k = pair(cfg['poolSize'] ?? 2);
   const s = cfg['strides'] == null ? k : pair(cfg['strides']);
   const { pads, oh, ow } = pads2d(cfg['padding'] ?? 'valid', h, w, k, s);
-  const yName = t.op('MaxPool', [x.name], { kernel_shape: k, strides: s, pads });
-  const node = t.b.nodes[t.b.nodes.length - 1];
+  const xc = t.op('Transpose', [x.name], TO_NCHW);
+  const yc = t.op('MaxPool', [xc], { kernel_shape: k, strides: s, pads });
   const indices = t.b.unique('maxpool_indices');
-  node?.output.push(indices);
-  const y = { name: yName, shape: [ch, oh, ow] };
+  t.b.nodes[t.b.nodes.length - 1]?.output.push(indices);
+  const y = { name: t.op('Transpose', [yc], TO_NHWC), shape: [oh, ow, ch] };
   return t.record([x], y, (dy) => {
-    // Indices address the flattened NCHW input (batch included): scatter dy back there.
+    // Indices address the flattened NCHW input (batch included): scatter dy (made NCHW) back there.
     const size = t.op('Reshape', [t.op('Size', [x.name]), t.i64([1])]);
     const zeros = t.op('ConstantOfShape', [size]);
-    const flat = t.op('ScatterElements', [zeros, t.op('Reshape', [indices, t.i64([-1])]), t.op('Reshape', [dy, t.i64([-1])])], { axis: 0, reduction: 'add' });
-    return [t.op('Reshape', [flat, t.op('Shape', [x.name])])];
+    const dyc = t.op('Transpose', [dy], TO_NCHW);
+    const flat = t.op('ScatterElements', [zeros, t.op('Reshape', [indices, t.i64([-1])]), t.op('Reshape', [dyc, t.i64([-1])])], { axis: 0, reduction: 'add' });
+    return [t.op('Transpose', [t.op('Reshape', [flat, t.op('Shape', [xc])])], TO_NHWC)];
   });
 }
 
