@@ -3,7 +3,7 @@ import { HeadstartError, type EventSink } from '@headstart/core';
 import { tfc, type LayersModel } from '../tf.ts';
 import { OrtStepEngine, type OrtStepOptions } from './engine.ts';
 
-/** Which engine computes training steps: 'auto' = onnxruntime for convolution tops on the wasm / cpu backends, else TF.js. */
+/** Which engine computes training steps: 'auto' = onnxruntime when a convolution trains on the wasm / cpu backends, else TF.js. */
 export type StepEngine = 'auto' | 'onnxruntime' | 'tfjs';
 
 const CONV_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose']);
@@ -13,14 +13,19 @@ export function hasConv(model: LayersModel): boolean {
   return model.layers.some((l) => CONV_LAYERS.has(l.getClassName()));
 }
 
+/** True when a convolution of `model` trains (the steps worth moving to onnxruntime). */
+function trainsConv(model: LayersModel): boolean {
+  return model.layers.some((l) => CONV_LAYERS.has(l.getClassName()) && l.trainable && l.trainableWeights.length > 0);
+}
+
 /**
  * The onnxruntime engine for `model`, or undefined for the TF.js step. With 'auto' it is used on
- * the wasm / cpu backends (tfjs-node keeps its native kernels) when the top has a convolution;
+ * the wasm / cpu backends (tfjs-node keeps its native kernels) when a convolution trains;
  * a model it declines trains on TF.js and the reason is emitted as a warning.
  */
 export async function selectStepEngine(model: LayersModel, choice: StepEngine, o: OrtStepOptions, onEvent: EventSink): Promise<OrtStepEngine | undefined> {
   if (choice === 'tfjs') return undefined;
-  if (choice === 'auto' && (!['wasm', 'cpu'].includes(tfc.getBackend()) || !hasConv(model))) return undefined;
+  if (choice === 'auto' && (!['wasm', 'cpu'].includes(tfc.getBackend()) || !trainsConv(model))) return undefined;
   try {
     return await OrtStepEngine.create(model, o);
   } catch (e) {
