@@ -6,7 +6,7 @@
 import { DataType, encodeModel, type ValueInfoMsg } from '@headstart/exporter';
 import { modelGraph } from '../model/graph.ts';
 import type { LayersModel } from '../tf.ts';
-import { RULES, type RuleContext } from './rules.ts';
+import { FOLDS_BN, RULES, type RuleContext } from './rules.ts';
 import { Tape, Unsupported, type GTensor, type GWeight } from './tape.ts';
 
 /** A dropout mask the caller feeds each step. */
@@ -68,12 +68,10 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
     tensors.set(`${inputLayers[k]}:0`, { name, shape });
   });
 
-  for (const g of modelGraph(model)) {
-    if (g.className === 'InputLayer') continue;
-    const rule = RULES[g.className];
-    if (!rule) throw new Unsupported(`layer ${g.name} (${g.className}) has no gradient rule in the onnxruntime step engine`);
-    const layer = model.getLayer(g.name);
-    t.scope = g.name;
+  const graph = modelGraph(model);
+  const folds = foldPlan(model, graph);
+  const makeCtx = (name: string): RuleContext => {
+    const layer = model.getLayer(name);
     const find = (param: string) => layer.weights.find((w) => w.originalName.split('/').pop() === param);
     const ctx: RuleContext = {
       layer,
@@ -92,16 +90,34 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
       },
       values(param) {
         const w = find(param);
-        if (!w) throw new Unsupported(`layer ${g.name} has no weight '${param}'`);
+        if (!w) throw new Unsupported(`layer ${name} has no weight '${param}'`);
         return w.read().dataSync() as Float32Array;
       },
       dropoutMask(shape, rate) {
-        const name = b.reserve(`m${masks.length}`);
-        masks.push({ name, shape, rate });
-        graphInputs.push(valueInfo(name, ['N', ...shape]));
-        return name;
+        const mask = b.reserve(`m${masks.length}`);
+        masks.push({ name: mask, shape, rate });
+        graphInputs.push(valueInfo(mask, ['N', ...shape]));
+        return mask;
       },
     };
+    const bn = folds.get(name);
+    if (bn) ctx.fold = makeCtx(bn);
+    return ctx;
+  };
+  const folded = new Map([...folds].map(([conv, bn]) => [bn, conv]));
+
+  for (const g of graph) {
+    if (g.className === 'InputLayer') continue;
+    const into = folded.get(g.name);
+    if (into) {
+      // Computed by the convolution it is folded into.
+      tensors.set(`${g.name}:0`, tensors.get(`${into}:0`) as GTensor);
+      continue;
+    }
+    const rule = RULES[g.className];
+    if (!rule) throw new Unsupported(`layer ${g.name} (${g.className}) has no gradient rule in the onnxruntime step engine`);
+    t.scope = g.name;
+    const ctx = makeCtx(g.name);
     const xs = g.inbound.map((i) => {
       const x = tensors.get(`${i.layer}:${i.tensor}`);
       if (!x) throw new Unsupported(`layer ${g.name} reads a tensor the engine did not compute (${i.layer}:${i.tensor})`);
@@ -129,6 +145,27 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
     graph: { name: 'step', node: b.allNodes(), initializer: b.initializers, input: graphInputs, output: outputs },
   });
   return { bytes, inputs: inputNames, weights: weightInputs, masks, grads };
+}
+
+/**
+ * BatchNormalizations folded into the convolution before them (by convolution name): the
+ * convolution is linear and bias-free, 1×1 stride 1 or depthwise, and the BatchNorm is its only reader.
+ */
+function foldPlan(model: LayersModel, graph: ReturnType<typeof modelGraph>): Map<string, string> {
+  const readers = new Map<string, string[]>();
+  for (const g of graph) for (const i of g.inbound) readers.set(i.layer, [...(readers.get(i.layer) ?? []), g.name]);
+  const out = model.outputs[0]?.sourceLayer.name;
+  const plan = new Map<string, string>();
+  for (const g of graph) {
+    if (!FOLDS_BN.has(g.className) || g.name === out) continue;
+    const cfg = model.getLayer(g.name).getConfig();
+    const r = readers.get(g.name) ?? [];
+    if (r.length !== 1 || String(cfg['activation'] ?? 'linear') !== 'linear' || cfg['useBias'] !== false) continue;
+    if (g.className === 'Conv2D' && (String(cfg['kernelSize']) !== '1,1' || String(cfg['strides'] ?? '1,1') !== '1,1')) continue;
+    const bn = model.getLayer(r[0] as string);
+    if (bn.getClassName() === 'BatchNormalization') plan.set(g.name, bn.name);
+  }
+  return plan;
 }
 
 /**

@@ -19,7 +19,12 @@ export interface RuleContext {
   values(param: string): Float32Array;
   /** The mask input of a dropout layer (training graphs only): 0 or 1/(1-rate), shape [N, ...shape]. */
   dropoutMask(shape: number[], rate: number): string;
+  /** The BatchNormalization that follows this (linear, bias-free) convolution, folded into it. */
+  fold?: RuleContext;
 }
+
+/** Layers a following inference-mode BatchNormalization can be folded into. */
+export const FOLDS_BN = new Set(['Conv2D', 'DepthwiseConv2D']);
 
 type Rule = (t: Tape, c: RuleContext, xs: GTensor[]) => GTensor;
 
@@ -96,23 +101,29 @@ function conv2d(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const s = pair(cfg['strides']);
   const { pads, oh, ow } = pads2d(cfg['padding'], h, w, [kh, kw], s);
   const bias = c.weight('bias');
-  const live = kernel.index >= 0 || (bias?.index ?? -1) >= 0;
   const shape = [oh, ow, cout as number];
   if (kh === 1 && kw === 1 && s[0] === 1 && s[1] === 1) {
-    // A 1×1 convolution is a matrix product over the N·H·W rows of the NHWC tensor.
+    // A 1×1 convolution is a matrix product over the N·H·W rows of the NHWC tensor; a folded
+    // BatchNorm scales its columns (W·a) and adds its shift as the product's bias.
+    const fold = c.fold ? bnAffine(t, c.fold, 4) : undefined;
     const w2 = t.op('Reshape', [kernel.name, t.i64([cin, cout as number])]);
+    const wf = fold ? t.op('Mul', [w2, fold.a]) : w2;
+    const shift = fold ? fold.b : bias?.name;
     const x2 = t.op('Reshape', [x.name, t.i64([-1, cin])]);
-    const mm = t.op('MatMul', [x2, w2]);
-    const z2 = bias ? t.op('Add', [mm, bias.name]) : mm;
+    const z2 = shift ? t.op('Gemm', [x2, wf, shift]) : t.op('MatMul', [x2, wf]);
     const z = { name: t.op('Reshape', [z2, t.i64([-1, h, w, cout as number])]), shape };
     t.record([x], z, (dy) => {
       const dy2 = t.op('Reshape', [dy, t.i64([-1, cout as number])]);
-      t.weightGrad(kernel, t.op('Reshape', [t.op('Gemm', [x2, dy2], { transA: 1 }), t.i64(kernel.shape)]));
-      if (bias) t.weightGrad(bias, t.op('ReduceSum', [dy2, t.i64([0])], { keepdims: 0 }));
-      return [t.isLive(x) ? t.op('Reshape', [t.op('Gemm', [dy2, w2], { transB: 1 }), t.i64([-1, h, w, cin])]) : null];
-    }, live);
+      const gw = t.op('Gemm', [x2, dy2], { transA: 1 });
+      t.weightGrad(kernel, t.op('Reshape', [fold ? t.op('Mul', [gw, fold.a]) : gw, t.i64(kernel.shape)]));
+      const db = bias || fold ? t.op('ReduceSum', [dy2, t.i64([0])], { keepdims: 0 }) : undefined;
+      if (bias) t.weightGrad(bias, db as string);
+      fold?.grads(t.op('ReduceSum', [t.op('Mul', [gw, w2]), t.i64([0])], { keepdims: 0 }), db as string);
+      return [t.isLive(x) ? t.op('Reshape', [t.op('Gemm', [dy2, wf], { transB: 1 }), t.i64([-1, h, w, cin])]) : null];
+    }, kernel.index >= 0 || (bias?.index ?? -1) >= 0 || fold?.live === true);
     return activation(t, z, cfg['activation']);
   }
+  if (c.fold) throw new Unsupported('a BatchNormalization folded into a k×k convolution');
   // k×k: onnxruntime's NCHW Conv / ConvTranspose between transposes.
   const xc = t.op('Transpose', [x.name], TO_NCHW);
   const wt = t.op('Transpose', [kernel.name], { perm: [3, 2, 0, 1] });
@@ -129,7 +140,7 @@ function conv2d(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
     if (bias) t.weightGrad(bias, channelSum(t, dy, cout as number));
     if (!t.isLive(x)) return [null];
     return [t.op('Transpose', [convTranspose(t, dyc, wt, { s, pads, k: [kh, kw], h, w, oh, ow })], TO_NHWC)];
-  }, live);
+  }, kernel.index >= 0 || (bias?.index ?? -1) >= 0);
   return activation(t, z, cfg['activation']);
 }
 
@@ -161,25 +172,32 @@ function depthwise(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const s = pair(cfg['strides']);
   const { pads, oh, ow } = pads2d(cfg['padding'], h, w, [kh, kw], s);
   const bias = c.weight('bias');
+  if (h * w * oh * ow <= BANDED_MAX) return banded(t, c, x, { kernel, bias, k: [kh, kw], s, pads, oh, ow });
   // NHWC, one tap at a time: y = Σ_taps x_pad[tap-shifted, strided] · w[tap] (per channel).
   const padded = pads.some((p) => p > 0);
   const [hp, wp] = [h + (pads[0] as number) + (pads[2] as number), w + (pads[1] as number) + (pads[3] as number)];
   const xp = padded ? t.op('Pad', [x.name, t.i64([0, pads[0] as number, pads[1] as number, 0, 0, pads[2] as number, pads[3] as number, 0])]) : x.name;
+  const fold = c.fold ? bnAffine(t, c.fold, 4) : undefined;
   const wk = t.op('Reshape', [kernel.name, t.i64([kh * kw, ch])]);
+  const wf = fold ? t.op('Mul', [wk, fold.a]) : wk;
+  const shift = fold ? fold.b : bias?.name;
   const taps: { sl: string; wt: string; i: number; j: number }[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const sl = t.op('Slice', [xp, t.i64([i, j]), t.i64([i + (oh - 1) * s[0] + 1, j + (ow - 1) * s[1] + 1]), t.i64([1, 2]), t.i64(s)]);
-      const wt = t.op('Gather', [wk, t.i64([i * kw + j])], { axis: 0 });
+      const wt = t.op('Gather', [wf, t.i64([i * kw + j])], { axis: 0 });
       taps.push({ sl, wt, i, j });
     }
   }
   const sum = t.op('Sum', taps.map((p) => t.op('Mul', [p.sl, p.wt])));
-  const z = { name: bias ? t.op('Add', [sum, bias.name]) : sum, shape: [oh, ow, ch] };
+  const z = { name: shift ? t.op('Add', [sum, shift]) : sum, shape: [oh, ow, ch] };
   t.record([x], z, (dy) => {
     const rows = taps.map((p) => t.op('ReduceSum', [t.op('Reshape', [t.op('Mul', [p.sl, dy]), t.i64([-1, ch])]), t.i64([0])], { keepdims: 1 }));
-    t.weightGrad(kernel, t.op('Reshape', [t.op('Concat', rows, { axis: 0 }), t.i64(kernel.shape)]));
-    if (bias) t.weightGrad(bias, channelSum(t, dy, ch));
+    const gw = t.op('Concat', rows, { axis: 0 });
+    t.weightGrad(kernel, t.op('Reshape', [fold ? t.op('Mul', [gw, fold.a]) : gw, t.i64(kernel.shape)]));
+    const db = bias || fold ? channelSum(t, dy, ch) : undefined;
+    if (bias) t.weightGrad(bias, db as string);
+    fold?.grads(t.op('ReduceSum', [t.op('Mul', [gw, wk]), t.i64([0])], { keepdims: 0 }), db as string);
     if (!t.isLive(x)) return [null];
     // dx_pad = Σ_taps (dy spread on the stride grid · w[tap]) placed at the tap's offset; then the padding cut off.
     const d = dilate(t, dy, oh, ow, ch, s);
@@ -187,35 +205,112 @@ function depthwise(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
     const parts = taps.map((p) => t.op('Pad', [t.op('Mul', [d, p.wt]), t.i64([0, p.i, p.j, 0, 0, hp - dh - p.i, wp - dw - p.j, 0])]));
     const dxp = t.op('Sum', parts);
     return [padded ? t.op('Slice', [dxp, t.i64([pads[0] as number, pads[1] as number]), t.i64([(pads[0] as number) + h, (pads[1] as number) + w]), t.i64([1, 2])]) : dxp];
-  }, kernel.index >= 0 || (bias?.index ?? -1) >= 0);
+  }, kernel.index >= 0 || (bias?.index ?? -1) >= 0 || fold?.live === true);
   return activation(t, z, cfg['activation']);
 }
 
-function batchNorm(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
-  const x = xs[0] as GTensor;
+/** A per-channel affine map y = x·a + b and how its parameters' gradients reach γ and β. */
+interface Affine {
+  a: string;
+  b: string;
+  /** Whether γ or β trains. */
+  live: boolean;
+  /** Adds γ and β gradients from ∂L/∂a (through the map's input side only) and ∂L/∂b. */
+  grads(dA: string, dB: string): void;
+}
+
+/**
+ * BatchNormalization in inference mode as an affine map over the last axis: a = γ/√(σ²+ε),
+ * b = β − μ·a (so ∂L/∂γ = (∂L/∂a − μ·∂L/∂b)/√(σ²+ε), ∂L/∂β = ∂L/∂b).
+ */
+function bnAffine(t: Tape, c: RuleContext, rank: number): Affine {
   const cfg = c.layer.getConfig();
   const axis = Array.isArray(cfg['axis']) ? (cfg['axis'] as number[]) : [Number(cfg['axis'] ?? -1)];
-  const rank = x.shape.length + 1;
   if (axis.length !== 1 || ((axis[0] as number) + rank) % rank !== rank - 1) throw new Unsupported('BatchNormalization over an axis other than the last');
   if (t.training && !isPinned(c.layer)) throw new Unsupported('BatchNormalization in training mode (batch statistics)');
-  const ch = x.shape[x.shape.length - 1] as number;
   const eps = Number(cfg['epsilon'] ?? 1e-3);
   const mean = c.values('moving_mean');
   const inv = c.values('moving_variance').map((v) => 1 / Math.sqrt(v + eps));
   const gamma = c.weight('gamma');
   const beta = c.weight('beta');
-  // y = x·a + b with a = γ/√(σ²+ε), b = β − μ·a (BatchNorm in inference mode is an affine map).
-  const invC = t.b.constF32(inv, [ch], 'bn_inv');
-  const meanC = t.b.constF32(mean, [ch], 'bn_mean');
+  const invC = t.b.constF32(inv, [inv.length], 'bn_inv');
+  const meanC = t.b.constF32(mean, [mean.length], 'bn_mean');
   const a = gamma ? t.op('Mul', [gamma.name, invC]) : invC;
   const shift = t.op('Neg', [t.op('Mul', [meanC, a])]);
-  const b = beta ? t.op('Add', [beta.name, shift]) : shift;
-  const y = { name: t.op('Add', [t.op('Mul', [x.name, a]), b]), shape: x.shape };
+  return {
+    a,
+    b: beta ? t.op('Add', [beta.name, shift]) : shift,
+    live: (gamma?.index ?? -1) >= 0 || (beta?.index ?? -1) >= 0,
+    grads(dA, dB) {
+      if (gamma) t.weightGrad(gamma, t.op('Mul', [t.op('Sub', [dA, t.op('Mul', [dB, meanC])]), invC]));
+      if (beta) t.weightGrad(beta, dB);
+    },
+  };
+}
+
+/** Depthwise convolutions with at most this many (input × output) positions run as banded matrix products. */
+const BANDED_MAX = 4096;
+
+/**
+ * A depthwise convolution on a small feature map as one batched matrix product per channel:
+ * y_c [N, HW_out] = x_c [N, HW_in] · M_c with M_c = Σ_taps w_c[tap]·P_tap, where the constant
+ * P_tap [HW_in, HW_out] marks which input position each output position reads through the tap
+ * (strides and padding included). Gradients: dx_c = dy_c·M_cᵀ, dM_c = x_cᵀ·dy_c, dw_c = dM_c·Pᵀ.
+ */
+function banded(
+  t: Tape,
+  c: RuleContext,
+  x: GTensor,
+  g: { kernel: GWeight; bias: GWeight | undefined; k: [number, number]; s: [number, number]; pads: number[]; oh: number; ow: number },
+): GTensor {
+  const [h, w, ch] = x.shape as [number, number, number];
+  const { kernel, bias, k, s, pads, oh, ow } = g;
+  const kk = k[0] * k[1];
+  const [hin, hout] = [h * w, oh * ow];
+  const p = new Float32Array(kk * hin * hout);
+  for (let i = 0; i < k[0]; i++) {
+    for (let j = 0; j < k[1]; j++) {
+      for (let y = 0; y < oh; y++) {
+        for (let z = 0; z < ow; z++) {
+          const iy = y * s[0] + i - (pads[0] as number);
+          const ix = z * s[1] + j - (pads[1] as number);
+          if (iy >= 0 && iy < h && ix >= 0 && ix < w) p[(i * k[1] + j) * hin * hout + (iy * w + ix) * hout + y * ow + z] = 1;
+        }
+      }
+    }
+  }
+  const pc = t.b.constF32(p, [kk, hin * hout], 'dw_band');
+  const fold = c.fold ? bnAffine(t, c.fold, 4) : undefined;
+  const wk = t.op('Reshape', [kernel.name, t.i64([kk, ch])]);
+  const wf = fold ? t.op('Mul', [wk, fold.a]) : wk;
+  const shift = fold ? fold.b : bias?.name;
+  const m = t.op('Reshape', [t.op('MatMul', [t.op('Transpose', [wf], { perm: [1, 0] }), pc]), t.i64([ch, hin, hout])]);
+  const xt = t.op('Transpose', [t.op('Reshape', [x.name, t.i64([-1, hin, ch])])], { perm: [2, 0, 1] });
+  const back = (v: string, hh: number, ww: number): string => t.op('Reshape', [t.op('Transpose', [v], { perm: [1, 2, 0] }), t.i64([-1, hh, ww, ch])]);
+  const yc = back(t.op('MatMul', [xt, m]), oh, ow);
+  const z = { name: shift ? t.op('Add', [yc, shift]) : yc, shape: [oh, ow, ch] };
+  t.record([x], z, (dy) => {
+    const dyt = t.op('Transpose', [t.op('Reshape', [dy, t.i64([-1, hout, ch])])], { perm: [2, 0, 1] });
+    const dm = t.op('MatMul', [t.op('Transpose', [xt], { perm: [0, 2, 1] }), dyt]);
+    const gw = t.op('Transpose', [t.op('Gemm', [t.op('Reshape', [dm, t.i64([ch, hin * hout])]), pc], { transB: 1 })], { perm: [1, 0] });
+    t.weightGrad(kernel, t.op('Reshape', [fold ? t.op('Mul', [gw, fold.a]) : gw, t.i64(kernel.shape)]));
+    const db = bias || fold ? channelSum(t, dy, ch) : undefined;
+    if (bias) t.weightGrad(bias, db as string);
+    fold?.grads(t.op('ReduceSum', [t.op('Mul', [gw, wk]), t.i64([0])], { keepdims: 0 }), db as string);
+    return [t.isLive(x) ? back(t.op('MatMul', [dyt, t.op('Transpose', [m], { perm: [0, 2, 1] })]), h, w) : null];
+  }, kernel.index >= 0 || (bias?.index ?? -1) >= 0 || fold?.live === true);
+  return activation(t, z, c.layer.getConfig()['activation']);
+}
+
+function batchNorm(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
+  const x = xs[0] as GTensor;
+  const ch = x.shape[x.shape.length - 1] as number;
+  const f = bnAffine(t, c, x.shape.length + 1);
+  const y = { name: t.op('Add', [t.op('Mul', [x.name, f.a]), f.b]), shape: x.shape };
   return t.record([x], y, (dy) => {
-    if (gamma) t.weightGrad(gamma, t.op('Mul', [channelSum(t, t.op('Mul', [dy, t.op('Sub', [x.name, meanC])]), ch), invC]));
-    if (beta) t.weightGrad(beta, channelSum(t, dy, ch));
-    return [t.isLive(x) ? t.op('Mul', [dy, a]) : null];
-  }, (gamma?.index ?? -1) >= 0 || (beta?.index ?? -1) >= 0);
+    f.grads(channelSum(t, t.op('Mul', [dy, x.name]), ch), channelSum(t, dy, ch));
+    return [t.isLive(x) ? t.op('Mul', [dy, f.a]) : null];
+  }, f.live);
 }
 
 function dense(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
