@@ -35,6 +35,7 @@ export { selectBackend, type BackendName, type BackendReport } from './backend/s
 export { DataParallelSteps, type ParallelGradients } from './parallel/data-parallel.ts';
 export { OrtStepEngine, type GradientEngine, type OrtStepOptions, type StepGradients } from './ortgrad/engine.ts';
 export type { StepEngine } from './ortgrad/select.ts';
+export { asAdam, FastAdam } from './ortgrad/adam.ts';
 export { BACKEND_ORDER, backendFixHint } from './backend/select-backend.ts';
 export { tfjsCoreResolutions, tfjsCoreCopies, TFJS_CORE_CONSUMERS } from './backend/tfjs-instance.ts';
 export { registerWasmConvGradients, wasmConvGradientsRegistered, WASM_CONV_GRADIENT_KERNELS, type ConvGradientRegistration } from './kernels/register-wasm.ts';

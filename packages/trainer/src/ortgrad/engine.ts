@@ -9,17 +9,20 @@ import { createSession, type FloatTensor, type OnnxSession, type SessionOptions 
 import { tfc, type LayersModel } from '../tf.ts';
 import { buildStepGraph, type StepGraph } from './build-graph.ts';
 
-/** Loss (batch mean + L2), correct predictions and gradients by TF.js variable name of one batch. */
+/** Loss (batch mean + L2), correct predictions and gradients (in the order of the model's trainable weights) of one batch. */
 export interface StepGradients {
   loss: number;
   correct: number;
-  grads: tfc.NamedTensorMap;
+  grads: Float32Array[];
 }
 
 /** Computes the gradients of one training step (TF.js workers or onnxruntime). */
 export interface GradientEngine {
-  /** Gradients of the batch-mean loss of (xs, labels); `rng` drives the step's dropout masks. */
-  gradients(xs: tfc.Tensor[], labels: Int32Array, rng: Rng): Promise<StepGradients>;
+  /**
+   * Gradients of the batch-mean loss of (xs, labels); `rng` drives the step's dropout masks;
+   * `weights` are the trainable weights' current values when the caller holds them (else read from TF.js).
+   */
+  gradients(xs: tfc.Tensor[], labels: Int32Array, rng: Rng, weights?: Float32Array[]): Promise<StepGradients>;
   dispose(): Promise<void>;
 }
 
@@ -72,21 +75,20 @@ export class OrtStepEngine implements GradientEngine {
     return new OrtStepEngine(model, { graph: stepGraph, session: step }, { graph: fwdGraph, session: fwd }, o);
   }
 
-  private async feeds(g: StepGraph, xs: tfc.Tensor[]): Promise<Record<string, FloatTensor>> {
+  private async feeds(g: StepGraph, xs: tfc.Tensor[], weights?: Float32Array[]): Promise<Record<string, FloatTensor>> {
     const feeds: Record<string, FloatTensor> = {};
     await Promise.all(xs.map(async (x, k) => (feeds[g.inputs[k] as string] = { data: await floats(x), dims: x.shape })));
     await Promise.all(this.model.trainableWeights.map(async (w, i) => {
-      const v = w.read();
-      feeds[g.weights[i] as string] = { data: await floats(v), dims: v.shape };
+      feeds[g.weights[i] as string] = { data: weights?.[i] ?? (await floats(w.read())), dims: w.shape as number[] };
     }));
     return feeds;
   }
 
-  async gradients(xs: tfc.Tensor[], labels: Int32Array, rng: Rng): Promise<StepGradients> {
+  async gradients(xs: tfc.Tensor[], labels: Int32Array, rng: Rng, weights?: Float32Array[]): Promise<StepGradients> {
     const g = this.step.graph;
     const n = labels.length;
     const k = this.o.classes;
-    const feeds = await this.feeds(g, xs);
+    const feeds = await this.feeds(g, xs, weights);
     const y = new Float32Array(n * k);
     const sw = new Float32Array(n);
     labels.forEach((c, i) => {
@@ -104,17 +106,13 @@ export class OrtStepEngine implements GradientEngine {
     labels.forEach((c, i) => {
       if (pred[i] === c) correct++;
     });
-    const grads: tfc.NamedTensorMap = {};
-    this.model.trainableWeights.forEach((w, i) => {
-      const v = w.read() as tfc.Variable;
-      grads[v.name] = tfc.tensor((out[g.grads[i] as string] as FloatTensor).data, v.shape);
-    });
+    const grads = g.grads.map((name) => (out[name] as FloatTensor).data);
     return { loss: (out['loss'] as FloatTensor).data[0] as number, correct, grads };
   }
 
   /** Class probabilities of a batch in inference mode (dropout off, BatchNorm on moving statistics). */
-  async predict(xs: tfc.Tensor[]): Promise<Float32Array> {
-    const out = await this.forward.session.run(await this.feeds(this.forward.graph, xs), ['probs']);
+  async predict(xs: tfc.Tensor[], weights?: Float32Array[]): Promise<Float32Array> {
+    const out = await this.forward.session.run(await this.feeds(this.forward.graph, xs, weights), ['probs']);
     return (out['probs'] as FloatTensor).data;
   }
 

@@ -2,6 +2,7 @@
 import type { EventSink, PhaseName, PhaseSpec, Rng } from '@headstart/core';
 import type { BackendName } from '../backend/select-backend.ts';
 import { isPinned, reseedStochastic, useFastActivations } from '../model/modes.ts';
+import { asAdam, FastAdam } from '../ortgrad/adam.ts';
 import type { GradientEngine } from '../ortgrad/engine.ts';
 import { hasConv, selectStepEngine, type StepEngine } from '../ortgrad/select.ts';
 import { DataParallelSteps } from '../parallel/data-parallel.ts';
@@ -158,9 +159,14 @@ function worthParallel(model: LayersModel): boolean {
 }
 
 /** Data-parallel step workers as a gradient engine (dropout seeds of the other shares drawn from the step's rng). */
-function poolEngine(pool: DataParallelSteps, l2: { v: tfc.Tensor; l2: number }[]): GradientEngine {
+function poolEngine(pool: DataParallelSteps, vars: tfc.Variable[], l2: { v: tfc.Tensor; l2: number }[]): GradientEngine {
   return {
-    gradients: (xs, labels, rng) => pool.gradients(xs, labels, Array.from({ length: pool.shares }, (_, k) => rng.fork(1000 + k).int(2 ** 31 - 1)), l2),
+    async gradients(xs, labels, rng) {
+      const r = await pool.gradients(xs, labels, Array.from({ length: pool.shares }, (_, k) => rng.fork(1000 + k).int(2 ** 31 - 1)), l2);
+      const grads = await Promise.all(vars.map(async (v) => (await (r.grads[v.name] as tfc.Tensor).data()) as Float32Array));
+      tfc.dispose(Object.values(r.grads));
+      return { loss: r.loss, correct: r.correct, grads };
+    },
     dispose: () => pool.dispose(),
   };
 }
@@ -178,9 +184,9 @@ export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
       ? await DataParallelSteps.start(o.model, { workers, backend: o.parallel.backend, classes: o.classes, ...(o.classWeights ? { classWeights: o.classWeights } : {}) })
       : undefined;
   const l2 = l2Terms(o);
-  const engine = ort ?? (pool ? poolEngine(pool, l2) : undefined);
+  const engine = ort ?? (pool ? poolEngine(pool, o.model.trainableWeights.map((w) => w.read() as tfc.Variable), l2) : undefined);
   try {
-    return await fitLoop(o, engine, ort ? (xs) => ort.predict(xs) : undefined);
+    return await fitLoop(o, engine, ort ? (xs, weights) => ort.predict(xs, weights) : undefined);
   } finally {
     await engine?.dispose();
   }
@@ -194,16 +200,22 @@ function l2Terms(o: FitPhaseOptions): { v: tfc.Tensor; l2: number }[] {
 
 /** One training step: the loss and correct predictions of the batch, the weights updated. */
 async function trainStep(
-  c: { model: LayersModel; vars: tfc.Variable[]; optimizer: tfc.Optimizer; classes: number; weightsT: tfc.Tensor1D | undefined; l2: { v: tfc.Tensor; l2: number }[] },
+  c: { model: LayersModel; vars: tfc.Variable[]; optimizer: tfc.Optimizer; adam: FastAdam | undefined; classes: number; weightsT: tfc.Tensor1D | undefined; l2: { v: tfc.Tensor; l2: number }[] },
   xs: tfc.Tensor[],
   labels: Int32Array,
   rng: Rng,
   engine: GradientEngine | undefined,
 ): Promise<{ loss: number; correct: number }> {
   if (engine) {
-    const r = await engine.gradients(xs, labels, rng);
-    c.optimizer.applyGradients(r.grads);
-    tfc.dispose(Object.values(r.grads));
+    const r = await engine.gradients(xs, labels, rng, c.adam?.weights);
+    if (c.adam) {
+      c.adam.step(r.grads);
+    } else {
+      const grads: tfc.NamedTensorMap = {};
+      c.vars.forEach((v, i) => (grads[v.name] = tfc.tensor(r.grads[i] as Float32Array, v.shape)));
+      c.optimizer.applyGradients(grads);
+      tfc.dispose(Object.values(grads));
+    }
     return { loss: r.loss, correct: r.correct };
   }
   const y = tfc.tensor1d(labels, 'int32');
@@ -224,7 +236,7 @@ async function trainStep(
   return { loss, correct };
 }
 
-async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, predict: ((xs: tfc.Tensor[]) => Promise<Float32Array>) | undefined): Promise<FitPhaseResult> {
+async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, predict: ((xs: tfc.Tensor[], weights?: Float32Array[]) => Promise<Float32Array>) | undefined): Promise<FitPhaseResult> {
   const { spec, model, train, classes } = o;
   const vars = model.trainableWeights.map((w) => w.read() as tfc.Variable);
   let state: PhaseState = o.resume?.state ?? { epoch: 0, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: initialCallbackState(spec), done: false };
@@ -234,7 +246,10 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
   const records: EpochRecord[] = [];
   const weightsT = o.classWeights ? tfc.tensor1d(o.classWeights) : undefined;
   const l2 = l2Terms(o);
-  const step = { model, vars, optimizer, classes, weightsT, l2 };
+  // With a gradient engine, Adam runs on Float32Array mirrors (flushed into the optimizer before each checkpoint).
+  const adamOpt = engine ? asAdam(optimizer) : undefined;
+  const adam = adamOpt ? new FastAdam(adamOpt, vars) : undefined;
+  const step = { model, vars, optimizer, adam, classes, weightsT, l2 };
   const bs = spec.batchSize;
   const batches = Math.ceil(train.count / bs);
   let interrupted = false;
@@ -271,6 +286,7 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
         etaSec: ((batches - b - 1) * bs + (spec.epochs - epoch - 1) * train.count) / Math.max(1e-6, ips),
       });
       if (o.signal?.aborted && b + 1 < batches) {
+        adam?.flush();
         await o.checkpoint({ state, optimizer, best });
         interrupted = true;
         break;
@@ -280,7 +296,7 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
     const seconds = (Date.now() - t0) / 1000;
     const metrics: Record<string, number> = { loss: state.sums.loss / Math.max(1, state.sums.seen), acc: state.sums.correct / Math.max(1, state.sums.seen) };
     if (o.val && o.val.count > 0) {
-      const v = predict ? await evaluateWith(predict, o.val, classes) : evaluateSource(model, o.val, classes);
+      const v = predict ? await evaluateWith((xs) => predict(xs, adam?.weights), o.val, classes) : evaluateSource(model, o.val, classes);
       metrics['val_loss'] = v.loss;
       metrics['val_acc'] = v.acc;
     }
@@ -302,6 +318,7 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
     // A fixed budget (earlyStopping: false) keeps its last weights: no epoch is picked on validation.
     if (stop && best && spec.earlyStopping && spec.earlyStopping.restoreBest) setWeightValues(model, best);
     state = { epoch: epoch + 1, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: d.state, done: stop };
+    adam?.flush();
     await o.checkpoint({ state, optimizer, best, record });
     if (o.signal?.aborted && !stop) {
       interrupted = true;
