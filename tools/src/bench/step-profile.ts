@@ -237,7 +237,7 @@ function ortLines(ort: Awaited<ReturnType<typeof ortStep>>, rows: LayerRow[], fl
   const sum = (f: (v: { fwd: number; bwd: number }) => number): number => [...ort.profile.layers.values()].reduce((s, v) => s + f(v), 0);
   return [
     '',
-    `onnxruntime step engine (one ONNX graph: forward + hand-written VJPs, ${ort.threads} intra-op threads; Adam stays TF.js's): **${fmt(ort.wall)} ms wall**, ` +
+    `onnxruntime step engine (one ONNX graph: forward + hand-written VJPs, ${ort.threads} intra-op threads; Adam on Float32Array mirrors as in the fit loop): **${fmt(ort.wall)} ms wall**, ` +
       `${fmt(ort.cpu)} CPU ms (all threads; the Adam update ${fmt(ort.adamCpu)} of them) per step → **${fmt(flops / 1e6 / ort.wall, 2)} GFLOP/s wall**; CPU/wall ${fmt(ort.cpu / ort.wall, 2)}; ` +
       `${fmt(tfjsWallMs / ort.wall, 1)}× the TF.js step's wall time in the same run; ${ort.profile.nodes} graph nodes.`,
     '',
