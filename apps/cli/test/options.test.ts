@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
 import { parseAugment, parseHead, parseUnfreezeFlag } from '../src/options/specs.ts';
+import { resolveSchedule } from '@headstart/trainer/defaults';
 import { addTrainFlags, toTrainOptions, type TrainFlags } from '../src/options/train-flags.ts';
 
 describe('--head', () => {
@@ -22,7 +23,9 @@ describe('--head', () => {
 describe('--augment', () => {
   it('parses presets and comma lists', () => {
     expect(parseAugment('flip,rotate=15,zoom=0.1')).toEqual({ augment: { horizontalFlip: true, rotation: 15, zoom: 0.1 } });
-    expect(parseAugment('none')).toEqual({});
+    // Explicitly off (null), so a measured plan's advisor cannot turn augmentation on.
+    expect(parseAugment('none')).toEqual({ augment: null });
+    expect(resolveSchedule({ augment: { horizontalFlip: true } }, toTrainOptions('d', { out: 'o', augment: parseAugment('none') } as TrainFlags).schedule).augment).toBeNull();
     expect(parseAugment('light,passes=2').passes).toBe(2);
     expect(parseAugment('brightness=0.2').augment?.brightness).toEqual([0.8, 1.2]);
     expect(parseAugment('brightness=0.5-1.5,crop=0.6').augment).toEqual({ brightness: [0.5, 1.5], randomResizedCrop: { scale: [0.6, 1], ratio: [0.75, 4 / 3] } });

@@ -66,7 +66,8 @@ async function measured(cmd: string, args: string[], cwd: string): Promise<{ sta
   let last = { user: 0, sys: 0, hwmKiB: 0 };
   const timer = setInterval(() => {
     const s = child.pid ? sample(child.pid) : undefined;
-    if (s) last = s;
+    // An exited, not yet reaped child (a zombie) has no VmHWM any more: keep the peak seen while it ran.
+    if (s) last = { user: Math.max(last.user, s.user), sys: Math.max(last.sys, s.sys), hwmKiB: Math.max(last.hwmKiB, s.hwmKiB) };
   }, 100);
   const code = await new Promise<number>((res) => child.on('close', (c) => res(c ?? 1)));
   clearInterval(timer);
@@ -208,7 +209,11 @@ async function main(): Promise<void> {
           `Ratios (best of runs): whole recipe headstart / PyTorch naive = ${f1(ours / best('naive', 'wall'), 2)} (target ≤ 0.67); ` +
             `phase 2 headstart / PyTorch cached = ${f1(ours2 / best('cached', 'phase2'), 2)} (target ≤ 2).`,
         ]
-      : ['PyTorch not importable here (`python3 -c "import torch, torchvision"` failed): Headstart rows only.']),
+      : [
+          values['no-torch']
+            ? 'PyTorch skipped (--no-torch): Headstart rows only.'
+            : 'PyTorch not importable here (`python3 -c "import torch, torchvision"` failed): Headstart rows only.',
+        ]),
     ...(values.compare ? ['', `Compare: whole recipe this checkout / compare = ${f1(ours / best('compare', 'wall'), 2)}; phase 2 = ${f1(ours2 / best('compare', 'phase2'), 2)}.`] : []),
     '',
   ];

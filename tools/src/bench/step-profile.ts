@@ -5,14 +5,16 @@
  * kernels of one step (tf.profile) and the fixed cost of one kernel call.
  *
  * Usage: nice -n 10 node --import tsx tools/src/bench/step-profile.ts [--steps 5] [--batch 32]
- *          [--size 160] [--from block_14_expand] [--backend wasm] [--md FILE] [--json]
+ *          [--size 160] [--from block_14_expand] [--backend wasm] [--engine both|tfjs] [--md FILE] [--json]
+ * `--engine both` (default) also times the onnxruntime step engine and prints onnxruntime's own per-node profile.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { DataParallelSteps, selectBackend, type BackendName } from '@headstart/trainer';
+import { createRng } from '@headstart/core';
+import { asAdam, DataParallelSteps, FastAdam, OrtStepEngine, selectBackend, type BackendName } from '@headstart/trainer';
 import { describeMachine, formatLoad } from './machine.ts';
 import { layerFlops, RECIPE, recipeTop, scratchModel, type LayerFlops } from './recipe-model.ts';
 
@@ -155,8 +157,106 @@ async function parallelStep(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, c
   return { wall: median(wall), cpu: median(cpu) };
 }
 
+/** Per-layer (forward / backward) and per-op-type milliseconds of one step from onnxruntime's profile. */
+interface OrtProfile {
+  layers: Map<string, { fwd: number; bwd: number }>;
+  ops: Map<string, { n: number; ms: number }>;
+  nodes: number;
+}
+
+/**
+ * Median wall and process-CPU ms of an onnxruntime-engine step as the fit loop runs it (gradients,
+ * then the Adam update on Float32Arrays into TF.js's optimizer state), the update's share, and the profile.
+ */
+async function ortStep(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, classes: number, n: number): Promise<{ wall: number; cpu: number; adamCpu: number; threads: number; profile: OrtProfile }> {
+  const labels = Int32Array.from(y.dataSync());
+  const rng = createRng(1);
+  const vars = top.trainableWeights.map((w) => w.read() as tf.Variable);
+  const adamCpu: number[] = [];
+  const run = async (engine: OrtStepEngine, adam: FastAdam): Promise<void> => {
+    const r = await engine.gradients([x], labels, rng, adam.weights);
+    const c0 = process.cpuUsage();
+    adam.step(r.grads);
+    const c = process.cpuUsage(c0);
+    adamCpu.push((c.user + c.system) / 1000);
+  };
+  const engine = await OrtStepEngine.create(top, { classes });
+  const opt = new FastAdam(asAdam(tf.train.adam(1e-5)) as NonNullable<ReturnType<typeof asAdam>>, vars);
+  await run(engine, opt);
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await run(engine, opt);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  await engine.dispose();
+  // A second session with onnxruntime's profiler on: per-node kernel times of `runs` steps after a warm-up.
+  const dir = mkdtempSync(join(tmpdir(), 'ort-profile-'));
+  const profiled = await OrtStepEngine.create(top, { classes, profile: join(dir, 'step') });
+  const runs = 3;
+  for (let i = 0; i <= runs; i++) await run(profiled, opt);
+  profiled.endProfiling();
+  await profiled.dispose();
+  const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+  const events = file ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[]) : [];
+  rmSync(dir, { recursive: true, force: true });
+  const profile: OrtProfile = { layers: new Map(), ops: new Map(), nodes: 0 };
+  const names = new Set<string>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const ms = e.dur / 1000 / (runs + 1);
+    const node = e.name.slice(0, -'_kernel_time'.length);
+    names.add(node);
+    const scope = node.split('/')[0] ?? node;
+    const bwd = scope.endsWith('_grad');
+    const layer = bwd ? scope.slice(0, -'_grad'.length) : scope;
+    const l = profile.layers.get(layer) ?? { fwd: 0, bwd: 0 };
+    if (bwd) l.bwd += ms;
+    else l.fwd += ms;
+    profile.layers.set(layer, l);
+    const op = e.args?.op_name ?? '?';
+    const o = profile.ops.get(op) ?? { n: 0, ms: 0 };
+    o.n += 1 / (runs + 1);
+    o.ms += ms;
+    profile.ops.set(op, o);
+  }
+  profile.nodes = names.size;
+  return { wall: median(wall), cpu: median(cpu), adamCpu: median(adamCpu), threads: availableParallelism(), profile };
+}
+
 function fmt(v: number, d = 1): string {
   return v.toFixed(d);
+}
+
+function ortLines(ort: Awaited<ReturnType<typeof ortStep>>, rows: LayerRow[], flops: number, tfjsWallMs: number): string[] {
+  const byLayer = new Map(rows.map((r) => [r.name, r]));
+  const sum = (f: (v: { fwd: number; bwd: number }) => number): number => [...ort.profile.layers.values()].reduce((s, v) => s + f(v), 0);
+  return [
+    '',
+    `onnxruntime step engine (one ONNX graph: forward + hand-written VJPs, ${ort.threads} intra-op threads; Adam on Float32Array mirrors as in the fit loop): **${fmt(ort.wall)} ms wall**, ` +
+      `${fmt(ort.cpu)} CPU ms (all threads; the Adam update ${fmt(ort.adamCpu)} of them) per step → **${fmt(flops / 1e6 / ort.wall, 2)} GFLOP/s wall**; CPU/wall ${fmt(ort.cpu / ort.wall, 2)}; ` +
+      `${fmt(tfjsWallMs / ort.wall, 1)}× the TF.js step's wall time in the same run; ${ort.profile.nodes} graph nodes.`,
+    '',
+    `Per layer on onnxruntime (its profiler, kernel wall ms per step; sum forward ${fmt(sum((v) => v.fwd))} + backward ${fmt(sum((v) => v.bwd))}):`,
+    '',
+    '| layer | fwd ms | fwd GFLOP/s | bwd ms | bwd GFLOP/s |',
+    '|---|---:|---:|---:|---:|',
+    ...[...ort.profile.layers.entries()].map(([name, v]) => {
+      const f = byLayer.get(name)?.flops;
+      const rate = (fl: number | undefined, ms: number): string => (fl ? fmt(fl / 1e6 / Math.max(1e-3, ms)) : '–');
+      return `| ${name} | ${fmt(v.fwd, 2)} | ${rate(f?.forward, v.fwd)} | ${fmt(v.bwd, 2)} | ${rate(f?.backward, v.bwd)} |`;
+    }),
+    '',
+    'onnxruntime op types of one step (kernel wall ms):',
+    '',
+    '| op | nodes | ms |',
+    '|---|---:|---:|',
+    ...[...ort.profile.ops.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 15).map(([k, e]) => `| ${k} | ${Math.round(e.n)} | ${fmt(e.ms, 2)} |`),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -169,6 +269,7 @@ async function main(): Promise<void> {
       size: { type: 'string' },
       from: { type: 'string', default: RECIPE.from },
       backend: { type: 'string', default: 'wasm' },
+      engine: { type: 'string', default: 'both' },
       md: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -201,6 +302,7 @@ async function main(): Promise<void> {
   }
   const threads = Number(values.threads);
   const par = threads > 1 ? await parallelStep(top, x, y, classes, threads, report.name, steps) : undefined;
+  const ort = values.engine === 'tfjs' ? undefined : await ortStep(top, x, y, classes, steps);
   const a = tf.scalar(1);
   const overheadUs = (timeMs(3, () => {
     for (let i = 0; i < 1000; i++) tf.tidy(() => void tf.add(a, a));
@@ -232,6 +334,7 @@ async function main(): Promise<void> {
             `${fmt((flopsFwd + flopsBwd) / 1e6 / par.wall, 2)} GFLOP/s wall; CPU/wall ${fmt(par.cpu / par.wall, 2)}; single-thread wall in the same run ${fmt(stepWallMs)} ms.`,
         ]
       : []),
+    ...(ort ? ortLines(ort, rows, flopsFwd + flopsBwd, stepWallMs) : []),
     '',
     `Per layer (sum forward ${fmt(sumFwd)} ms + backward ${fmt(sumBwd)} ms; backward = gradients of the layer's inputs and trainable weights):`,
     '',

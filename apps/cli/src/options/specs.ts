@@ -81,8 +81,9 @@ const PRESETS: Record<string, AugmentInput | undefined> = {
 };
 
 /** Parses `--augment` into an AugmentSpec input plus an optional number of cached augmented passes. */
-export function parseAugment(value: string): { augment?: AugmentInput; passes?: number } {
+export function parseAugment(value: string): { augment?: AugmentInput | null; passes?: number } {
   let spec: Record<string, unknown> | undefined;
+  let off = false;
   let passes: number | undefined;
   for (const raw of value.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [key = '', arg] = raw.split('=', 2);
@@ -90,6 +91,7 @@ export function parseAugment(value: string): { augment?: AugmentInput; passes?: 
     if (key in PRESETS && arg === undefined) {
       const preset = PRESETS[key];
       spec = preset ? { ...(spec ?? {}), ...preset } : spec;
+      off ||= key === 'none';
       continue;
     }
     spec ??= {};
@@ -141,8 +143,9 @@ export function parseAugment(value: string): { augment?: AugmentInput; passes?: 
         throw bad('--augment', value, `unknown item "${raw}"; ${AUGMENT_SYNTAX}`);
     }
   }
-  const out: { augment?: AugmentInput; passes?: number } = {};
+  const out: { augment?: AugmentInput | null; passes?: number } = {};
   if (spec) out.augment = validated('--augment', value, AugmentSpecSchema, spec as AugmentInput);
+  else if (off) out.augment = null;
   if (passes !== undefined) out.passes = passes;
   return out;
 }

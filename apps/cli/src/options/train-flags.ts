@@ -114,7 +114,7 @@ export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
   if (Object.keys(p1).length > 0) schedule.phase1 = p1;
   if (Object.keys(p2).length > 0) schedule.phase2 = p2;
   if (f.mode) schedule.mode = f.mode;
-  if (f.augment?.augment) schedule.augment = f.augment.augment;
+  if (f.augment?.augment !== undefined) schedule.augment = f.augment.augment;
   if (f.augment?.passes !== undefined) schedule.augmentedPasses = f.augment.passes;
   if (f.classWeights) schedule.classWeights = f.classWeights;
   if (f.seed !== undefined) schedule.seed = f.seed;

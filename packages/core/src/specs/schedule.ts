@@ -79,7 +79,8 @@ export const ScheduleSpecSchema = z
     mode: z.enum(['transfer', 'scratch']).default('transfer'),
     phase1: PhaseSpecSchema,
     phase2: PhaseSpecSchema.extend({ unfreeze: UnfreezePolicySchema }).strict(),
-    augment: AugmentSpecSchema.optional(),
+    /** Augmentation; null = explicitly off (`--augment none`: the measured plan must not turn it on). */
+    augment: AugmentSpecSchema.nullable().optional(),
     /** Augmented passes cached in phase 1 when augmentation is on. */
     augmentedPasses: z.number().int().nonnegative().default(0),
     classWeights: z.union([z.literal('auto'), z.literal('none'), z.record(z.string(), z.number().positive())]).default('none'),

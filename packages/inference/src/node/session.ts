@@ -24,6 +24,8 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Run nodes one after another (default false: onnxruntime's default). */
   sequential?: boolean;
+  /** Profile every run (per-node times); onnxruntime writes `<profile>_<date>.json` on `endProfiling`. */
+  profile?: string;
 }
 
 /** An open onnxruntime-node session with float32 inputs and outputs. */
@@ -35,6 +37,8 @@ export interface OnnxSession {
   /** Runs the graph; returns the requested outputs (default: all). */
   run(feeds: Record<string, FloatTensor>, outputs?: readonly string[]): Promise<Record<string, FloatTensor>>;
   release(): Promise<void>;
+  /** Ends profiling and writes its file (sessions opened with `profile`). */
+  endProfiling?(): void;
 }
 
 /** The bytes of an ONNX model given as a path or as bytes (MODEL_NOT_FOUND naming the file when it cannot be read). */
@@ -55,6 +59,7 @@ export function ortSessionOptions(opts: SessionOptions): ort.InferenceSession.Se
     ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads } : {}),
     ...(opts.interOpThreads !== undefined ? { interOpNumThreads: opts.interOpThreads } : {}),
     ...(opts.sequential ? { executionMode: 'sequential' as const } : {}),
+    ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
   };
 }
 
@@ -86,5 +91,6 @@ export async function createSession(model: string | Uint8Array, opts: SessionOpt
       return out;
     },
     release: () => session.release(),
+    endProfiling: () => session.endProfiling(),
   };
 }

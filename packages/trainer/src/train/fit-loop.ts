@@ -2,6 +2,9 @@
 import type { EventSink, PhaseName, PhaseSpec, Rng } from '@headstart/core';
 import type { BackendName } from '../backend/select-backend.ts';
 import { isPinned, reseedStochastic, useFastActivations } from '../model/modes.ts';
+import { asAdam, FastAdam } from '../ortgrad/adam.ts';
+import type { GradientEngine } from '../ortgrad/engine.ts';
+import { hasConv, selectStepEngine, type StepEngine } from '../ortgrad/select.ts';
 import { DataParallelSteps } from '../parallel/data-parallel.ts';
 import { shareLoss } from '../parallel/share-loss.ts';
 import { setWeightValues, weightValues } from '../model/weights.ts';
@@ -67,6 +70,8 @@ export interface FitPhaseOptions {
   resume?: { state: PhaseState; optimizer: NamedTensors; best?: Float32Array[] };
   /** Data-parallel steps: `workers` worker threads (on `backend`) each take a share of every batch. */
   parallel?: { workers: number; backend: BackendName };
+  /** Engine of the training steps (default 'auto': onnxruntime for convolution tops on wasm / cpu). */
+  stepEngine?: StepEngine;
 }
 
 /** Result of a phase. */
@@ -80,15 +85,47 @@ export interface FitPhaseResult {
 
 /** Mean loss and accuracy of `model` on a source (inference mode). */
 export function evaluateSource(model: LayersModel, src: BatchSource, classes: number, batchSize = 64): { loss: number; acc: number; probs: Float32Array } {
-  const probs = new Float32Array(src.count * classes);
-  let loss = 0;
-  let correct = 0;
+  const scores = new Scores(src, classes);
   for (let s = 0; s < src.count; s += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, src.count - s) }, (_, k) => s + k);
     const xs = src.batch(idx);
     const p = tfc.tidy(() => model.predict(xs.length === 1 ? (xs[0] as tfc.Tensor) : xs) as tfc.Tensor);
-    const data = p.dataSync() as Float32Array;
-    probs.set(data, s * classes);
+    scores.add(s, idx, p.dataSync() as Float32Array);
+    p.dispose();
+    xs.forEach((x) => x.dispose());
+  }
+  return scores.result();
+}
+
+/** The same as {@link evaluateSource} with probabilities from `predict` (e.g. an onnxruntime session). */
+export async function evaluateWith(predict: (xs: tfc.Tensor[]) => Promise<Float32Array>, src: BatchSource, classes: number, batchSize = 64): Promise<{ loss: number; acc: number; probs: Float32Array }> {
+  const scores = new Scores(src, classes);
+  for (let s = 0; s < src.count; s += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, src.count - s) }, (_, k) => s + k);
+    const xs = src.batch(idx);
+    scores.add(s, idx, await predict(xs));
+    xs.forEach((x) => x.dispose());
+  }
+  return scores.result();
+}
+
+/** Accumulates probabilities, clipped cross-entropy and accuracy over batches. */
+class Scores {
+  private readonly probs: Float32Array;
+  private loss = 0;
+  private correct = 0;
+  constructor(
+    private readonly src: BatchSource,
+    private readonly classes: number,
+  ) {
+    this.probs = new Float32Array(src.count * classes);
+  }
+
+  add(s: number, idx: number[], data: Float32Array): void {
+    const { classes, src } = this;
+    this.probs.set(data, s * classes);
+    let loss = 0;
+    let correct = 0;
     idx.forEach((i, r) => {
       const y = src.labels[i] as number;
       let arg = 0;
@@ -96,18 +133,20 @@ export function evaluateSource(model: LayersModel, src: BatchSource, classes: nu
       if (arg === y) correct++;
       loss -= Math.log(Math.min(1 - 1e-7, Math.max(1e-7, data[r * classes + y] as number)));
     });
-    p.dispose();
-    xs.forEach((x) => x.dispose());
+    this.loss += loss;
+    this.correct += correct;
   }
-  return { loss: loss / Math.max(1, src.count), acc: correct / Math.max(1, src.count), probs };
+
+  result(): { loss: number; acc: number; probs: Float32Array } {
+    const n = Math.max(1, this.src.count);
+    return { loss: this.loss / n, acc: this.correct / n, probs: this.probs };
+  }
 }
 
 /** The RNG stream of one epoch (independent of how many batches ran before: resume-exact). */
 function epochRng(rng: Rng, epoch: number): Rng {
   return rng.fork(epoch + 1);
 }
-
-const CONV_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose']);
 
 /**
  * Step workers pay off when a step runs convolutions (a head on cached features trains in
@@ -116,36 +155,67 @@ const CONV_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Co
  */
 function worthParallel(model: LayersModel): boolean {
   const layers = model.layers;
-  return layers.some((l) => CONV_LAYERS.has(l.getClassName())) && !layers.some((l) => l.getClassName() === 'BatchNormalization' && !isPinned(l));
+  return hasConv(model) && !layers.some((l) => l.getClassName() === 'BatchNormalization' && !isPinned(l));
 }
 
-/** Trains one phase (starting and stopping its step workers when `o.parallel` asks for some). */
+/** Data-parallel step workers as a gradient engine (dropout seeds of the other shares drawn from the step's rng). */
+function poolEngine(pool: DataParallelSteps, vars: tfc.Variable[], l2: { v: tfc.Tensor; l2: number }[]): GradientEngine {
+  return {
+    async gradients(xs, labels, rng) {
+      const r = await pool.gradients(xs, labels, Array.from({ length: pool.shares }, (_, k) => rng.fork(1000 + k).int(2 ** 31 - 1)), l2);
+      const grads = await Promise.all(vars.map(async (v) => (await (r.grads[v.name] as tfc.Tensor).data()) as Float32Array));
+      tfc.dispose(Object.values(r.grads));
+      return { loss: r.loss, correct: r.correct, grads };
+    },
+    dispose: () => pool.dispose(),
+  };
+}
+
+/**
+ * Trains one phase: its steps on the onnxruntime engine when it applies, else on TF.js (with step
+ * workers when `o.parallel` asks for some; the onnxruntime engine already uses every core).
+ */
 export async function fitPhase(o: FitPhaseOptions): Promise<FitPhaseResult> {
   useFastActivations(o.model);
-  const workers = worthParallel(o.model) ? (o.parallel?.workers ?? 0) : 0;
+  const ort = await selectStepEngine(o.model, o.stepEngine ?? 'auto', { classes: o.classes, ...(o.classWeights ? { classWeights: o.classWeights } : {}), ...(o.l2 ? { l2: o.l2 } : {}) }, o.onEvent);
+  const workers = !ort && worthParallel(o.model) ? (o.parallel?.workers ?? 0) : 0;
   const pool =
     workers > 0 && o.parallel
       ? await DataParallelSteps.start(o.model, { workers, backend: o.parallel.backend, classes: o.classes, ...(o.classWeights ? { classWeights: o.classWeights } : {}) })
       : undefined;
+  const l2 = l2Terms(o);
+  const engine = ort ?? (pool ? poolEngine(pool, o.model.trainableWeights.map((w) => w.read() as tfc.Variable), l2) : undefined);
   try {
-    return await fitLoop(o, pool);
+    return await fitLoop(o, engine, ort ? (xs, weights) => ort.predict(xs, weights) : undefined);
   } finally {
-    await pool?.dispose();
+    await engine?.dispose();
   }
+}
+
+function l2Terms(o: FitPhaseOptions): { v: tfc.Tensor; l2: number }[] {
+  return (o.l2 ?? [])
+    .map((p) => ({ v: o.model.weights.find((w) => w.originalName === p.weight || w.name === p.weight)?.read(), l2: p.l2 }))
+    .filter((p): p is { v: tfc.Tensor; l2: number } => p.v !== undefined);
 }
 
 /** One training step: the loss and correct predictions of the batch, the weights updated. */
 async function trainStep(
-  c: { model: LayersModel; vars: tfc.Variable[]; optimizer: tfc.Optimizer; classes: number; weightsT: tfc.Tensor1D | undefined; l2: { v: tfc.Tensor; l2: number }[] },
+  c: { model: LayersModel; vars: tfc.Variable[]; optimizer: tfc.Optimizer; adam: FastAdam | undefined; classes: number; weightsT: tfc.Tensor1D | undefined; l2: { v: tfc.Tensor; l2: number }[] },
   xs: tfc.Tensor[],
   labels: Int32Array,
-  seeds: number[],
-  pool: DataParallelSteps | undefined,
+  rng: Rng,
+  engine: GradientEngine | undefined,
 ): Promise<{ loss: number; correct: number }> {
-  if (pool) {
-    const r = await pool.gradients(xs, labels, seeds, c.l2);
-    c.optimizer.applyGradients(r.grads);
-    tfc.dispose(Object.values(r.grads));
+  if (engine) {
+    const r = await engine.gradients(xs, labels, rng, c.adam?.weights);
+    if (c.adam) {
+      c.adam.step(r.grads);
+    } else {
+      const grads: tfc.NamedTensorMap = {};
+      c.vars.forEach((v, i) => (grads[v.name] = tfc.tensor(r.grads[i] as Float32Array, v.shape)));
+      c.optimizer.applyGradients(grads);
+      tfc.dispose(Object.values(grads));
+    }
     return { loss: r.loss, correct: r.correct };
   }
   const y = tfc.tensor1d(labels, 'int32');
@@ -166,7 +236,7 @@ async function trainStep(
   return { loss, correct };
 }
 
-async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined): Promise<FitPhaseResult> {
+async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, predict: ((xs: tfc.Tensor[], weights?: Float32Array[]) => Promise<Float32Array>) | undefined): Promise<FitPhaseResult> {
   const { spec, model, train, classes } = o;
   const vars = model.trainableWeights.map((w) => w.read() as tfc.Variable);
   let state: PhaseState = o.resume?.state ?? { epoch: 0, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: initialCallbackState(spec), done: false };
@@ -175,10 +245,11 @@ async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined):
   let best = o.resume?.best;
   const records: EpochRecord[] = [];
   const weightsT = o.classWeights ? tfc.tensor1d(o.classWeights) : undefined;
-  const l2 = (o.l2 ?? [])
-    .map((p) => ({ v: model.weights.find((w) => w.originalName === p.weight || w.name === p.weight)?.read(), l2: p.l2 }))
-    .filter((p): p is { v: tfc.Tensor; l2: number } => p.v !== undefined);
-  const step = { model, vars, optimizer, classes, weightsT, l2 };
+  const l2 = l2Terms(o);
+  // With a gradient engine, Adam runs on Float32Array mirrors (flushed into the optimizer before each checkpoint).
+  const adamOpt = engine ? asAdam(optimizer) : undefined;
+  const adam = adamOpt ? new FastAdam(adamOpt, vars) : undefined;
+  const step = { model, vars, optimizer, adam, classes, weightsT, l2 };
   const bs = spec.batchSize;
   const batches = Math.ceil(train.count / bs);
   let interrupted = false;
@@ -194,9 +265,7 @@ async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined):
       const xs = train.batch(idx, brng);
       reseedStochastic(model, brng);
       const labels = Int32Array.from(idx, (i) => train.labels[i] as number);
-      // Dropout seeds of the other shares (share 0 uses the model's, reseeded above).
-      const seeds = pool ? Array.from({ length: pool.shares }, (_, k) => brng.fork(1000 + k).int(2 ** 31 - 1)) : [];
-      const { loss: lossV, correct } = await trainStep(step, xs, labels, seeds, pool);
+      const { loss: lossV, correct } = await trainStep(step, xs, labels, brng, engine);
       xs.forEach((t) => t.dispose());
       state.sums.loss += lossV * idx.length;
       state.sums.correct += correct;
@@ -217,6 +286,7 @@ async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined):
         etaSec: ((batches - b - 1) * bs + (spec.epochs - epoch - 1) * train.count) / Math.max(1e-6, ips),
       });
       if (o.signal?.aborted && b + 1 < batches) {
+        adam?.flush();
         await o.checkpoint({ state, optimizer, best });
         interrupted = true;
         break;
@@ -226,7 +296,7 @@ async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined):
     const seconds = (Date.now() - t0) / 1000;
     const metrics: Record<string, number> = { loss: state.sums.loss / Math.max(1, state.sums.seen), acc: state.sums.correct / Math.max(1, state.sums.seen) };
     if (o.val && o.val.count > 0) {
-      const v = evaluateSource(model, o.val, classes);
+      const v = predict ? await evaluateWith((xs) => predict(xs, adam?.weights), o.val, classes) : evaluateSource(model, o.val, classes);
       metrics['val_loss'] = v.loss;
       metrics['val_acc'] = v.acc;
     }
@@ -248,6 +318,7 @@ async function fitLoop(o: FitPhaseOptions, pool: DataParallelSteps | undefined):
     // A fixed budget (earlyStopping: false) keeps its last weights: no epoch is picked on validation.
     if (stop && best && spec.earlyStopping && spec.earlyStopping.restoreBest) setWeightValues(model, best);
     state = { epoch: epoch + 1, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: d.state, done: stop };
+    adam?.flush();
     await o.checkpoint({ state, optimizer, best, record });
     if (o.signal?.aborted && !stop) {
       interrupted = true;

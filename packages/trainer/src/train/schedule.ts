@@ -9,7 +9,7 @@ export type ScheduleInput = {
   [K in keyof ScheduleSpecInput]?: NonNullable<ScheduleSpecInput[K]> extends unknown[]
     ? ScheduleSpecInput[K]
     : NonNullable<ScheduleSpecInput[K]> extends object
-      ? Partial<NonNullable<ScheduleSpecInput[K]>>
+      ? Partial<NonNullable<ScheduleSpecInput[K]>> | Extract<ScheduleSpecInput[K], null>
       : ScheduleSpecInput[K];
 };
 
