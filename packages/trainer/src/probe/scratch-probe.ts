@@ -10,6 +10,8 @@ import { createRng, preprocessSpecFor, resizeRgb, type ScheduleSpec } from '@hea
 import type { ImageSplit } from '../data/prepare.ts';
 import { ImageSource } from '../data/sources.ts';
 import { buildClassifier, buildScratchCnn, SCRATCH_HEAD, SCRATCH_SIZE } from '../model/build.ts';
+import { stepWorkers } from '../parallel/threads.ts';
+import { tfc } from '../tf.ts';
 import { evaluateSource, fitPhase } from '../train/fit-loop.ts';
 import { resolveSchedule } from '../train/schedule.ts';
 import { channelMoments } from '../train/standardize.ts';
@@ -17,9 +19,9 @@ import { PROBE_RIDGE, standardizePool, stratifiedFolds, type FeatureBlock, type 
 import { gram, ridgeScores } from './ridge.ts';
 
 /** At most this many probe-sample images take part (bounds the scratch fit's cost: one fit of SCRATCH_PROBE_EPOCHS on two thirds of them). */
-export const SCRATCH_PROBE_IMAGES = 150;
-/** Epochs of the scratch probe's fixed budget (the scratch runs of the defaults benchmark picked epoch 6–8 at 10 images per class). */
-export const SCRATCH_PROBE_EPOCHS = 10;
+export const SCRATCH_PROBE_IMAGES = 120;
+/** Epochs of the scratch probe's fixed budget (scratch runs with early stopping at 10 images per class kept epoch 6–8 in the defaults benchmark's baseline). */
+export const SCRATCH_PROBE_EPOCHS = 8;
 /** Scratch is chosen when (scratch-only right − transfer-only right) ≥ this × √(discordant images): a two-sided sign test at about 5 %. */
 export const SCRATCH_WIN_Z = 2;
 
@@ -90,7 +92,10 @@ async function scratchCorrect(pixels: Uint8Array[], labels: Int32Array, train: n
   try {
     const schedule: ScheduleSpec = resolveSchedule({ mode: 'scratch', phase1: { epochs: SCRATCH_PROBE_EPOCHS, earlyStopping: false, reduceOnPlateau: false } });
     const pick = (idx: number[]): ImageSource => new ImageSource(idx.map((i) => pixels[i] as Uint8Array), Int32Array.from(idx, (i) => labels[i] as number), spec);
-    await fitPhase({ phase: 'scratch', model, spec: schedule.phase1, train: pick(train), classes: o.classes, rng: rng.fork(13), onEvent: () => undefined, checkpoint: async () => undefined });
+    // Step workers as in a scratch run (wasm/cpu: one per extra core).
+    const backend = tfc.getBackend();
+    const workers = backend === 'wasm' || backend === 'cpu' ? stepWorkers(backend) : {};
+    await fitPhase({ phase: 'scratch', model, spec: schedule.phase1, train: pick(train), classes: o.classes, rng: rng.fork(13), onEvent: () => undefined, checkpoint: async () => undefined, ...workers });
     const held = pick(test);
     const { probs } = evaluateSource(model, held, o.classes);
     return test.map((_, r) => {

@@ -55,7 +55,7 @@ function scratchLine(advice: Advice): { line: string; scores: Decision['scores']
   if (!p) return { line: scratchReason(undefined), scores: [] };
   const on = `held-out third of the probe sample (${p.heldOut} images; trained on ${p.trainImages})`;
   return {
-    line: `${p.wins ? 'scratch' : 'transfer'}: scratch CNN ${pct(p.scratch)} vs transfer probe ${pct(p.transfer)} on the same ${p.heldOut} held-out images (${p.scratchOnly} right only by scratch, ${p.transferOnly} only by transfer; scratch is chosen only when significantly better)`,
+    line: `${p.wins ? 'scratch' : 'transfer'}: scratch CNN ${pct(p.scratch)} vs transfer probe ${pct(p.transfer)} on the same ${p.heldOut} held-out images (${p.scratchOnly} right only by scratch, ${p.transferOnly} only by transfer; scratch is chosen only when significantly better; measured in ${p.seconds.toFixed(1)} s)`,
     scores: [
       { name: `scratch ${p.size} px, ${p.epochs} epochs`, accuracy: p.scratch, on },
       { name: 'transfer probe (chosen cut and pooling)', accuracy: p.transfer, on },
