@@ -2,7 +2,10 @@ import { createRng } from '@headstart/core';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../src/index.ts';
 import { measureScratch, SCRATCH_PROBE_EPOCHS, scratchWins } from '../src/probe/scratch-probe.ts';
+import type { Advice } from '../src/advise.ts';
+import { scratchDecisionFor } from '../src/train/decision.ts';
 import { judgeSplit } from '../src/train/run-phases.ts';
+import { resolveSchedule } from '../src/train/schedule.ts';
 
 describe('scratchWins (paired sign test)', () => {
   it('needs a margin of two standard errors of the disagreements, in scratch’s favour', () => {
@@ -56,5 +59,19 @@ describe('judgeSplit', () => {
     }
     judge.paths.forEach((p, i) => expect(judge.labels[i]).toBe(Number(p.slice(1)) % 3));
     expect(judgeSplit({ ...val, labels: labels.slice(0, 11), pixels: val.pixels.slice(0, 11), paths: val.paths.slice(0, 11) }, 3, 42)).toBeUndefined();
+  });
+});
+
+describe('scratchDecisionFor', () => {
+  it('says scratch won, with both scores on the same held-out images, and where the headline comes from', () => {
+    const scratchProbe = { size: 64, trainImages: 80, heldOut: 40, epochs: 8, scratch: 0.9, transfer: 0.6, scratchOnly: 14, transferOnly: 2, wins: true, seconds: 3 };
+    const advice = { base: 'mobilenet_v2', probes: [{ cut: 'out_relu', pooling: 'avg', dim: 8, accuracy: 0.6 }], probeFolds: 5, probeImages: 120, scratchProbe } as unknown as Advice;
+    const d = scratchDecisionFor({ advice, schedule: resolveSchedule({ mode: 'scratch', testSplit: 0.1 }), opts: { data: 'd', out: 'o' }, holdout: true });
+    expect(d.recipe).toBe('measured');
+    expect(d.lines[0]).toMatch(/^train from scratch: the small CNN at 64 px/);
+    expect(d.lines[1]).toContain('scratch CNN 90.0% vs transfer probe 60.0% on the same 40 held-out images (14 right only by scratch, 2 only by transfer');
+    expect(d.scores.slice(0, 2).map((x) => x.accuracy)).toEqual([0.9, 0.6]);
+    expect(d.headline).toMatchObject({ metric: 'test_acc', split: 'test' });
+    expect(d.flags).toContain('--mode transfer');
   });
 });
