@@ -16,7 +16,7 @@ import { crossValidate, pooledDim, stratifiedFolds, type CrossValidateOptions, t
 import { measureScratch, type ScratchProbe } from './probe/scratch-probe.ts';
 import { resolveFeatureEngine } from './train/feature-engine.ts';
 import { releaseImageStage } from './train/image-stage.ts';
-import type { SymbolicTensor } from './tf.ts';
+import { tfc, type SymbolicTensor } from './tf.ts';
 
 /** Options of `adviseForDataset`. */
 export interface AdviseOptions {
@@ -211,11 +211,14 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
     }
   }
   const head: HeadSpec = { kind: 'dense', pooling: chosen.pooling, standardize: true, dropout: 0.2, blocks: [] };
-  const scratchProbe =
-    opts.scratch === false
-      ? undefined
-      : await measureScratch({ sample, sampleSize: base.inputSize, block: blocks[cuts.indexOf(chosen.cut)] as FeatureBlock, pooling: chosen.pooling, classes, epsilon: STANDARDIZE_EPSILON, seed });
-  if (opts.scratch !== false) reasons.push(scratchReason(scratchProbe));
+  // The pure-JS cpu backend trains convolutions orders of magnitude slower than wasm: no scratch fit there.
+  const slowBackend = tfc.getBackend() === 'cpu';
+  const measure = opts.scratch !== false && !slowBackend;
+  const scratchProbe = measure
+    ? await measureScratch({ sample, sampleSize: base.inputSize, block: blocks[cuts.indexOf(chosen.cut)] as FeatureBlock, pooling: chosen.pooling, classes, epsilon: STANDARDIZE_EPSILON, seed })
+    : undefined;
+  if (measure) reasons.push(scratchReason(scratchProbe));
+  else if (opts.scratch !== false) reasons.push('transfer vs scratch not measured: the pure-JS cpu backend trains convolutions too slowly for a scratch fit (use wasm or tfjs-node)');
   return {
     ...advice,
     cut: chosen.cut === base.cut ? 'default' : 'earlier',
