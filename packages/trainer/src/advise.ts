@@ -13,9 +13,10 @@ import { prepareData, type ImageSplit } from './data/prepare.ts';
 import { extract, ImageSource } from './data/sources.ts';
 import { STANDARDIZE_EPSILON } from './model/head.ts';
 import { crossValidate, pooledDim, stratifiedFolds, type CrossValidateOptions, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
+import { measureScratch, type ScratchProbe } from './probe/scratch-probe.ts';
 import { resolveFeatureEngine } from './train/feature-engine.ts';
 import { releaseImageStage } from './train/image-stage.ts';
-import type { SymbolicTensor } from './tf.ts';
+import { tfc, type SymbolicTensor } from './tf.ts';
 
 /** Options of `adviseForDataset`. */
 export interface AdviseOptions {
@@ -33,6 +34,8 @@ export interface AdviseOptions {
   /** Where downloaded bases are cached, and the mirror replacing their host (as in `train`). */
   cacheDir?: string;
   modelMirror?: string;
+  /** Also measure the scratch CNN against transfer (default true). */
+  scratch?: boolean;
 }
 
 /** One measured configuration: cross-validated probe accuracy of a cut and pooling. */
@@ -64,6 +67,8 @@ export interface Advice extends StrategyAdvice {
   head: HeadSpec;
   /** Probe accuracy of the chosen configuration without and with one augmented pass (when augmentation was proposed). */
   augmentProbe?: { without: number; with: number };
+  /** The scratch CNN against the chosen transfer probe on the same held-out images (when measured). */
+  scratchProbe?: ScratchProbe;
 }
 
 /** The default configuration (first probed) is kept when it scores within this much of the best. */
@@ -130,6 +135,8 @@ export interface MeasureOptions {
   cuts?: string[];
   seed: number;
   dataLabel: string;
+  /** Also measure the scratch CNN against transfer (`measureScratch`); default true. */
+  scratch?: boolean;
 }
 
 /** A stratified-by-shuffle sample of at most `n` images of `split` (all of them when fewer). */
@@ -204,6 +211,14 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
     }
   }
   const head: HeadSpec = { kind: 'dense', pooling: chosen.pooling, standardize: true, dropout: 0.2, blocks: [] };
+  // The pure-JS cpu backend trains convolutions orders of magnitude slower than wasm: no scratch fit there.
+  const slowBackend = tfc.getBackend() === 'cpu';
+  const measure = opts.scratch !== false && !slowBackend;
+  const scratchProbe = measure
+    ? await measureScratch({ sample, sampleSize: base.inputSize, block: blocks[cuts.indexOf(chosen.cut)] as FeatureBlock, pooling: chosen.pooling, classes, epsilon: STANDARDIZE_EPSILON, seed })
+    : undefined;
+  if (measure) reasons.push(scratchReason(scratchProbe));
+  else if (opts.scratch !== false) reasons.push('transfer vs scratch not measured: the pure-JS cpu backend trains convolutions too slowly for a scratch fit (use wasm or tfjs-node)');
   return {
     ...advice,
     cut: chosen.cut === base.cut ? 'default' : 'earlier',
@@ -220,7 +235,16 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
     ...(chosen.cut !== base.cut ? { cutLayer: chosen.cut } : {}),
     head,
     ...(augmentProbe ? { augmentProbe } : {}),
+    ...(scratchProbe ? { scratchProbe } : {}),
   };
+}
+
+/** The advisor's line on transfer vs scratch. */
+export function scratchReason(p: ScratchProbe | undefined): string {
+  if (!p) return 'transfer vs scratch not measured: a class has fewer than 3 sample images (no third to hold out)';
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  const vs = `the scratch CNN (${p.size} px, ${p.epochs} epochs on ${p.trainImages} images) scores ${pct(p.scratch)} vs the transfer probe's ${pct(p.transfer)} on the same ${p.heldOut} held-out images (${p.scratchOnly} right only by scratch, ${p.transferOnly} only by transfer)`;
+  return p.wins ? `${vs}: scratch is significantly better — train from scratch (\`--mode scratch\`)` : `${vs}: scratch is not significantly better — transfer`;
 }
 
 /**
@@ -243,7 +267,7 @@ export async function adviseForDataset(data: string, opts: AdviseOptions = {}): 
   try {
     const prepared = await prepareData(data, { size: base.inputSize, resize: 'cover', valSplit: opts.valSplit ?? 0.2, testSplit: opts.testSplit ?? 0, seed, skipCheck: true });
     const sample = sampleSplit(prepared.train, opts.sampleSize ?? DEFAULT_PROBE_SAMPLE, seed);
-    return await measureBase(base, sample, { baseId, trainCount: prepared.train.labels.length, classes: prepared.labels.length, ...(opts.cuts ? { cuts: opts.cuts } : {}), seed, dataLabel: data });
+    return await measureBase(base, sample, { baseId, trainCount: prepared.train.labels.length, classes: prepared.labels.length, ...(opts.cuts ? { cuts: opts.cuts } : {}), seed, dataLabel: data, ...(opts.scratch === false ? { scratch: false } : {}) });
   } finally {
     await releaseImageStage(base.model);
     base.model.dispose();

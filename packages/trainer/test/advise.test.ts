@@ -20,7 +20,7 @@ describe('adviseForDataset', () => {
     const root = await tempDir();
     const data = await makeImageDataset(join(root, 'data'), { classes: 3, perClass: 10, size: 16 });
     const base = await makeTinyBase(join(root, 'base'));
-    const advice = await adviseForDataset(data, { base, backend: 'cpu', sampleSize: 30 });
+    const advice = await adviseForDataset(data, { base, backend: 'cpu', sampleSize: 30, scratch: false });
     expect(advice.classes).toBe(3);
     expect(advice.trainCount).toBe(24);
     expect(advice.size).toBe('small');
@@ -39,7 +39,7 @@ describe('adviseForDataset', () => {
     const data = await makeImageDataset(join(root, 'data'), { classes: 3, perClass: 10, size: 16 });
     await shuffleLabels(data);
     const base = await makeTinyBase(join(root, 'base'));
-    const advice = await adviseForDataset(data, { base, backend: 'cpu', sampleSize: 30 });
+    const advice = await adviseForDataset(data, { base, backend: 'cpu', sampleSize: 30, scratch: false });
     expect(advice.probeAccuracy).toBeLessThan(0.6);
     expect(advice.case).toBe(3);
   });

@@ -183,6 +183,23 @@ describe('train (tiny base, generated images)', () => {
     expect(block && block.type === 'decision' && block.lines.join('\n')).toContain('--recipe keras');
   }, 180_000);
 
+  it('measured recipe: phase 2 is judged on validation images that picked no epoch', async () => {
+    const root = await tempDir();
+    const bigger = await makeImageDataset(join(root, 'data'), { classes: 3, perClass: 20, size: 20 });
+    const events: TrainerEvent[] = [];
+    const r = await train(
+      { data: bigger, out: join(root, 'run'), base: basePath, preprocess: 'tf', backend: 'cpu', recipe: 'measured', cut: 'r1', schedule: { valSplit: 0.4, testSplit: 0, phase1: { epochs: 3, batchSize: 8 }, phase2: { epochs: 2, batchSize: 8, unfreeze: { kind: 'top', n: 2 } } } },
+      (e) => events.push(e),
+    );
+    const p2 = r.manifest.decision?.phase2;
+    // 24 validation images: 12 pick the epochs, the other 12 only judge phase 2 against phase 1.
+    expect(r.manifest.dataset.counts.val).toBe(24);
+    expect(p2?.judgedOn).toMatch(/^12 validation images that picked no epoch \(the other 12 picked them\)/);
+    for (const acc of [p2?.phase1ValAcc, p2?.phase2ValAcc]) expect(Math.abs((acc ?? -1) * 12 - Math.round((acc ?? -1) * 12))).toBeLessThan(1e-9);
+    expect(p2?.kept).toBe((p2?.phase2ValAcc ?? 0) > (p2?.phase1ValAcc ?? 0));
+    expect(events.some((e) => e.type === 'decision' && e.lines.some((l) => l.startsWith(p2?.kept ? 'phase 2 kept' : 'phase 2 dropped')))).toBe(true);
+  }, 180_000);
+
   it('writes the run directory, evaluates it again, and serves as a base', async () => {
     const root = await tempDir();
     const r = await train(opts(join(root, 'run'), { schedule: { phase1: { epochs: 2, batchSize: 8 }, phase2: { epochs: 0 }, testSplit: 0.2, seed: 3 } }));

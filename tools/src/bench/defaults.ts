@@ -46,7 +46,8 @@ function optionsFor(v: Variant, data: string, out: string, quick: boolean): Trai
   const q = quick ? { phase1: { epochs: 2 }, phase2: { epochs: 1 } } : {};
   switch (v) {
     case 'plain':
-      return { data, out, recipe: 'measured', ...(quick ? { schedule: q } : {}) };
+      // Quick: a shorter head only (a phase-2 flag would skip the transfer-vs-scratch measurement plain runs).
+      return { data, out, recipe: 'measured', ...(quick ? { schedule: { phase1: q.phase1 } } : {}) };
     case 'scratch':
       return { data, out, recipe: 'measured', schedule: { mode: 'scratch', ...q } };
     case 'hand-advised':

@@ -91,7 +91,8 @@ export function adviceLines(data: string, advice: Advice, chosen: { base?: strin
       .split('\n')
       .map((l) => `  ${l}`),
     'train with:',
-    `  ${shellLine(['npx', 'headstart', 'train', data, '--out', 'runs/advised', ...adviceFlags(advice, chosen)])}`,
+    // The scratch CNN won the measurement: train it (its own defaults), not the transfer recipe.
+    `  ${shellLine(['npx', 'headstart', 'train', data, '--out', 'runs/advised', ...(advice.scratchProbe?.wins ? ['--mode', 'scratch'] : adviceFlags(advice, chosen))])}`,
   ];
 }
 

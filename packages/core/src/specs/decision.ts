@@ -29,7 +29,16 @@ export const DecisionSchema = z
     /** The split the headline accuracy is measured on, and why it is honest. */
     headline: z.object({ metric: z.string(), split: z.enum(['test', 'val']), note: z.string() }).strict().optional(),
     /** Phase 2's outcome when it ran: kept, or dropped for the phase-1 weights. */
-    phase2: z.object({ kept: z.boolean(), phase1ValAcc: z.number(), phase2ValAcc: z.number() }).strict().optional(),
+    phase2: z
+      .object({
+        kept: z.boolean(),
+        phase1ValAcc: z.number(),
+        phase2ValAcc: z.number(),
+        /** The images the two accuracies were measured on (validation images that chose no epoch, when there were enough). */
+        judgedOn: z.string().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Decision = z.infer<typeof DecisionSchema>;

@@ -16,6 +16,11 @@ export function headLayerNames(model: LayersModel): string[] {
   return model.layers.filter((l) => l.name.startsWith(HEAD_PREFIX)).map((l) => l.name);
 }
 
+/** The scratch CNN's head: flatten, dense 128 (relu), dropout 0.25. */
+export const SCRATCH_HEAD: HeadSpec = { kind: 'dense', pooling: 'flatten', standardize: false, dropout: 0.25, blocks: [{ units: 128, activation: 'relu', dropout: 0, batchNorm: false }] };
+/** Input size of the scratch CNN when none is given. */
+export const SCRATCH_SIZE = 64;
+
 /** Name of the scratch CNN's feature layer (its "cut"). */
 export const SCRATCH_CUT = 'scratch_features';
 

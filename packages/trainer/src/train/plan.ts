@@ -7,12 +7,13 @@
 import { resolve } from 'node:path';
 import { HeadstartError, TINY_PER_CLASS, type Decision, type EventSink, type HeadSpec, type PreprocessMode, type RunManifest, type ScheduleSpec } from '@headstart/core';
 import { loadDataset } from '@headstart/core-node';
-import { DEFAULT_PROBE_SAMPLE, DEFAULT_SIZE, measureBase, sampleSplit } from '../advise.ts';
+import { DEFAULT_PROBE_SAMPLE, DEFAULT_SIZE, measureBase, sampleSplit, type Advice } from '../advise.ts';
 import { findBase } from '../bases/catalogue.ts';
+import { SCRATCH_HEAD, SCRATCH_SIZE } from '../model/build.ts';
 import { loadBase, type LoadedBase } from '../bases/load-base.ts';
 import { isOnnxPath, ONNX_BASE_FROZEN } from '../bases/onnx-base.ts';
 import { prepareData, type PreparedData } from '../data/prepare.ts';
-import { decisionFor, overriddenFlags } from './decision.ts';
+import { decisionFor, overriddenFlags, scratchDecisionFor } from './decision.ts';
 import { DEFAULT_SCHEDULE, resolveHead, resolveSchedule, type ScheduleInput } from './schedule.ts';
 import type { TrainOptions } from './train.ts';
 
@@ -23,9 +24,6 @@ export type Recipe = 'measured' | 'keras';
 export const DEFAULT_BASE = 'mobilenet_v2';
 /** Fraction held out as a test split by the measured recipe when the data has none and validation picks epochs. */
 export const HOLDOUT_TEST_SPLIT = 0.1;
-const SCRATCH_HEAD: HeadSpec = { kind: 'dense', pooling: 'flatten', standardize: false, dropout: 0.25, blocks: [{ units: 128, activation: 'relu', dropout: 0, batchNorm: false }] };
-/** Input size of the scratch CNN when none is given. */
-export const SCRATCH_SIZE = 64;
 
 /** What a run does: base, cut, size, head, schedule, and the decision record. */
 export interface RunPlan {
@@ -157,7 +155,12 @@ export async function measuredPlan(opts: TrainOptions, onEvent: EventSink): Prom
       ...(opts.cut ? { cuts: [opts.cut] } : {}),
       seed: given.seed,
       dataLabel: dataPath,
+      scratch: transferOnlyFlags(opts).length === 0,
     });
+    if (advice.scratchProbe?.wins) {
+      base.model.dispose();
+      return scratchPlan(opts, advice, { testSplit, holdout }, onEvent);
+    }
     const cut = opts.cut ?? advice.cutLayer ?? base.cut;
     const head = resolveHead({ ...advice.head, ...(opts.head ?? {}) });
     const user: ScheduleInput = opts.schedule ?? {};
@@ -177,6 +180,30 @@ export async function measuredPlan(opts: TrainOptions, onEvent: EventSink): Prom
     base.model.dispose();
     throw e;
   }
+}
+
+/** Options that only make sense for transfer: given any, scratch is not a candidate. */
+function transferOnlyFlags(opts: TrainOptions): string[] {
+  const s = opts.schedule ?? {};
+  const flags: [boolean, string][] = [
+    [opts.base !== undefined, '--base'],
+    [opts.cut !== undefined, '--cut'],
+    [opts.inputSize !== undefined, '--input-size'],
+    [opts.head !== undefined, '--head'],
+    [opts.preprocess !== undefined, '--preprocess'],
+    [s.mode !== undefined, '--mode'],
+    [s.phase2 !== undefined, '--fine-tune-epochs'],
+    [s.augment !== undefined, '--augment'],
+  ];
+  return flags.filter(([on]) => on).map(([, f]) => f);
+}
+
+/** The measured recipe when the scratch CNN beat transfer significantly: scratch mode at its default size, with the caller's other options. */
+function scratchPlan(opts: TrainOptions, advice: Advice, split: { testSplit: number; holdout: boolean }, onEvent: EventSink): RunPlan {
+  const schedule = resolveSchedule({ mode: 'scratch' }, { testSplit: split.testSplit }, opts.schedule ?? {});
+  const decision = scratchDecisionFor({ advice, schedule, opts, holdout: split.holdout });
+  onEvent({ type: 'decision', lines: decision.lines });
+  return { baseId: 'scratch', scratch: true, inputSize: SCRATCH_SIZE, head: resolveHead(SCRATCH_HEAD), schedule, decision };
 }
 
 /** The plan of a run: the manifest's on resume, else measured or fixed as `opts.recipe` says. */

@@ -5,14 +5,14 @@ import { basename, resolve } from 'node:path';
 import { createRng, HeadstartError, preprocessSpecFor, type BackendName, type EventSink, type PhaseName, type PreprocessMode, type RunManifest } from '@headstart/core';
 import { loadBase, type BaseLayer } from '../bases/load-base.ts';
 import { prepareData, type PreparedData } from '../data/prepare.ts';
-import { buildClassifier, buildScratchCnn, SCRATCH_CUT } from '../model/build.ts';
+import { buildClassifier, buildScratchCnn, SCRATCH_CUT, SCRATCH_SIZE } from '../model/build.ts';
 import { adaptStandardization } from './standardize.ts';
 import { setWeightValues, stableWeights } from '../model/weights.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from '../run/checkpoint.ts';
 import { writeManifest } from '../run/manifest.ts';
 import { tfc, tfl, type LayersModel } from '../tf.ts';
 import type { EpochRecord, PhaseState } from './fit-loop.ts';
-import { SCRATCH_SIZE, type RunPlan } from './plan.ts';
+import type { RunPlan } from './plan.ts';
 
 
 /** Checkpoint JSON of a run. */

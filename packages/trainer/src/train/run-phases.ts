@@ -10,19 +10,35 @@ import { writeHistory, writeManifest } from '../run/manifest.ts';
 import { tfc } from '../tf.ts';
 import type { EpochRecord } from './fit-loop.ts';
 import { runPhase, type PhaseContext } from './phase.ts';
+import type { ImageSplit } from '../data/prepare.ts';
+import { ImageSource } from '../data/sources.ts';
+import { stratifiedFolds } from '../probe/cross-validate.ts';
+import { evaluateSource } from './fit-loop.ts';
 import { type RunPlan } from './plan.ts';
 
 
-/** The validation accuracy of the epoch whose weights a phase kept (restored best, else its last). */
-function keptValAcc(history: EpochRecord[], phase: PhaseName, bestEpoch: number, restored: boolean): number | undefined {
-  const rows = history.filter((h) => h.phase === phase);
-  const row = restored ? rows.find((h) => h.epoch === bestEpoch + 1) : rows[rows.length - 1];
-  return row?.val_acc;
+/** Fewer validation images per class than this and phase 2 is judged on the same images that picked the epochs (saying so). */
+export const MIN_JUDGE_PER_CLASS = 2;
+
+/**
+ * Validation split in two stratified halves: `select` picks epochs (early stopping, best
+ * checkpoint, reduce-on-plateau), `judge` is used only to decide whether phase 2 beats phase 1.
+ * Undefined when the halves would hold fewer than MIN_JUDGE_PER_CLASS images per class.
+ */
+export function judgeSplit(val: ImageSplit, classes: number, seed: number): { select: ImageSplit; judge: ImageSplit } | undefined {
+  if (val.labels.length < 2 * MIN_JUDGE_PER_CLASS * classes) return undefined;
+  const folds = stratifiedFolds(val.labels, 2, createRng(seed).fork(61));
+  const part = (f: number): ImageSplit => {
+    const idx = Array.from(folds.keys()).filter((i) => folds[i] === f);
+    return { pixels: idx.map((i) => val.pixels[i] as Uint8Array), labels: Int32Array.from(idx, (i) => val.labels[i] as number), paths: idx.map((i) => val.paths[i] as string) };
+  };
+  return { select: part(0), judge: part(1) };
 }
 
 /**
  * Runs the plan's phases from where a checkpoint left off. In a measured run, phase 2 keeps its
- * weights only when its validation accuracy beats phase 1's; otherwise phase 1's come back.
+ * weights only when it beats phase 1 on validation images that picked no epoch (`judgeSplit`);
+ * otherwise phase 1's come back.
  * Returns true when interrupted.
  */
 export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, runDir: string, history: EpochRecord[], onEvent: EventSink): Promise<boolean> {
@@ -45,12 +61,15 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
   const augmentFn: AugmentFn | undefined = augment ? (px, h, w, r) => coreAugment(px, h, w, augment, r) : undefined;
   const classWeights =
     schedule.classWeights === 'auto' ? balancedClassWeights(p.data.trainCounts) : schedule.classWeights === 'none' ? undefined : p.data.labels.map((l) => (schedule.classWeights as Record<string, number>)[l] ?? 1);
+  // A measured run judges phase 2 on validation images that picked no epoch (the other half picks them).
+  const judge = manifest.decision?.recipe === 'measured' && p.data.val.labels.length > 0 && phases.includes('phase2');
+  const halves = judge ? judgeSplit(p.data.val, p.data.labels.length, schedule.seed) : undefined;
   const ctx: PhaseContext = {
     runDir,
     model,
     baseLayers: p.baseLayers,
     schedule,
-    data: p.data,
+    data: halves ? { ...p.data, val: halves.select } : p.data,
     preprocess: p.preprocess,
     classes: p.data.labels.length,
     ...(classWeights ? { classWeights } : {}),
@@ -76,24 +95,25 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
       await writeManifest(runDir, manifest);
     },
   };
-  const judge = manifest.decision?.recipe === 'measured' && p.data.val.labels.length > 0;
-  let phase1: { weights: Float32Array[]; valAcc: number } | undefined;
+  const judgeImages = halves?.judge ?? p.data.val;
+  const judgedOn = halves ? `${judgeImages.labels.length} validation images that picked no epoch (the other ${halves.select.labels.length} picked them)` : `the ${judgeImages.labels.length} validation images that also picked the epochs (too few to halve)`;
+  const judgeAcc = (): number => evaluateSource(model, new ImageSource(judgeImages.pixels, judgeImages.labels, p.preprocess), p.data.labels.length).acc;
+  let phase1: { weights: Float32Array[]; acc: number } | undefined;
   for (let i = first; i < phases.length; i++) {
     const phase = phases[i] as PhaseName;
     // An abort between phases stops before the next one starts (the last phase's checkpoint is complete).
     if (opts.signal?.aborted) return true;
     const r = await runPhase(ctx, phase, i === first ? resume : undefined);
     if (r.interrupted) return true;
-    const restored = r.bestEpoch >= 0 && (phaseSpecOf(schedule, phase).earlyStopping || undefined)?.restoreBest === true;
-    const acc = keptValAcc(history, phase, r.bestEpoch, restored);
-    if (judge && phase === 'phase1' && acc !== undefined && phases.includes('phase2')) phase1 = { weights: weightValues(model), valAcc: acc };
-    if (judge && phase === 'phase2' && phase1 && acc !== undefined && manifest.decision) {
-      const kept = acc > phase1.valAcc;
+    if (judge && phase === 'phase1') phase1 = { weights: weightValues(model), acc: judgeAcc() };
+    if (judge && phase === 'phase2' && phase1 && manifest.decision) {
+      const acc = judgeAcc();
+      const kept = acc > phase1.acc;
       if (!kept) setWeightValues(model, phase1.weights);
-      manifest.decision.phase2 = { kept, phase1ValAcc: phase1.valAcc, phase2ValAcc: acc };
+      manifest.decision.phase2 = { kept, phase1ValAcc: phase1.acc, phase2ValAcc: acc, judgedOn };
       const line = kept
-        ? `phase 2 kept: validation accuracy ${(acc * 100).toFixed(1)}% vs ${(phase1.valAcc * 100).toFixed(1)}% after phase 1`
-        : `phase 2 dropped: validation accuracy ${(acc * 100).toFixed(1)}% vs ${(phase1.valAcc * 100).toFixed(1)}% after phase 1 — the phase-1 model is kept`;
+        ? `phase 2 kept: ${(acc * 100).toFixed(1)}% vs ${(phase1.acc * 100).toFixed(1)}% after phase 1 on ${judgedOn}`
+        : `phase 2 dropped: ${(acc * 100).toFixed(1)}% vs ${(phase1.acc * 100).toFixed(1)}% after phase 1 on ${judgedOn} — the phase-1 model is kept`;
       manifest.decision.lines.push(line);
       onEvent({ type: 'decision', lines: [line] });
     }
