@@ -27,6 +27,7 @@ export { crossValidate, stratifiedFolds, pooledDim, type FeatureBlock, type Prob
 export { createOnnxFeatureExtractor, type OnnxFeatureExtractor, type OnnxFeatureOptions } from './train/onnx-features.ts';
 export { adaptStandardization, channelMoments, STANDARDIZE_SAMPLE } from './train/standardize.ts';
 export { renderReportHtml } from './eval/report-html.ts';
+export { ttaSummary } from './eval/tta-html.ts';
 export { readManifest, readHistory } from './run/manifest.ts';
 export { saveLayersModel, loadLayersModelFile } from './run/model-io.ts';
 export { selectBackend, type BackendName, type BackendReport } from './backend/select-backend.ts';
