@@ -2,6 +2,8 @@
 export interface SurfaceAnswer {
   top1: string;
   probabilities: Record<string, number>;
+  /** The surface's answer: its top label, or "unknown" below the model's threshold (compared when the reference has one). */
+  answer?: string;
 }
 
 /** A disagreement between a surface and the reference, for one image. */
@@ -34,6 +36,9 @@ export function compareSurfaces(
       }
       if (got.top1 !== expected.top1) {
         out.push({ image, surface, reason: `top-1 ${got.top1} ≠ ${expected.top1}` });
+      }
+      if (expected.answer !== undefined && got.answer !== expected.answer) {
+        out.push({ image, surface, reason: `answer ${got.answer ?? '(none)'} ≠ ${expected.answer}` });
       }
       for (const [label, p] of Object.entries(expected.probabilities)) {
         const q = got.probabilities[label];

@@ -26,6 +26,13 @@ describe('compareSurfaces', () => {
     );
   });
 
+  it('flags a surface whose answer ("unknown" or the label) differs from the reference, when the reference has one', () => {
+    const withAnswer = { 'x.png': { ...ref['x.png'], answer: 'unknown' }, 'y.png': { ...ref['y.png'], answer: 'dog' } };
+    const api = { 'x.png': { ...ref['x.png'], answer: 'cat' }, 'y.png': { ...ref['y.png'], answer: 'dog' } };
+    expect(compareSurfaces({ tfjs: withAnswer, api }, 'tfjs')).toEqual([{ image: 'x.png', surface: 'api', reason: 'answer cat ≠ unknown' }]);
+    expect(compareSurfaces({ tfjs: ref, api }, 'tfjs')).toEqual([]);
+  });
+
   it('refuses an unknown reference', () => {
     expect(() => compareSurfaces({ api: ref }, 'tfjs')).toThrow(RangeError);
   });

@@ -65,7 +65,8 @@ export async function openPage(origin: string, modelName: string, profileDir: st
         );
         const probabilities: Record<string, number> = {};
         for (const r of rows) probabilities[r.label] = r.probability;
-        return { top1: rows[0]?.label ?? '', probabilities };
+        const answer = await page.getAttribute('#result-status', 'data-answer');
+        return { top1: rows[0]?.label ?? '', probabilities, ...(answer === null ? {} : { answer }) };
       },
       close: () => context.close(),
     };

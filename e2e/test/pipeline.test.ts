@@ -3,7 +3,8 @@
  * check` → train (phase 1 + phase 2) → evaluate → export ONNX → serve (real HTTP on loopback, page
  * included) → predict every test image on five surfaces — the TF.js run itself (reference), the
  * CLI (`predict --json`), API v1 (multipart), API v2 infer (JSON tensor) and the browser page — and
- * require them all to agree: same top-1 and every probability within 1e-4.
+ * require them all to agree: same top-1, every probability within 1e-4 (the calibrated ones: the
+ * run's temperature is folded into the model), and the same answer under an "unknown" threshold.
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPreprocess, toModelPixels, type PreprocessSpec } from '@headstart/core';
+import { applyPreprocess, decideLabel, softmax, toModelPixels, UNKNOWN_LABEL, type PreprocessSpec } from '@headstart/core';
 import { decodeImage } from '@headstart/core-node';
 import { ApiConfigSchema, createLogger, startServer, type RunningServer } from '@headstart/api';
 import { exportRun } from '@headstart/exporter';
@@ -116,7 +117,8 @@ describe('pipeline: Fashion-MNIST subset → run → ONNX → CLI, API v1/v2 and
         schedule: {
           phase1: { epochs: 3, learningRate: 3e-3, batchSize: 16 },
           phase2: { epochs: 1, learningRate: 1e-4, batchSize: 16, unfreeze: { kind: 'top', n: 4 } },
-          valSplit: 0.2,
+          // 20 validation images: enough to fit the temperature (calibration needs 20 held-out images).
+          valSplit: 0.25,
           seed: 1,
         },
       },
@@ -141,8 +143,51 @@ describe('pipeline: Fashion-MNIST subset → run → ONNX → CLI, API v1/v2 and
     expect((await stat(join(runDir, 'report-test-images.html'))).size).toBeGreaterThan(0);
     expect((await stat(join(runDir, 'report.html'))).size).toBeGreaterThan(0);
 
-    // 5. Export ONNX and publish it as models/fmnist/1/model.onnx.
-    const exported = await exportRun(runDir);
+    // Calibrated: the temperature fitted on the 20 validation images is folded into the saved model.
+    expect(manifest.calibration).toMatchObject({ heldOut: 'val', count: 20 });
+    const temperature = manifest.calibration?.temperature ?? 1;
+
+    const labels = manifest.labels;
+    const spec: PreprocessSpec = manifest.preprocess;
+    const [h, w] = spec.size;
+    const answers: Record<string, Record<string, SurfaceAnswer>> = { tfjs: {}, cli: {}, apiV1: {}, apiV2: {}, browser: {} };
+
+    // Reference: the run's TF.js model on core's decode → toModelPixels → applyPreprocess.
+    const model = await loadLayersModelFile(join(runDir, 'model', 'model.json'));
+    const pixelsOf = new Map<string, Uint8Array>();
+    const referenceProbs = new Map<string, Float32Array>();
+    for (const key of images) {
+      const decoded = await decodeImage(await readFile(join(testDir, key)));
+      const pixels = toModelPixels(decoded.data, [decoded.height, decoded.width], spec);
+      pixelsOf.set(key, pixels);
+      const probs = tf.tidy(() => {
+        const x = tf.tensor4d(applyPreprocess(pixels, 1, spec), [1, h, w, 3]);
+        return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+      });
+      referenceProbs.set(key, probs);
+    }
+    model.dispose();
+    // The parity check can tell calibrated from uncalibrated probabilities: without the temperature
+    // (softmax(T · log p)) they would differ by far more than the tolerance.
+    const uncalibratedDelta = Math.max(...[...referenceProbs.values()].map((p) => {
+      const raw = softmax(Array.from(p, (v) => temperature * Math.log(v)), labels.length);
+      return Math.max(...Array.from(p, (v, i) => Math.abs(v - (raw[i] as number))));
+    }));
+    expect(uncalibratedDelta).toBeGreaterThan(10 * TOLERANCE);
+    // "Unknown" at the median top-1 probability of the test images: about half are answered "unknown".
+    const tops = [...referenceProbs.values()].map((p) => Math.max(...p)).sort((a, b) => a - b);
+    const unknownBelow = ((tops[5] as number) + (tops[6] as number)) / 2;
+    for (const key of images) {
+      const ref = answer(labels, referenceProbs.get(key) as Float32Array);
+      answers['tfjs']![key] = { ...ref, answer: decideLabel(ref.top1, ref.probabilities[ref.top1] as number, unknownBelow).label };
+    }
+    const refAnswers = Object.values(answers['tfjs']!).map((a) => a.answer);
+    expect(refAnswers).toContain(UNKNOWN_LABEL);
+    expect(refAnswers.some((a) => a !== UNKNOWN_LABEL)).toBe(true);
+
+    // 5. Export ONNX (with the "unknown" threshold) and publish it as models/fmnist/1/model.onnx.
+    const exported = await exportRun(runDir, { unknownBelow });
+    expect((await readManifest(runDir)).unknown).toEqual({ below: unknownBelow });
     expect(exported.path).toBe(join(runDir, 'model.onnx'));
     const registry = join(tmp, 'models');
     await mkdir(join(registry, MODEL, '1'), { recursive: true });
@@ -154,33 +199,13 @@ describe('pipeline: Fashion-MNIST subset → run → ONNX → CLI, API v1/v2 and
     server = await startServer(config, createLogger('silent'));
     const base = server.url;
 
-    const labels = manifest.labels;
-    const spec: PreprocessSpec = manifest.preprocess;
-    const [h, w] = spec.size;
-    const answers: Record<string, Record<string, SurfaceAnswer>> = { tfjs: {}, cli: {}, apiV1: {}, apiV2: {}, browser: {} };
-
-    // Reference: the run's TF.js model on core's decode → toModelPixels → applyPreprocess.
-    const model = await loadLayersModelFile(join(runDir, 'model', 'model.json'));
-    const pixelsOf = new Map<string, Uint8Array>();
-    for (const key of images) {
-      const decoded = await decodeImage(await readFile(join(testDir, key)));
-      const pixels = toModelPixels(decoded.data, [decoded.height, decoded.width], spec);
-      pixelsOf.set(key, pixels);
-      const probs = tf.tidy(() => {
-        const x = tf.tensor4d(applyPreprocess(pixels, 1, spec), [1, h, w, 3]);
-        return (model.predict(x) as tf.Tensor).dataSync();
-      });
-      answers['tfjs']![key] = answer(labels, probs);
-    }
-    model.dispose();
-
     // CLI: `headstart predict <model> <images...> --topk 4 --json` (one process, every image).
     const cli = JSON.parse(await node([CLI, 'predict', exported.path, ...images.map((k) => join(testDir, k)), '--topk', '4', '--json'])) as {
       labels: string[];
-      results: { image: string; predictions: { label: string; probability: number }[] }[];
+      results: { image: string; label: string; predictions: { label: string; probability: number }[] }[];
     };
     expect(cli.labels).toEqual(labels);
-    for (const r of cli.results) answers['cli']![relative(testDir, r.image)] = fromPredictions(r.predictions);
+    for (const r of cli.results) answers['cli']![relative(testDir, r.image)] = { ...fromPredictions(r.predictions), answer: r.label };
 
     // API v1: multipart upload of the file's bytes.
     for (const key of images) {
@@ -188,8 +213,8 @@ describe('pipeline: Fashion-MNIST subset → run → ONNX → CLI, API v1/v2 and
       form.append('image', new Blob([await readFile(join(testDir, key))], { type: 'image/png' }), basename(key));
       const res = await fetch(`${base}/v1/models/${MODEL}/versions/1/predict?topk=4`, { method: 'POST', body: form });
       expect(res.status, await res.clone().text()).toBe(200);
-      const body = (await res.json()) as { predictions: { label: string; probability: number }[] };
-      answers['apiV1']![key] = fromPredictions(body.predictions);
+      const body = (await res.json()) as { label: string; predictions: { label: string; probability: number }[] };
+      answers['apiV1']![key] = { ...fromPredictions(body.predictions), answer: body.label };
     }
 
     // API v2 (Open Inference Protocol): the model-sized pixels as a UINT8 NHWC tensor.
@@ -202,9 +227,10 @@ describe('pipeline: Fashion-MNIST subset → run → ONNX → CLI, API v1/v2 and
         body: JSON.stringify({ inputs: [{ name: meta.inputs[0]?.name, shape: [1, h, w, 3], datatype: 'UINT8', data: Array.from(pixelsOf.get(key) ?? []) }] }),
       });
       expect(res.status, await res.clone().text()).toBe(200);
-      const body = (await res.json()) as { outputs: { data: number[]; shape: number[] }[] };
+      const body = (await res.json()) as { outputs: { name: string; data: (number | string)[]; shape: number[] }[] };
       expect(body.outputs[0]?.shape).toEqual([1, labels.length]);
-      answers['apiV2']![key] = answer(labels, body.outputs[0]?.data ?? []);
+      const label = body.outputs.find((o) => o.name === 'label')?.data[0];
+      answers['apiV2']![key] = { ...answer(labels, (body.outputs[0]?.data ?? []) as number[]), ...(typeof label === 'string' ? { answer: label } : {}) };
     }
 
     // Browser: the page served by the API, model from the registry, each file uploaded.

@@ -38,13 +38,25 @@ export const OPENAPI_V1 = {
     schemas: {
       Error: errorSchema,
       Prediction: { type: 'object', properties: { label: { type: 'string' }, probability: { type: 'number' } }, required: ['label', 'probability'] },
+      Answer: {
+        type: 'object',
+        description: 'One image: `label` is the top label, or "unknown" when the model has a threshold (`unknownBelow` on GET /v1/models/{name}, `headstart.unknown_below` in the ONNX metadata) and the top probability is below it; `predictions` still lists the top labels, most likely first.',
+        properties: {
+          label: { type: 'string' },
+          unknown: { type: 'boolean', description: 'true when `label` is "unknown" because the top probability is below the threshold' },
+          predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } },
+        },
+        required: ['label', 'unknown', 'predictions'],
+      },
       PredictResponse: {
         type: 'object',
         properties: {
           model: { type: 'string' },
           version: { type: 'integer' },
+          label: { type: 'string', description: 'single image: the top label, or "unknown" below the model threshold (see Answer)' },
+          unknown: { type: 'boolean' },
           predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } },
-          results: { type: 'array', items: { type: 'object', properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } } } },
+          results: { type: 'array', items: { $ref: '#/components/schemas/Answer' } },
           timings: { type: 'object', properties: { decodeMs: { type: 'number' }, queueMs: { type: 'number' }, inferenceMs: { type: 'number' }, batchSize: { type: 'integer' }, totalMs: { type: 'number' } } },
         },
         required: ['model', 'version', 'timings'],

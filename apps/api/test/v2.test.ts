@@ -40,7 +40,10 @@ describe('Open Inference Protocol v2', () => {
       versions: ['1', '2'],
       platform: 'onnxruntime_onnx',
       inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 8, 8, 3] }],
-      outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 3] }],
+      outputs: [
+        { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
+        { name: 'label', datatype: 'BYTES', shape: [-1] },
+      ],
     });
     await request(app).get('/v2/models/colors/versions/1').expect(200);
     await request(app).get('/v2/models/colors/versions/7').expect(404);

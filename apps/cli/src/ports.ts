@@ -16,9 +16,11 @@ export type PhaseInput = NonNullable<ScheduleInput['phase1']>;
 /** The part of @headstart/trainer the CLI uses (a port, so commands can be tested with fakes). */
 export interface TrainerApi {
   train(opts: TrainOptions, onEvent: EventSink): Promise<TrainResult>;
-  evaluateRun(runDir: string, opts: { data?: string; topK?: number }, onEvent?: EventSink): Promise<EvalReport>;
+  evaluateRun(runDir: string, opts: { data?: string; topK?: number; tta?: boolean }, onEvent?: EventSink): Promise<EvalReport>;
   /** File stem of the report an evaluation on `data` writes (`report`, or `report-<name>` for other data). */
-  reportStem(data?: string): string;
+  reportStem(data?: string, tta?: boolean): string;
+  /** One line on test-time augmentation's accuracy gain and cost (undefined without TTA). */
+  ttaSummary(report: EvalReport): string | undefined;
   listBases(): BaseInfo[];
   baseCacheStates(cacheDir: string): Promise<Record<string, BaseCacheState>>;
   pullBase(id: string, opts: { cacheDir: string; mirror?: string }, onEvent?: EventSink): Promise<CachedModel>;
@@ -50,7 +52,7 @@ export interface CliPorts {
 /** Loads @headstart/trainer on demand (TF.js is heavy; only training commands need it). */
 export async function loadTrainer(): Promise<TrainerApi> {
   const t = await import('@headstart/trainer');
-  return { train: t.train, evaluateRun: t.evaluateRun, reportStem: t.reportStem, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset, deepCheck: t.deepCheck, writeDeepCheckFiles: t.writeDeepCheckFiles };
+  return { train: t.train, evaluateRun: t.evaluateRun, reportStem: t.reportStem, ttaSummary: t.ttaSummary, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset, deepCheck: t.deepCheck, writeDeepCheckFiles: t.writeDeepCheckFiles };
 }
 
 /** The exporter (light: protobuf only, no TF.js), imported statically like the `export` command does. */

@@ -17,12 +17,13 @@ describe('headstart predict <folder> (bulk, local)', () => {
     const r = await run('predict', fx.model, fx.images, '--out', out, '--top-k', '2', '--threads', '2');
     expect(r.code).toBe(2);
     const [header, ...rows] = readFileSync(out, 'utf8').trim().split('\n');
-    expect(header).toBe('path,model,label_1,probability_1,label_2,probability_2,error');
+    expect(header).toBe('path,model,label,label_1,probability_1,label_2,probability_2,error');
     expect(rows).toHaveLength(fx.count);
     expect(new Set(rows.map((l) => l.split(',')[0])).size).toBe(fx.count);
     expect(rows.every((l) => /,sha256:[0-9a-f]{64},/.test(l))).toBe(true);
     const red = rows.find((l) => l.includes('small-0.png')) as string;
-    expect(red.split(',')[2]).toBe('red');
+    expect(red.split(',')[2]).toBe('red'); // the answer (the model has no "unknown" threshold)
+    expect(red.split(',')[3]).toBe('red');
     for (const bad of fx.unreadable) expect(rows.find((l) => l.startsWith(bad))).toMatch(/,"?(IMAGE_UNDECODABLE|IO): /);
     expect(r.err).toMatch(new RegExp(`predicted ${fx.count} images .*: ${fx.count - 2} classified, 2 unreadable`));
   });
@@ -51,7 +52,7 @@ describe('headstart predict <folder> (bulk, local)', () => {
 
   it('without --out a folder prints CSV to stdout; a glob and a CSV of paths work as inputs; --topk is an alias', async () => {
     const r = await run('predict', fx.model, fx.images, '--topk', '1');
-    expect(r.out.split('\n')[0]).toBe('path,model,label_1,probability_1,error');
+    expect(r.out.split('\n')[0]).toBe('path,model,label,label_1,probability_1,error');
     expect(r.out.trim().split('\n')).toHaveLength(fx.count + 1);
     const g = await run('predict', fx.model, join(fx.images, 'small-*.png'), '--json');
     expect(g.code).toBe(0);
@@ -64,7 +65,7 @@ describe('headstart predict <folder> (bulk, local)', () => {
 
   it('a resumed output of another model or top-k is refused with the flag to change', async () => {
     const out = join(fx.dir, 'k2.csv');
-    writeFileSync(out, 'path,model,label_1,probability_1,label_2,probability_2,error\n');
+    writeFileSync(out, 'path,model,label,label_1,probability_1,label_2,probability_2,error\n');
     const r = await run('predict', fx.model, fx.images, '--out', out, '--top-k', '3');
     expect(r.code).toBe(1);
     expect(r.err).toContain('was written with --top-k 2');

@@ -51,6 +51,7 @@ export function replayTrainer(events: TrainerEvent[], seen: TrainOptions[] = [])
     },
     evaluateRun: () => Promise.reject(new Error('not scripted')),
     reportStem: (data) => (data === undefined ? 'report' : `report-${data.split('/').filter(Boolean).at(-1) ?? 'data'}`),
+    ttaSummary: () => undefined,
     listBases: () => [],
     baseCacheStates: async () => ({}),
     pullBase: () => Promise.reject(new Error('not scripted')),

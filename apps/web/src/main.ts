@@ -3,7 +3,7 @@ import { listRegistry, modelUrl, predictOnServer, reportUrl, type RegistryEntry 
 import { captureFrame, routeFiles, startCamera, stopCamera, webcamAvailable, wireDrop, wirePaste, type InputHandlers } from './inputs.ts';
 import { parseHistoryJsonl, parseReport, type HistoryRow } from './report/parse.ts';
 import { renderReport } from './report/view.ts';
-import { maxDelta, renderPredictions } from './results.ts';
+import { answerLine, maxDelta, renderPredictions } from './results.ts';
 import { drawWhy } from './why.ts';
 
 const TOP_K = 5;
@@ -134,7 +134,8 @@ async function classify(image: Blob, name: string): Promise<void> {
       ui.serverResult.dataset['agrees'] = String(d <= AGREE);
       ui.serverResult.dataset['maxDelta'] = String(d);
     }
-    status(ui.resultStatus, `${name}: ${r.predictions[0]?.label ?? '?'} (${((r.predictions[0]?.probability ?? 0) * 100).toFixed(1)} %).`);
+    status(ui.resultStatus, answerLine(name, r, clf.unknownBelow));
+    ui.resultStatus.dataset['answer'] = r.label;
     ui.resultStatus.dataset['state'] = 'done';
   } catch (e) {
     status(ui.resultStatus, `Could not classify ${name}: ${message(e)}`, true);

@@ -27,3 +27,12 @@ export function maxDelta(a: Prediction[] | { label: string; probability: number 
   }
   return d;
 }
+
+/** The result line: the answer, and when it is "unknown" the top label it stands in for and the model's threshold. */
+export function answerLine(name: string, r: { label: string; unknown: boolean; predictions: { label: string; probability: number }[] }, unknownBelow: number | undefined): string {
+  const top = r.predictions[0];
+  const pct = (p: number): string => `${(p * 100).toFixed(1)} %`;
+  if (!top) return `${name}: ?`;
+  if (!r.unknown) return `${name}: ${top.label} (${pct(top.probability)}).`;
+  return `${name}: ${r.label} — the top label, ${top.label} (${pct(top.probability)}), is below this model's threshold of ${pct(unknownBelow ?? 0)}.`;
+}

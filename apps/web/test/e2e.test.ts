@@ -328,6 +328,28 @@ describe('web page (built, served with COOP/COEP, in Chromium)', () => {
     expect(await page.isHidden('#why-fig')).toBe(true);
   });
 
+  it('answers "unknown" below the model threshold (headstart.unknown_below), the top label still shown', async () => {
+    // The tiny model is never sure of anything: a threshold of 0.99 makes every answer "unknown".
+    writeFileSync(join(tmp, 'guarded.onnx'), buildTinyClassifier({ size: SIZE, labels: LABELS, resize: 'cover', metadata: { 'headstart.unknown_below': '0.99' } }));
+    const p4 = await context.newPage();
+    try {
+      await p4.goto(server.origin + '/');
+      await p4.setInputFiles('#model-file', join(tmp, 'guarded.onnx'));
+      await p4.waitForSelector('#model-status[data-state="ready"]');
+      await p4.setInputFiles('#image-file', join(tmp, 'exact-8x8.png'));
+      await p4.waitForSelector('#result-status[data-state="done"]');
+      expect(await p4.getAttribute('#result-status', 'data-answer')).toBe('unknown');
+      const top = (await p4.locator('#browser-result li').first().getAttribute('data-label')) ?? '';
+      expect(LABELS).toContain(top);
+      expect(await p4.textContent('#result-status')).toContain(`unknown — the top label, ${top} (`);
+      expect(await p4.textContent('#result-status')).toContain('threshold of 99.0 %');
+    } finally {
+      await p4.close();
+    }
+    // Without a threshold the same image answers its top label.
+    expect(await page.getAttribute('#result-status', 'data-answer')).not.toBe('unknown');
+  });
+
   it('runs on WebGPU when asked (SwiftShader adapter) and "auto" skips a software adapter', async () => {
     const gpuBrowser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

@@ -53,6 +53,8 @@ export async function openPredictionOutput(path: string, topK: number): Promise<
     const want = predictionCsvHeader(topK);
     if (header === undefined) {
       await writeFile(path, `${want.join(',')}\n`);
+    } else if (header.join(',') === want.filter((c) => c !== 'label').join(',')) {
+      throw new HeadstartError('USAGE', `${path} was written before bulk prediction wrote the answer column "label"; pick another --out or delete it`);
     } else if (header.join(',') !== want.join(',')) {
       const k = header.filter((c) => c.startsWith('label_')).length;
       throw new HeadstartError('USAGE', `${path} was written with --top-k ${k}; resume with --top-k ${k} or pick another --out`);

@@ -48,6 +48,8 @@ export interface ExportOptions {
   sourceRun?: string;
   /** Add the Grad-CAM output `cam` when the head allows it exactly (default true; see cam.ts). */
   cam?: boolean;
+  /** Recorded as `headstart.unknown_below`: consumers answer "unknown" below this top-1 probability. */
+  unknownBelow?: number;
 }
 
 /** Exports any TF.js layers model.json (no preprocessing in the graph unless `preprocess` is given). */
@@ -81,6 +83,7 @@ export function serialiseArtifact(
     ...(preprocess ? { preprocess } : {}),
     ...(opts.sourceRun ? { sourceRun: opts.sourceRun } : {}),
     ...(opts.featureExtractor ? { featureCut: opts.featureExtractor.cut } : {}),
+    ...(opts.unknownBelow !== undefined && !opts.featureExtractor ? { unknownBelow: opts.unknownBelow } : {}),
   });
   const metadata = Object.fromEntries(entries.map((e) => [e.key, e.value]));
   const converted = convertArtifact(artifact, {
@@ -110,7 +113,7 @@ export function serialiseArtifact(
  * Exports a training run: reads runDir/headstart.json and runDir/model/, writes runDir/model.onnx (or opts.out).
  * A run on a frozen ONNX base composes that base (unchanged, up to its cut) with the trained head.
  */
-export async function exportRun(runDir: string, opts: { out?: string; opset?: number; fp16?: boolean } = {}): Promise<ExportResult> {
+export async function exportRun(runDir: string, opts: { out?: string; opset?: number; fp16?: boolean; unknownBelow?: number } = {}): Promise<ExportResult> {
   const manifestPath = join(runDir, 'headstart.json');
   let raw: string;
   try {
@@ -140,17 +143,24 @@ export async function exportRun(runDir: string, opts: { out?: string; opset?: nu
     const out = opts.out ?? join(runDir, 'model.onnx');
     const { data, info } = await serialiseOnnxBaseRun(m, modelJson, { ...opts, version: EXPORTER_VERSION, sourceRun: m.name || basename(resolve(runDir)) });
     await writeFileAtomic(out, data);
-    const cam = { absent: 'a run on a frozen ONNX base exports no Grad-CAM output: explain its run folder instead' };
-    return { cam, ...info, path: out, bytes: data.byteLength, sha256: sha256(data) };
+    return { cam: { absent: 'the run is on a frozen ONNX base: no Grad-CAM output is added' }, ...info, path: out, bytes: data.byteLength, sha256: sha256(data) };
   }
-  return exportLayersModel(modelJson, {
+  const unknownBelow = opts.unknownBelow ?? m.unknown?.below;
+  const result = await exportLayersModel(modelJson, {
     out: opts.out ?? join(runDir, 'model.onnx'),
     opset: opts.opset,
     fp16: opts.fp16,
     preprocess: m.preprocess,
     labels: m.labels,
     sourceRun: m.name || basename(resolve(runDir)),
+    ...(unknownBelow !== undefined ? { unknownBelow } : {}),
   });
+  // A threshold given at export is the run's threshold from now on (headstart.json says what the ONNX file says).
+  if (opts.unknownBelow !== undefined && opts.unknownBelow !== m.unknown?.below) {
+    const next = { ...(parsed as Record<string, unknown>), unknown: { below: opts.unknownBelow } };
+    await writeFileAtomic(manifestPath, new TextEncoder().encode(`${JSON.stringify(next, null, 2)}\n`));
+  }
+  return result;
 }
 
 /** sha256 hex of bytes. */

@@ -63,6 +63,21 @@ describe('exportRun', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('carries the run\'s "unknown" threshold into the ONNX metadata; one given at export replaces it in headstart.json too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-run-'));
+    const spec = PreprocessSpecSchema.parse({ size: [9, 9], mode: 'tf' });
+    writeRun(dir, await artifactsOf(tinyModel()), spec, ['a', 'b', 'c']);
+    const plain = await exportRun(dir);
+    expect(metadataOf(new Uint8Array(readFileSync(plain.path)))['headstart.unknown_below']).toBeUndefined();
+    const manifestPath = join(dir, 'headstart.json');
+    writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), unknown: { below: 0.55 } }));
+    expect(metadataOf(new Uint8Array(readFileSync((await exportRun(dir)).path)))['headstart.unknown_below']).toBe('0.55');
+    const given = await exportRun(dir, { unknownBelow: 0.7 });
+    expect(metadataOf(new Uint8Array(readFileSync(given.path)))['headstart.unknown_below']).toBe('0.7');
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8')).unknown).toEqual({ below: 0.7 });
+    rmSync(dir, { recursive: true });
+  });
+
   it('names what is wrong with a run directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hs-run-'));
     await expect(exportRun(join(dir, 'nope'))).rejects.toThrowError(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));

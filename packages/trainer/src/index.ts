@@ -29,6 +29,7 @@ export { processFeatureChunk, PrefixSessions, sha256Of, type FetchPrefix } from 
 export { AUGMENTED_PASS_STREAM, type FeatureQueue, type FeatureJob } from './train/queued-caches.ts';
 export { adaptStandardization, channelMoments, STANDARDIZE_SAMPLE } from './train/standardize.ts';
 export { renderReportHtml } from './eval/report-html.ts';
+export { ttaSummary } from './eval/tta-html.ts';
 export { readManifest, readHistory } from './run/manifest.ts';
 export { saveLayersModel, loadLayersModelFile } from './run/model-io.ts';
 export { selectBackend, type BackendName, type BackendReport } from './backend/select-backend.ts';

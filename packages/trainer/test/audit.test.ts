@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, softmax } from '@headstart/core';
 import { classThresholds, findLabelIssues, findNearDuplicates, selectBackend } from '../src/index.ts';
-import { fitCalibration, foldTemperature } from '../src/train/calibrate.ts';
+import { chooseUnknown, fitCalibration, foldTemperature } from '../src/train/calibrate.ts';
 import { tfc, tfl } from '../src/tf.ts';
 
 describe('confident learning (findLabelIssues)', () => {
@@ -74,5 +74,26 @@ describe('temperature calibration', () => {
       const expected = softmax(row.map((p) => Math.log(p) / 2.5), 3);
       row.forEach((_, c) => expect(after[r]?.[c]).toBeCloseTo(expected[c] as number, 5));
     });
+  });
+});
+
+describe('"unknown" threshold of a run', () => {
+  it('keeps a given threshold, or chooses one on the calibrated held-out probabilities to a target precision', () => {
+    expect(chooseUnknown({}, undefined)).toEqual({});
+    expect(chooseUnknown({ unknownBelow: 0.6 }, undefined).record).toEqual({ below: 0.6 });
+    // 40 held-out rows: confident ones (0.9) always right, unsure ones (0.5) right half the time.
+    const probs = new Float32Array(40 * 2);
+    const labels = new Int32Array(40);
+    for (let i = 0; i < 40; i++) {
+      const sure = i < 20;
+      probs.set(sure ? [0.9, 0.1] : [0.5 + 0.001 * (i % 2), 0.5 - 0.001 * (i % 2)], i * 2);
+      labels[i] = sure || i % 2 === 0 ? 0 : 1;
+    }
+    const calibrated = { record: fitCalibration(probs, labels, 2, 'val'), probs, labels };
+    const chosen = chooseUnknown({ unknownPrecision: 0.95 }, calibrated);
+    expect(chosen.record).toMatchObject({ below: expect.closeTo(0.9, 5), chosen: { target: 0.95, precision: 1, coverage: 0.5, count: 40 } });
+    expect(chosen.line).toMatch(/unknown below 0\.900: .* 100\.0% right, and 50\.0% are answered "unknown"/);
+    expect(chooseUnknown({ unknownPrecision: 0.95 }, undefined).line).toMatch(/fewer than 20 held-out images/);
+    expect(chooseUnknown({ unknownPrecision: 0.999 }, { ...calibrated, labels: new Int32Array(40).fill(1) }).line).toMatch(/no threshold reaches precision 0.999/);
   });
 });

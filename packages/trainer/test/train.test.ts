@@ -237,6 +237,14 @@ describe('train (tiny base, generated images)', () => {
     const sha = createHash('sha256').update(await readFile(join(r.runDir, 'model', 'weights.bin'))).digest('hex');
     expect(own.source).toMatchObject({ split: 'test', images: r.manifest.dataset.counts.test, modelSha256: sha });
     expect(other.source).toMatchObject({ data, split: 'all', images: 30, modelSha256: sha });
+    // Test-time augmentation: its own report (report-data-tta.*), the plain accuracy beside it, and the time both took.
+    const tta = await evaluateRun(r.runDir, { data, tta: true });
+    expect(tta.count).toBe(30);
+    expect(tta.tta).toMatchObject({ views: 4, accuracyWithout: whole.accuracy });
+    expect(tta.tta!.seconds).toBeGreaterThan(0);
+    expect(tta.tta!.secondsWithout).toBeGreaterThan(0);
+    expect(await readFile(join(r.runDir, 'report-data-tta.html'), 'utf8')).toContain('Test-time augmentation');
+    expect(JSON.parse(await readFile(join(r.runDir, 'report-data.json'), 'utf8'))).toEqual(other);
     const otherHtml = await readFile(join(r.runDir, 'report-data.html'), 'utf8');
     expect(otherHtml).toContain(data);
     expect(otherHtml).toContain(sha);

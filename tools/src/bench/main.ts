@@ -61,7 +61,8 @@ export const BENCHES: BenchDef[] = [
   { id: 'profile', title: 'Training step profile (issue-13 recipe, phase 2)', script: 'step-profile.ts', owner: 'trainer kernels', mdFlag: '--md', full: ['--steps', '3'], quick: ['--steps', '1'] },
   { id: 'recipe', title: 'Issue-13 recipe: headstart train vs PyTorch', script: 'recipe.ts', owner: 'trainer kernels', mdFlag: '--md', full: [], quick: ['--no-torch'] },
   { id: 'export', title: 'ONNX export and inference throughput', script: 'export-throughput.ts', owner: 'exporter', mdFlag: '--md', full: [], quick: ['--quick'] },
-  { id: 'label-noise', title: 'Label-error finder on planted noise (check --deep)', script: 'label-noise.ts', owner: 'trainer audit', mdFlag: '--md', full: [], quick: ['--rates', '0.05', '--train-rates', ''] },
+  { id: 'label-noise', title: 'Label-error finder on planted noise (check --deep)', script: 'label-noise.ts', owner: 'trainer audit', mdFlag: '--md', full: [], quick: ['--quick'] },
+  { id: 'calibration', title: 'Calibration on the demo data (temperature scaling)', script: 'calibration.ts', owner: 'trainer calibration', mdFlag: '--md', full: ['--seeds', '1,2,3'], quick: ['--quick'] },
   { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', full: [], quick: ['--duration', '2'] },
 ];
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { HeadstartError } from '@headstart/core';
-import { resolveTopK, topPredictions } from '@headstart/inference/node';
+import { answerOf, resolveTopK, topPredictions } from '@headstart/inference/node';
 import type { AppContext } from '../context.ts';
 import { readImages } from '../image-body.ts';
 import { predictImages } from '../predict.ts';
@@ -28,6 +28,8 @@ export function describeModel(ctx: AppContext, m: ModelVersion): Record<string, 
     version: m.version,
     versions: ctx.registry.versions(m.name),
     labels: c.labels,
+    /** Top-1 probability below which predict answers "unknown" (null: never). */
+    unknownBelow: c.unknownBelow ?? null,
     input: { name: c.inputName, datatype: 'FP32', shape: [-1, c.inputSize[0], c.inputSize[1], 3], layout: 'NHWC', range: [0, 255], preprocess: c.preprocess },
     output: { name: c.outputName, datatype: 'FP32', shape: [-1, c.labels.length] },
     provider: c.provider,
@@ -84,11 +86,15 @@ export function v1Router(ctx: AppContext): Router {
       const out = await predictImages(ctx, m, images, deadlineAt);
       const labels = m.classifier.labels;
       const k = resolveTopK(query.data.topk, labels.length);
-      const results = Array.from({ length: out.count }, (_, i) => ({ predictions: topPredictions(out.probabilities, labels, k, i) }));
+      const results = Array.from({ length: out.count }, (_, i) => {
+        const predictions = topPredictions(out.probabilities, labels, k, i);
+        // "unknown" below the model's threshold is decided on the top-1, whatever topk was asked.
+        return { ...answerOf(topPredictions(out.probabilities, labels, 1, i), m.classifier.unknownBelow), predictions };
+      });
       const timings = { ...out.timings, totalMs: performance.now() - started };
       const batch = (req.headers['content-type'] ?? '').startsWith('multipart/') && images.length > 1;
       if (batch) res.json({ model: m.name, version: m.version, results, timings });
-      else res.json({ model: m.name, version: m.version, predictions: results[0]?.predictions ?? [], timings });
+      else res.json({ model: m.name, version: m.version, ...results[0], timings });
     });
   };
 

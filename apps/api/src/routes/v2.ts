@@ -1,11 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HeadstartError } from '@headstart/core';
-import { topPredictions } from '@headstart/inference/node';
+import { answerOf, topPredictions } from '@headstart/inference/node';
 import type { AppContext } from '../context.ts';
 import { predictPixels } from '../predict.ts';
 import { readBody } from '../image-body.ts';
 import { versionParam, type ModelVersion } from '../registry.ts';
+
+/** The virtual output holding each image's answer: its top label, or "unknown" below the model's threshold. */
+export const LABEL_OUTPUT = 'label';
 
 /** Server name and version reported by GET /v2. */
 export const SERVER_INFO = { name: 'headstart', version: '0.1.0', extensions: ['classification'] } as const;
@@ -50,7 +53,11 @@ function metadata(ctx: AppContext, m: ModelVersion): Record<string, unknown> {
     versions: ctx.registry.versions(m.name).map(String),
     platform: 'onnxruntime_onnx',
     inputs: [{ name: c.inputName, datatype: 'FP32', shape: [-1, c.inputSize[0], c.inputSize[1], 3] }],
-    outputs: [{ name: c.outputName, datatype: 'FP32', shape: [-1, c.labels.length] }],
+    outputs: [
+      { name: c.outputName, datatype: 'FP32', shape: [-1, c.labels.length] },
+      { name: LABEL_OUTPUT, datatype: 'BYTES', shape: [-1] },
+    ],
+    ...(c.unknownBelow === undefined ? {} : { parameters: { unknown_below: c.unknownBelow } }),
   };
 }
 
@@ -117,9 +124,15 @@ export function v2Router(ctx: AppContext): Router {
       if (count > ctx.limits.maxBatch) throw new HeadstartError('USAGE', `batch of ${count} is over the server's max batch size ${ctx.limits.maxBatch}`);
       const out = await predictPixels(ctx, m, rgb, count, started + ctx.limits.deadlineMs);
       const labels = m.classifier.labels;
-      const requested = body.data.outputs ?? [{ name: m.classifier.outputName }];
+      const unknownBelow = m.classifier.unknownBelow;
+      // The answers ("unknown" below the model's threshold) ride along by default when the model has a threshold.
+      const requested = body.data.outputs ?? [{ name: m.classifier.outputName }, ...(unknownBelow === undefined ? [] : [{ name: LABEL_OUTPUT }])];
       const outputs = requested.map((o) => {
-        if (o.name !== m.classifier.outputName) throw new HeadstartError('USAGE', `unknown output "${o.name.slice(0, 40)}"; the model's output is "${m.classifier.outputName}"`);
+        if (o.name === LABEL_OUTPUT) {
+          const data = Array.from({ length: count }, (_, i) => answerOf(topPredictions(out.probabilities, labels, 1, i), unknownBelow).label);
+          return { name: LABEL_OUTPUT, shape: [count], datatype: 'BYTES', data, ...(unknownBelow === undefined ? {} : { parameters: { unknown_below: unknownBelow } }) };
+        }
+        if (o.name !== m.classifier.outputName) throw new HeadstartError('USAGE', `unknown output "${o.name.slice(0, 40)}"; the model's outputs are "${m.classifier.outputName}" and "${LABEL_OUTPUT}"`);
         const k = Number(o.parameters?.classification ?? 0);
         if (Number.isInteger(k) && k > 0) {
           const kk = Math.min(k, labels.length);

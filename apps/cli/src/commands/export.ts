@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { HeadstartError, parseTopology, PreprocessModeSchema, preprocessSpecFor, RunManifestSchema, type PreprocessSpec, type RunManifest } from '@headstart/core';
 import { decodeImage } from '@headstart/core-node';
 import { exportArtifact, exportRun, readLayersArtifact, type ExportResult } from '@headstart/exporter';
-import { intArg } from '../options/specs.ts';
+import { intArg, probabilityArg } from '../options/specs.ts';
 import { EXIT, type CliIo, type ExitCode } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
 
@@ -21,6 +21,7 @@ export interface ExportFlags {
   pooling?: string;
   verify?: boolean;
   verifyImages?: string[];
+  unknownBelow?: number;
   json?: boolean;
 }
 
@@ -52,7 +53,8 @@ interface Plan {
 
 async function planRun(runDir: string, flags: ExportFlags): Promise<Plan> {
   const modelJson = join(runDir, 'model', 'model.json');
-  const run = (): Promise<ExportResult> => exportRun(runDir, { ...(flags.out ? { out: flags.out } : {}), ...(flags.opset ? { opset: flags.opset } : {}), fp16: flags.fp16 === true });
+  const run = (): Promise<ExportResult> =>
+    exportRun(runDir, { ...(flags.out ? { out: flags.out } : {}), ...(flags.opset ? { opset: flags.opset } : {}), fp16: flags.fp16 === true, ...(flags.unknownBelow !== undefined ? { unknownBelow: flags.unknownBelow } : {}) });
   let manifest: RunManifest | undefined;
   try {
     manifest = RunManifestSchema.parse(JSON.parse(await readFile(join(runDir, 'headstart.json'), 'utf8')));
@@ -87,6 +89,7 @@ async function planModel(modelJson: string, flags: ExportFlags): Promise<Plan> {
       ...(size && flags.inputSize ? { inputSize: size } : {}),
       ...(flags.featureCut ? { featureExtractor: { cut: flags.featureCut, pooling: pooling as 'avg' | 'max' | 'none' } } : {}),
       sourceRun: modelJson,
+      ...(flags.unknownBelow !== undefined ? { unknownBelow: flags.unknownBelow } : {}),
     });
   return { modelJson, ...(preprocess ? { preprocess } : {}), ...(flags.featureCut && pooling === 'none' ? { featureCut: flags.featureCut } : {}), run };
 }
@@ -157,6 +160,7 @@ export const registerExport: RegisterCommand = (program, io, setExit) => {
     .option('--input-size <n>', 'with --model: fix a square input size', intArg('--input-size', 1))
     .option('--feature-cut <layer>', 'with --model: export the model up to this layer (output "features")')
     .option('--pooling <p>', 'with --feature-cut: avg, max or none (default none: NHWC feature maps)')
+    .option('--unknown-below <p>', 'consumers answer "unknown" when the top probability is below p (ONNX metadata; for a run also stored in its headstart.json); default: the run\'s own, else never', probabilityArg('--unknown-below'))
     .option('--verify', 'check the file against TF.js (cpu) on random pixels at batch 1 and 8')
     .option('--verify-images <files...>', 'with --verify: also compare on these images (up to 8)')
     .option('--json', 'print the result as one JSON object')

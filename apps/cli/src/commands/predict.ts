@@ -47,6 +47,7 @@ interface Flags {
   threads?: number;
   chunk?: number;
   json?: boolean;
+  tta?: boolean;
   provider?: 'auto' | 'cuda' | 'cpu';
 }
 
@@ -62,6 +63,7 @@ export const registerPredict: RegisterCommand = (program, io, setExit) => {
     .option('--threads <n>', 'bulk, local: parallel lanes, each reading, decoding and classifying its own chunks on a single-threaded onnxruntime session (default: every core; 1 = single-threaded)', intArg('--threads', 1))
     .addOption(new Option('--chunk <n>', `bulk: files per chunk job (default ${BULK_DEFAULTS.chunkSize})`).argParser(intArg('--chunk', 1)))
     .option('--provider <p>', 'execution provider: auto | cuda | cpu (default auto: CUDA only when installed and a GPU is visible)')
+    .option('--tta', 'test-time augmentation: classify each image as 4 views (itself, its mirror, two 90 % crops), probabilities averaged (4× the inference; files only, not bulk)')
     .option('--json', 'print one JSON object (bulk without --out: JSON Lines)')
     .addHelpText(
       'after',
@@ -74,6 +76,7 @@ export const registerPredict: RegisterCommand = (program, io, setExit) => {
       const topK = readTopK(flags) ?? BULK_DEFAULTS.topK;
       if (await isBulk(images, flags)) {
         if (images.length !== 1) throw new HeadstartError('USAGE', `bulk prediction takes one folder, glob or CSV, got ${images.length} arguments`);
+        if (flags.tta) throw new HeadstartError('USAGE', '--tta applies to image files, not to bulk prediction (a folder, glob, CSV, --out or --queue): drop --tta or list the files');
         const url = /^https?:\/\//i.test(modelArg);
         const summary = await bulkPredict(
           {
@@ -106,11 +109,11 @@ export const registerPredict: RegisterCommand = (program, io, setExit) => {
             const bytes = await readFile(image).catch((cause: unknown) => {
               throw new HeadstartError('IO', `cannot read ${image}: ${(cause as Error).message}`, { cause });
             });
-            const r = await clf.classify(bytes, { topK });
-            results.push({ image, predictions: r.predictions, timings: r.timings });
+            const r = await clf.classify(bytes, { topK, ...(flags.tta ? { tta: true } : {}) });
+            results.push({ image, label: r.label, unknown: r.unknown, predictions: r.predictions, timings: r.timings });
             if (!flags.json) {
               const preds = r.predictions.map((p) => `${p.label} ${(p.probability * 100).toFixed(1)}%`).join('  ');
-              io.stdout.write(`${image}  ${preds}\n`);
+              io.stdout.write(`${image}  ${r.unknown ? `${r.label} (below ${((clf.unknownBelow ?? 0) * 100).toFixed(0)}%)  ` : ''}${preds}\n`);
             }
           } catch (e) {
             if (!isHeadstartError(e)) throw e;
@@ -122,7 +125,7 @@ export const registerPredict: RegisterCommand = (program, io, setExit) => {
       } finally {
         await clf.dispose();
       }
-      if (flags.json) io.stdout.write(`${JSON.stringify({ model: modelPath, provider: clf.provider, labels: clf.labels, results })}\n`);
+      if (flags.json) io.stdout.write(`${JSON.stringify({ model: modelPath, provider: clf.provider, labels: clf.labels, unknownBelow: clf.unknownBelow ?? null, ...(flags.tta ? { tta: true } : {}), results })}\n`);
       setExit(failed > 0 ? EXIT.problem : EXIT.ok);
     });
 };

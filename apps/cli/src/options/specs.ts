@@ -178,6 +178,15 @@ export function numArg(flag: string, lo: number, hi = Infinity, hiInclusive = fa
   };
 }
 
+/** Commander argument parser for a probability strictly between 0 and 1 (an "unknown" threshold or target). */
+export function probabilityArg(flag: string): (value: string) => number {
+  return (value) => {
+    const v = Number(value);
+    if (value.trim() === '' || !(v > 0 && v < 1)) throw bad(flag, value, 'expected a number between 0 and 1 (exclusive), e.g. 0.6');
+    return v;
+  };
+}
+
 /** Commander argument parser accepting one of `choices`. */
 export function choiceArg<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
   return (value) => {

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_EARLY_STOPPING_PATIENCE, HeadstartError, type PreprocessMode } from '@headstart/core';
 import type { BackendName, ScheduleInput, TrainOptions } from '../ports.ts';
 import { DEFAULT_HEAD, DEFAULT_SCHEDULE } from '@headstart/trainer/defaults';
-import { AUGMENT_SYNTAX, HEAD_SYNTAX, choiceArg, intArg, numArg, parseAugment, parseHead, parseUnfreezeFlag } from './specs.ts';
+import { AUGMENT_SYNTAX, HEAD_SYNTAX, choiceArg, intArg, numArg, probabilityArg, parseAugment, parseHead, parseUnfreezeFlag } from './specs.ts';
 
 const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 const PREPROCESS = ['tf', 'torch', 'caffe', 'none'] as const;
@@ -30,6 +30,8 @@ export interface TrainFlags {
   seed?: number;
   backend?: BackendName | 'auto';
   threads?: number;
+  unknownBelow?: number;
+  unknownPrecision?: number;
   valSplit?: number;
   testSplit?: number;
   mode?: 'transfer' | 'scratch';
@@ -86,6 +88,8 @@ export function addTrainFlags(cmd: Command): Command {
         .choices(['measured', 'keras'])
         .default('measured'),
     )
+    .option('--unknown-below <p>', 'every surface answers "unknown" when the top probability is below p (stored in headstart.json and model.onnx); default: never', probabilityArg('--unknown-below'))
+    .option('--unknown-precision <p>', 'choose the "unknown" threshold on the held-out images so the labels given are right this often, e.g. 0.95', probabilityArg('--unknown-precision'))
     .option('--max-images <n>', 'use at most N training images (quick trials; default: all)', intArg('--max-images', 1))
     .option('--queue <url>', 'compute the cached features on `headstart worker`s through Redis, e.g. redis://127.0.0.1:6379 (default: here)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
@@ -108,6 +112,7 @@ function phase(epochs: number | undefined, lr: number | undefined, batchSize: nu
 export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
   const schedule: ScheduleInput = {};
   if (f.fixedEpochs && f.patience !== undefined) throw new HeadstartError('USAGE', '--fixed-epochs and --patience contradict each other: drop one');
+  if (f.unknownBelow !== undefined && f.unknownPrecision !== undefined) throw new HeadstartError('USAGE', '--unknown-below and --unknown-precision both set the "unknown" threshold: give one');
   const fixed = f.fixedEpochs === true;
   const p1 = phase(f.epochs, f.lr, f.batchSize, f.patience, fixed);
   const p2 = { ...phase(f.fineTuneEpochs, f.fineTuneLr, f.batchSize, f.patience, fixed), ...(f.unfreeze ? { unfreeze: f.unfreeze } : {}) };
@@ -131,6 +136,8 @@ export function toTrainOptions(data: string, f: TrainFlags): TrainOptions {
     ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
     ...(f.backend ? { backend: f.backend } : {}),
     ...(f.threads !== undefined ? { threads: f.threads } : {}),
+    ...(f.unknownBelow !== undefined ? { unknownBelow: f.unknownBelow } : {}),
+    ...(f.unknownPrecision !== undefined ? { unknownPrecision: f.unknownPrecision } : {}),
     ...(f.resume ? {} : { recipe: f.recipe ?? 'measured' }),
     ...(f.resume ? { resume: true } : {}),
     ...(f.overwrite ? { overwrite: true } : {}),

@@ -81,6 +81,8 @@ export interface TinyModelOptions {
    * α is exactly Grad-CAM's channel weights.
    */
   cam?: boolean;
+  /** Extra metadata_props entries (e.g. `headstart.unknown_below`). */
+  metadata?: Record<string, string>;
 }
 
 /** Builds the model bytes. */
@@ -135,6 +137,7 @@ function withModel(opts: TinyModelOptions, graph: Writer): Uint8Array {
     'headstart.preprocess': JSON.stringify({ size: [h, w], resize: opts.resize ?? 'cover', mode: 'none' }),
     'headstart.input_size': JSON.stringify([h, w]),
     'headstart.version': 'test',
+    ...opts.metadata,
   };
   const model = new Writer().int(1, 8).str(2, 'headstart-test').msg(7, graph).msg(8, new Writer().str(1, '').int(2, 13));
   for (const [k, v] of Object.entries(meta)) model.msg(14, new Writer().str(1, k).str(2, v));

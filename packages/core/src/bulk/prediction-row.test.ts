@@ -11,7 +11,7 @@ import {
 } from './prediction-row.ts';
 
 const model = `sha256:${'ab'.repeat(32)}`;
-const ok: PredictionRow = { path: '/data/a, "quoted".png', model, predictions: [{ label: 'cat', probability: 0.912345678 }, { label: 'dog', probability: 0.0876 }] };
+const ok: PredictionRow = { path: '/data/a, "quoted".png', model, label: 'unknown', predictions: [{ label: 'cat', probability: 0.912345678 }, { label: 'dog', probability: 0.0876 }] };
 const bad: PredictionRow = { path: '/data/b.png', model, predictions: [], error: { code: 'IMAGE_UNDECODABLE', message: 'bad: truncated, "x"' } };
 
 describe('bulk prediction rows', () => {
@@ -27,6 +27,7 @@ describe('bulk prediction rows', () => {
   it('JSON Lines rows round-trip; the format follows the file extension', () => {
     expect(decodePredictionJsonl(encodePredictionJsonl(bad))).toEqual(bad);
     expect(decodePredictionJsonl(encodePredictionJsonl(ok)).predictions[0]?.probability).toBe(0.912346);
+    expect(decodePredictionJsonl(encodePredictionJsonl(ok)).label).toBe('unknown');
     expect(predictionFormatFor('out/R.CSV')).toBe('csv');
     expect(predictionFormatFor('r.ndjson')).toBe('jsonl');
     expect(() => predictionFormatFor('r.txt')).toThrow(/\.csv or \.jsonl/);

@@ -6,6 +6,8 @@ export const PredictionRowSchema = z.object({
   path: z.string().min(1),
   /** `sha256:<hex>` of the model.onnx bytes. */
   model: z.string().min(1),
+  /** The answer: the top label, or "unknown" below the model's threshold (absent on errors and in rows written before it existed). */
+  label: z.string().optional(),
   predictions: z.array(z.object({ label: z.string(), probability: z.number() })),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
@@ -36,9 +38,9 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-/** The CSV header for top-k columns: `path,model,label_1,probability_1,…,error`. */
+/** The CSV header for top-k columns: `path,model,label,label_1,probability_1,…,error` (`label`: the answer, "unknown" below the model's threshold). */
 export function predictionCsvHeader(topK: number): string[] {
-  const cols = ['path', 'model'];
+  const cols = ['path', 'model', 'label'];
   for (let i = 1; i <= topK; i++) cols.push(`label_${i}`, `probability_${i}`);
   cols.push('error');
   return cols;
@@ -46,7 +48,7 @@ export function predictionCsvHeader(topK: number): string[] {
 
 /** One row as a CSV record (no newline); the error column holds `CODE: message`. */
 export function encodePredictionCsv(row: PredictionRow, topK: number): string {
-  const cells = [row.path, row.model];
+  const cells = [row.path, row.model, row.label ?? ''];
   for (let i = 0; i < topK; i++) {
     const p = row.predictions[i];
     cells.push(p?.label ?? '', p === undefined ? '' : String(roundProbability(p.probability)));
@@ -60,6 +62,7 @@ export function encodePredictionJsonl(row: PredictionRow): string {
   const out: PredictionRow = {
     path: row.path,
     model: row.model,
+    ...(row.label !== undefined ? { label: row.label } : {}),
     predictions: row.predictions.map((p) => ({ label: p.label, probability: roundProbability(p.probability) })),
     ...(row.error ? { error: row.error } : {}),
   };
@@ -76,9 +79,11 @@ export function decodePredictionCsv(cells: readonly string[], header: readonly s
   }
   const err = at('error');
   const colon = err.indexOf(': ');
+  const label = at('label');
   return PredictionRowSchema.parse({
     path: at('path'),
     model: at('model'),
+    ...(label ? { label } : {}),
     predictions,
     ...(err ? { error: { code: colon > 0 ? err.slice(0, colon) : 'ERROR', message: colon > 0 ? err.slice(colon + 2) : err } } : {}),
   });

@@ -6,6 +6,7 @@
 import protobuf from 'protobufjs/minimal.js';
 import { HeadstartError } from '../errors.ts';
 import { PreprocessSpecSchema, preprocessSpecFor, type PreprocessSpec } from '../specs/preprocess.ts';
+import { UnknownThresholdSchema } from '../math/unknown.ts';
 
 /**
  * The optional Grad-CAM output of an exported classifier: per-class Σ_k α_kc A_k over the head's
@@ -27,6 +28,8 @@ export const ONNX_METADATA_KEYS = {
   sourceRun: 'headstart.source_run',
   /** Set when the file is a feature extractor cut at this layer. */
   featureCut: 'headstart.feature_cut',
+  /** Top-1 probability below which consumers answer "unknown" (absent: never). */
+  unknownBelow: 'headstart.unknown_below',
   /** sha256 of the file's content with this key absent. */
   sha256: 'headstart.sha256',
 } as const;
@@ -39,6 +42,7 @@ export interface HeadstartMetadataInput {
   inputSize?: readonly [number, number];
   sourceRun?: string;
   featureCut?: string;
+  unknownBelow?: number;
 }
 
 /** Encodes the metadata as `metadata_props` entries, in a stable order (sha256 is added last by the exporter). */
@@ -51,6 +55,7 @@ export function encodeHeadstartMetadata(m: HeadstartMetadataInput): { key: strin
   if (m.sourceRun) out.push({ key: k.sourceRun, value: m.sourceRun });
   if (m.featureCut) out.push({ key: k.featureCut, value: m.featureCut });
   if (m.inputSize) out.push({ key: k.inputSize, value: JSON.stringify(m.inputSize) });
+  if (m.unknownBelow !== undefined) out.push({ key: k.unknownBelow, value: String(UnknownThresholdSchema.parse(m.unknownBelow)) });
   return out;
 }
 
@@ -59,6 +64,8 @@ export interface HeadstartModelInfo {
   labels: string[];
   preprocess: PreprocessSpec;
   inputSize: [number, number];
+  /** Top-1 probability below which the answer is "unknown" (absent: never). */
+  unknownBelow?: number;
 }
 
 function parseJson(key: string, text: string): unknown {
@@ -115,7 +122,11 @@ export function parseHeadstartMetadata(meta: Record<string, string>, classes?: n
   } else {
     labels = Array.from({ length: classes ?? 0 }, (_, i) => `class ${i}`);
   }
-  return { labels, preprocess, inputSize };
+  const unknownText = meta[k.unknownBelow];
+  if (unknownText === undefined) return { labels, preprocess, inputSize };
+  const below = UnknownThresholdSchema.safeParse(Number(unknownText));
+  if (!below.success) throw new HeadstartError('MODEL_INVALID', `ONNX metadata "${k.unknownBelow}" must be a number between 0 and 1 (exclusive), got "${unknownText.slice(0, 40)}".`);
+  return { labels, preprocess, inputSize, unknownBelow: below.data };
 }
 
 /** ModelProto.metadata_props is field 14 (repeated StringStringEntryProto { key = 1; value = 2; }). */

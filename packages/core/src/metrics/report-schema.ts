@@ -55,5 +55,20 @@ export const EvalReportSchema = z.object({
       predictedProbability: z.number(),
     }),
   ),
+  /**
+   * Expected calibration error (15 equal-width bins) of the evaluated probabilities; for a
+   * temperature-scaled run also of the same model with its temperature taken out.
+   */
+  ece: z.object({ calibrated: z.number(), uncalibrated: z.number().optional(), temperature: z.number().optional() }).optional(),
+  /** Test-time augmentation (`eval --tta`): views averaged per image, and what it changed against one view. */
+  tta: z
+    .object({
+      views: z.number().int().positive(),
+      accuracyWithout: z.number(),
+      /** Wall seconds of the prediction with one view and with every view. */
+      secondsWithout: z.number(),
+      seconds: z.number(),
+    })
+    .optional(),
 });
 export type EvalReport = z.infer<typeof EvalReportSchema>;

@@ -3,6 +3,7 @@ import { HeadSpecSchema } from './head.ts';
 import { PreprocessSpecSchema } from './preprocess.ts';
 import { ScheduleSpecSchema } from './schedule.ts';
 import { DecisionSchema } from './decision.ts';
+import { UnknownRecordSchema } from '../math/unknown.ts';
 
 /** Where the base came from, told honestly (e.g. "nsfwjs 4.4.0: ImageNet-pretrained, fine-tuned by its authors"). */
 export const BaseRecordSchema = z
@@ -35,14 +36,17 @@ export const ReliabilityBinSchema = z
 
 /**
  * Temperature scaling fitted after training on held-out images (never the head's training
- * images). The temperature is already folded into the saved model (the output layer's weights
- * divided by it), so every consumer of the model returns calibrated probabilities.
+ * images): the validation and the test split together. The temperature is already folded into
+ * the saved model (the output layer's weights divided by it), so every consumer of the model
+ * returns calibrated probabilities. It never changes the top-1 label, so test accuracy stays an
+ * honest number; the ECE reported here is cross-fitted (each half scaled by a temperature fitted
+ * on the other half).
  */
 export const CalibrationRecordSchema = z
   .object({
     temperature: z.number().positive(),
-    /** The split it was fitted and measured on. */
-    heldOut: z.enum(['val', 'test']),
+    /** The held-out images it was fitted and measured on: the validation split, plus the test split when there is one. */
+    heldOut: z.enum(['val', 'test', 'val+test']),
     count: z.number().int().positive(),
     /** Expected calibration error before, and after (each half scaled by a temperature fitted on the other half). */
     eceBefore: z.number().nonnegative(),
@@ -85,6 +89,8 @@ export const RunManifestSchema = z
     metrics: z.record(z.string(), z.number()).default({}),
     /** Temperature scaling of the final model's probabilities (absent: not calibrated). */
     calibration: CalibrationRecordSchema.optional(),
+    /** The "unknown" threshold every surface applies (absent: always the top label). */
+    unknown: UnknownRecordSchema.optional(),
     /** Checksum of the trained weights (model/weights.bin) when the manifest was written: export and evaluation refuse weights changed since. */
     weights: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict().optional(),
     /** Position for `--resume`: the last completed epoch of which phase. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { HeadstartError, isHeadstartError, type PredictionRow } from '@headstart/core';
-import { resolveTopK, topPredictions } from '../shared/index.ts';
+import { answerOf, resolveTopK, topPredictions } from '../shared/index.ts';
 import type { Classifier } from './classifier.ts';
 
 /** Options of {@link classifyFiles}. */
@@ -74,7 +74,8 @@ export async function classifyFiles(clf: Classifier, paths: readonly string[], o
     const batchRows = files.map((path, i): PredictionRow => {
       const d = decoded[i] as Decoded;
       if (!d.ok) return { path, model: opts.modelHash, predictions: [], error: d.error };
-      return { path, model: opts.modelHash, predictions: topPredictions(probs as Float32Array, clf.labels, k, good.indexOf(i)) };
+      const predictions = topPredictions(probs as Float32Array, clf.labels, k, good.indexOf(i));
+      return { path, model: opts.modelHash, label: answerOf(predictions, clf.unknownBelow).label, predictions };
     });
     rows.push(...batchRows);
     await opts.onBatch?.(batchRows);

@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { HeadstartError, type PreprocessSpec } from '@headstart/core';
+import { averageViews, HeadstartError, ttaViews, type PreprocessSpec } from '@headstart/core';
 import {
   parseHeadstartMetadata,
   readOnnxMetadata,
   resolveTopK,
   toPixelTensorData,
   topPredictions,
+  answerOf,
   type ClassifierBase,
   type ClassifyResult,
 } from '../shared/index.ts';
@@ -33,8 +34,11 @@ export interface NodeClassifierOptions {
 
 /** A classifier on onnxruntime-node. */
 export interface Classifier extends ClassifierBase {
-  /** Decodes, resizes and classifies one encoded image. */
-  classify(image: Buffer | Uint8Array, opts?: { topK?: number }): Promise<ClassifyResult>;
+  /**
+   * Decodes, resizes and classifies one encoded image; `tta`: as core's test-time-augmentation
+   * views (itself, its mirror, two 90 % crops), probabilities averaged.
+   */
+  classify(image: Buffer | Uint8Array, opts?: { topK?: number; tta?: boolean }): Promise<ClassifyResult>;
   /** Decodes and resizes one encoded image to RGB uint8 at the model's input size. */
   decode(image: Buffer | Uint8Array): Promise<Uint8Array>;
   readonly inputName: string;
@@ -168,6 +172,7 @@ export async function createClassifier(model: string | Uint8Array, opts: NodeCla
     labels,
     preprocess,
     inputSize,
+    ...(info.unknownBelow !== undefined ? { unknownBelow: info.unknownBelow } : {}),
     metadata,
     inputName,
     outputName,
@@ -177,10 +182,16 @@ export async function createClassifier(model: string | Uint8Array, opts: NodeCla
       const t0 = performance.now();
       const rgb = await decode(image);
       const t1 = performance.now();
-      const probs = await runPixels(rgb, 1);
+      const views = o.tta ? ttaViews(rgb, inputSize) : [rgb];
+      const input = new Uint8Array(rgb.length * views.length);
+      views.forEach((v, i) => input.set(v, i * rgb.length));
+      const raw = await runPixels(input, views.length);
+      const probs = views.length > 1 ? averageViews(raw, views.length, labels.length) : raw;
       const t2 = performance.now();
+      const predictions = topPredictions(probs, labels, resolveTopK(o.topK, labels.length));
       return {
-        predictions: topPredictions(probs, labels, resolveTopK(o.topK, labels.length)),
+        predictions,
+        ...answerOf(predictions, info.unknownBelow),
         timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 },
       };
     },

@@ -1,3 +1,5 @@
+import { decideLabel, type LabelDecision } from '@headstart/core';
+
 /** One class with its probability. */
 export interface Prediction {
   label: string;
@@ -18,4 +20,13 @@ export function topPredictions(probs: ArrayLike<number>, labels: readonly string
 export function resolveTopK(k: number | undefined, classes: number, fallback = 5): number {
   if (k === undefined || !Number.isFinite(k)) return Math.min(fallback, classes);
   return Math.max(1, Math.min(Math.floor(k), classes));
+}
+
+/**
+ * The answer for one image from its top-k (highest first): the top label, or "unknown" when the
+ * model's threshold (`headstart.unknown_below`) is set and the top probability is below it.
+ */
+export function answerOf(predictions: readonly Prediction[], unknownBelow: number | undefined): LabelDecision {
+  const top = predictions[0];
+  return top ? decideLabel(top.label, top.probability, unknownBelow) : { label: '', unknown: false };
 }

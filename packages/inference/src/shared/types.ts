@@ -9,6 +9,8 @@ export interface ClassifierBase {
   readonly preprocess: PreprocessSpec;
   /** [height, width] of the model input. */
   readonly inputSize: [number, number];
+  /** Top-1 probability below which the answer is "unknown" (`headstart.unknown_below`; absent: never). */
+  readonly unknownBelow?: number;
   /** Every metadata_props entry of the ONNX file. */
   readonly metadata: Record<string, string>;
   /** Runs `count` images of RGB pixels (NHWC, 0..255, already at inputSize); returns count×C probabilities. */
@@ -20,5 +22,8 @@ export interface ClassifierBase {
 /** Result of classifying one encoded image. */
 export interface ClassifyResult {
   predictions: Prediction[];
+  /** The top label, or "unknown" below the model's threshold (the top label stays first in `predictions`). */
+  label: string;
+  unknown: boolean;
   timings: { decodeMs: number; inferenceMs: number };
 }

@@ -1,7 +1,7 @@
 import { HeadstartError, ONNX_CAM_OUTPUT, parseHeadstartMetadata, readOnnxMetadata } from '@headstart/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import { imageToModelPixels, type WebImageSource } from './decode.ts';
-import { topPredictions, type Prediction } from '../shared/predictions.ts';
+import { answerOf, topPredictions, type Prediction } from '../shared/predictions.ts';
 import { toPixelTensorData } from '../shared/pixels.ts';
 import type { ClassifierBase } from '../shared/types.ts';
 
@@ -23,6 +23,9 @@ export interface WebClassifierOptions {
 /** Result of classifying one image in the browser. */
 export interface WebClassification {
   predictions: Prediction[];
+  /** The top label, or "unknown" below the model's threshold (the top label stays first in `predictions`). */
+  label: string;
+  unknown: boolean;
   timings: { decodeMs: number; inferenceMs: number };
   /** The RGB uint8 pixels fed to the model (spec.size), e.g. to show what the model saw. */
   pixels: Uint8Array;
@@ -187,6 +190,7 @@ export async function createClassifier(model: Uint8Array | string, opts: WebClas
     labels: info.labels,
     preprocess: info.preprocess,
     inputSize: info.inputSize,
+    ...(info.unknownBelow !== undefined ? { unknownBelow: info.unknownBelow } : {}),
     metadata,
     runPixels,
     async classify(image, copts = {}) {
@@ -196,9 +200,9 @@ export async function createClassifier(model: Uint8Array | string, opts: WebClas
       const { probs, cam } = await runOutputs(pixels, 1, true);
       const t2 = now();
       const predictions = topPredictions(probs, info.labels, copts.topK ?? 5);
-      if (!cam || cam.type !== 'float32' || cam.dims.length !== 4) return { predictions, timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 }, pixels };
+      if (!cam || cam.type !== 'float32' || cam.dims.length !== 4) return { predictions, ...answerOf(predictions, info.unknownBelow), timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 }, pixels };
       const [, ch, cw, classes] = cam.dims as [number, number, number, number];
-      return { predictions, timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 }, pixels, cam: { data: Float32Array.from(cam.data as Float32Array), height: ch, width: cw, classes } };
+      return { predictions, ...answerOf(predictions, info.unknownBelow), timings: { decodeMs: t1 - t0, inferenceMs: t2 - t1 }, pixels, cam: { data: Float32Array.from(cam.data as Float32Array), height: ch, width: cw, classes } };
     },
     async dispose() {
       await s.release();

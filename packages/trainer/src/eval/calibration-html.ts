@@ -1,5 +1,5 @@
 /** The report's calibration section: ECE before/after temperature scaling and a reliability diagram. */
-import type { CalibrationRecord, ReliabilityBin } from '@headstart/core';
+import type { CalibrationRecord, EvalReport, EvalSource, ReliabilityBin } from '@headstart/core';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
 
@@ -24,8 +24,16 @@ export function reliabilitySvg(before: ReliabilityBin[], after: ReliabilityBin[]
 <text x="${x(0.02)}" y="${y(0.97)}" font-size="11" fill="#ff7f0e">before</text><text x="${x(0.02)}" y="${y(0.9)}" font-size="11" fill="#1f77b4">after</text></svg>`;
 }
 
+/** The ECE of one evaluation, told with what it was measured on. */
+function evaluatedEce(ece: EvalReport['ece'], split: EvalSource['split'] | undefined): string {
+  if (ece?.uncalibrated === undefined) return '';
+  const where = split === 'all' ? 'these evaluated images (used for nothing in training or calibration)' : `the evaluated ${split ?? ''} images (part of the images the temperature was fitted on)`;
+  return ` On ${where}: ECE ${pct(ece.uncalibrated)} without the temperature, <b>${pct(ece.calibrated)}</b> with it.`;
+}
+
 /** The calibration section of report.html (empty string when the run was not calibrated). */
-export function calibrationSection(c: CalibrationRecord | undefined): string {
+export function calibrationSection(c: CalibrationRecord | undefined, ece?: EvalReport['ece'], split?: EvalSource['split']): string {
   if (!c) return '';
-  return `<h2>Calibration</h2><p>Temperature scaling fitted on the ${c.count} ${c.heldOut === 'val' ? 'validation' : 'test'} images (never the images the head trained on): T = ${c.temperature.toFixed(3)}, folded into the model, so every surface returns calibrated probabilities. Expected calibration error ${pct(c.eceBefore)} before, <b>${pct(c.eceAfter)}</b> after (each half scaled by a temperature fitted on the other half).</p>${reliabilitySvg(c.binsBefore, c.binsAfter)}`;
+  const held = { val: 'validation', test: 'test', 'val+test': 'validation and test' }[c.heldOut];
+  return `<h2>Calibration</h2><p>Temperature scaling fitted on the ${c.count} ${held} images (never the images the head trained on; a temperature never changes the top-1 label, so accuracy is unaffected): T = ${c.temperature.toFixed(3)}, folded into the model, so every surface returns calibrated probabilities. Expected calibration error ${pct(c.eceBefore)} before, <b>${pct(c.eceAfter)}</b> after (each half scaled by a temperature fitted on the other half).${evaluatedEce(ece, split)}</p>${reliabilitySvg(c.binsBefore, c.binsAfter)}`;
 }

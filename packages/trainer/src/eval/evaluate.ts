@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { classificationReport, HeadstartError, type CalibrationRecord, type EvalReport, type EvalSource, type EventSink, type PreprocessSpec, type RunManifest } from '@headstart/core';
+import { averageViews, classificationReport, HeadstartError, TTA_VIEWS, ttaViews, type CalibrationRecord, type EvalReport, type EvalSource, type EventSink, type PreprocessSpec, type RunManifest } from '@headstart/core';
 import { thumbnailDataUri, verifyRunWeights, writeFileAtomic } from '@headstart/core-node';
 import { selectBackend } from '../backend/select-backend.ts';
 import type { ImageSplit } from '../data/prepare.ts';
@@ -15,6 +15,8 @@ import type { LayersModel } from '../tf.ts';
 import type { EpochRecord } from '../train/fit-loop.ts';
 import { evaluateSource } from '../train/fit-loop.ts';
 import { calibrationSection } from './calibration-html.ts';
+import { ttaSection } from './tta-html.ts';
+import { eceOf } from '../train/calibrate.ts';
 import { renderReportHtml, runSettings, type ReportImages } from './report-html.ts';
 import { topLossHeatMaps, topLossHeatSection } from './top-losses-heat-html.ts';
 
@@ -25,9 +27,11 @@ export async function weightsSha256(runDir: string): Promise<string> {
 
 /**
  * File stem of the report of an evaluation: `report` for the run's own data, else
- * `report-<data folder name>` (so evaluating other data never overwrites the run's report).
+ * `report-<data folder name>` (so evaluating other data never overwrites the run's report); with
+ * test-time augmentation `-tta` is appended (its numbers never replace the plain ones).
  */
-export function reportStem(data?: string): string {
+export function reportStem(data?: string, tta = false): string {
+  if (tta) return `${reportStem(data)}-tta`;
   if (data === undefined) return 'report';
   const name = basename(resolve(data)).replace(/\.[^.]+$/, '').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
   return `report-${name || 'data'}`;
@@ -51,6 +55,8 @@ export interface ReportContext {
   decision?: unknown;
   /** The run's temperature scaling (a calibration section on the page). */
   calibration?: CalibrationRecord;
+  /** Test-time augmentation: classify each image as core's TTA views, averaged (and say what that changed and cost). */
+  tta?: boolean;
 }
 
 /** Examples shown per class on the report page. */
@@ -80,6 +86,17 @@ async function reportImages(split: ImageSplit, labels: string[], probs: Float32A
   return { byIndex, examples };
 }
 
+/** Classifies every image of `split` as its TTA views, averaged; with what that changed against the plain probabilities. */
+async function withTta(model: LayersModel, split: ImageSplit, preprocess: PreprocessSpec, labels: string[], plain: Float32Array, secondsWithout: number): Promise<{ probs: Float32Array; record: NonNullable<EvalReport['tta']> }> {
+  const t0 = performance.now();
+  const pixels = split.pixels.flatMap((px) => ttaViews(px, preprocess.size));
+  const viewLabels = Int32Array.from(pixels, (_, i) => split.labels[Math.floor(i / TTA_VIEWS)] as number);
+  const probs = averageViews(evaluateSource(model, await predictionSource(model, { pixels, labels: viewLabels, paths: [] }, preprocess), labels.length, 32).probs, TTA_VIEWS, labels.length);
+  const seconds = (performance.now() - t0) / 1000;
+  const accuracyWithout = classificationReport(labels, split.labels, plain, { topK: [1] }).accuracy;
+  return { probs, record: { views: TTA_VIEWS, accuracyWithout, secondsWithout, seconds } };
+}
+
 /** Predicts `split` with `model`, builds the classification report and writes <stem>.json/<stem>.html. */
 export async function evaluateAndReport(
   runDir: string,
@@ -92,13 +109,16 @@ export async function evaluateAndReport(
   topK = 5,
   context?: ReportContext,
 ): Promise<EvalReport> {
-  const { probs } = evaluateSource(model, await predictionSource(model, split, preprocess), labels.length, 32);
+  const t0 = performance.now();
+  const plain = evaluateSource(model, await predictionSource(model, split, preprocess), labels.length, 32).probs;
+  const tta = context?.tta ? await withTta(model, split, preprocess, labels, plain, (performance.now() - t0) / 1000) : undefined;
+  const probs = tta?.probs ?? plain;
   const ks = [1, ...(topK > 1 ? [Math.min(topK, labels.length)] : [])];
-  const measured = classificationReport(labels, split.labels, probs, { topK: ks, paths: split.paths, topLosses: 12 });
+  const measured = { ...classificationReport(labels, split.labels, probs, { topK: ks, paths: split.paths, topLosses: 12 }), ece: eceOf(probs, split.labels, labels.length, context?.calibration?.temperature) };
   const source: EvalSource | undefined = context
     ? { data: context.data, split: context.split, images: measured.count, modelSha256: await weightsSha256(runDir), evaluatedAt: new Date().toISOString() }
     : undefined;
-  const report: EvalReport = source ? { source, ...measured } : measured;
+  const report: EvalReport = { ...(source ? { source } : {}), ...measured, ...(tta ? { tta: tta.record } : {}) };
   const stem = context?.stem ?? 'report';
   const images = await reportImages(split, labels, probs, preprocess.size, report.topLosses.map((l) => l.index));
   const heat = await topLossHeatMaps(model, split.pixels, report, labels, preprocess);
@@ -106,7 +126,7 @@ export async function evaluateAndReport(
   await writeFileAtomic(join(runDir, `${stem}.html`), renderReportHtml(report, history, {
       title: runDir,
       images,
-      sections: [topLossHeatSection(report, heat), calibrationSection(context?.calibration)],
+      sections: [ttaSection(report), topLossHeatSection(report, heat), calibrationSection(context?.calibration, report.ece, context?.split)],
       ...(context?.settings ? { settings: context.settings } : {}),
       ...(context?.decision !== undefined ? { decision: context.decision } : {}),
     }),
@@ -121,7 +141,7 @@ export async function evaluateAndReport(
  * dataset, written to report-<data name>.json/.html beside them.
  * @example const report = await evaluateRun('runs/demo', { data: 'data/holdout' });
  */
-export async function evaluateRun(runDir: string, opts: { data?: string; topK?: number } = {}, onEvent: EventSink = () => undefined): Promise<EvalReport> {
+export async function evaluateRun(runDir: string, opts: { data?: string; topK?: number; tta?: boolean } = {}, onEvent: EventSink = () => undefined): Promise<EvalReport> {
   const dir = resolve(runDir);
   const manifest = await readManifest(dir);
   await verifyRunWeights(dir, manifest);
@@ -153,7 +173,7 @@ export async function evaluateRun(runDir: string, opts: { data?: string; topK?: 
     split = { pixels: all.flatMap((s) => s.pixels), labels: Int32Array.from(all.flatMap((s) => Array.from(s.labels))), paths: all.flatMap((s) => s.paths) };
   }
   split = { ...split, labels: split.labels.map((l) => mapping[l] as number) };
-  const context: ReportContext = { data: resolve(opts.data ?? manifest.dataset.path), split: which, stem: reportStem(opts.data), settings: runSettings(manifest), decision: decisionOf(manifest), ...(manifest.calibration ? { calibration: manifest.calibration } : {}) };
+  const context: ReportContext = { data: resolve(opts.data ?? manifest.dataset.path), split: which, stem: reportStem(opts.data, opts.tta), ...(opts.tta ? { tta: true } : {}), settings: runSettings(manifest), decision: decisionOf(manifest), ...(manifest.calibration ? { calibration: manifest.calibration } : {}) };
   let report: EvalReport;
   try {
     report = await evaluateAndReport(dir, model, split, labels, manifest.preprocess, await readHistory(dir), onEvent, opts.topK ?? 5, context);

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { join, resolve } from 'node:path';
 import { HeadstartError, HeadSpecSchema, type EvalReport, type EventSink, type PreprocessMode, type RunManifest } from '@headstart/core';
 import { selectBackend, type BackendName } from '../backend/select-backend.ts';
-import { calibrateModel } from './calibrate.ts';
+import { calibrateModel, chooseUnknown } from './calibrate.ts';
 import { releaseImageStage } from './image-stage.ts';
 import { decisionOf, evaluateAndReport } from '../eval/evaluate.ts';
 import { runSettings } from '../eval/report-html.ts';
@@ -68,6 +68,10 @@ export interface TrainOptions {
    * on the wasm and cpu backends (tfjs-node threads natively), 1 (default) = this thread only.
    */
   threads?: number | 'auto';
+  /** Answer "unknown" below this top-1 probability on every surface (stored in headstart.json and the ONNX metadata). */
+  unknownBelow?: number;
+  /** Choose the "unknown" threshold on the held-out images so that the labels given reach this precision. */
+  unknownPrecision?: number;
 }
 
 /** What `train` returns. */
@@ -124,8 +128,12 @@ export async function train(opts: TrainOptions, onEvent: EventSink = () => undef
   }
 
   // Finish: final model, evaluation on the headline split, manifest.
-  const calibration = await calibrateModel(model, data.val, p.preprocess, data.labels.length);
+  const calibrated = await calibrateModel(model, data, p.preprocess, data.labels.length);
+  const calibration = calibrated?.record;
   if (calibration) manifest.calibration = calibration;
+  const unknown = chooseUnknown(opts, calibrated);
+  if (unknown.record) manifest.unknown = unknown.record;
+  if (unknown.line) onEvent({ type: 'decision', lines: [unknown.line] });
   const tmpModelDir = join(runDir, `.model.tmp-${process.pid}`);
   await saveLayersModel(model, tmpModelDir);
   await replaceDir(tmpModelDir, join(runDir, 'model'));
