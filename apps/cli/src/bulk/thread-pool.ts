@@ -1,12 +1,12 @@
 /**
- * Local bulk prediction on every core: one lane per core (this thread and worker threads), each
+ * Local bulk prediction on every core: one lane per core (a worker thread each; this thread hands out chunks), each
  * with its own single-threaded onnxruntime session, reading, decoding and classifying whole chunks. Threads
  * never wait on each other (no intra-op barrier, which a busy machine turns into spinning), and
  * decoding runs in parallel with inference instead of on the one main thread.
  */
 import { Worker } from 'node:worker_threads';
 import { BULK_DEFAULTS, HeadstartError, PredictChunkJobSchema, type HeadstartErrorCode, type PredictChunkJob, type PredictionRow } from '@headstart/core';
-import { ClassifierCache, predictJobs, processPredictChunk, SINGLE_THREAD } from './predict-chunk.ts';
+import { predictJobs } from './predict-chunk.ts';
 
 /** Main thread → bulk-predict thread. */
 export type ThreadRequest = { type: 'run'; id: number; job: PredictChunkJob } | { type: 'close' };
@@ -64,18 +64,17 @@ function threadLane(provider: 'auto' | 'cuda' | 'cpu'): Lane {
 }
 
 /**
- * A pool of bulk-predict lanes: `threads − 1` worker threads plus this thread, which starts
- * classifying at once while the threads load (their start-up is not lost time on a small run).
+ * A pool of bulk-predict lanes: `threads` worker threads. This thread only hands out chunks and
+ * writes rows: onnxruntime-node runs a session synchronously on its caller, so a lane here would
+ * stall the hand-out to the others while it classifies.
  */
 export class PredictThreads {
   private readonly lanes: Lane[] = [];
   private readonly waiting: (() => void)[] = [];
 
-  /** Starts `threads − 1` worker threads; each lane loads the model on its first chunk, on `provider`. */
+  /** Starts `threads` worker threads; each lane loads the model on its first chunk, on `provider`. */
   constructor(threads: number, provider: 'auto' | 'cuda' | 'cpu' = 'auto') {
-    const here = new ClassifierCache(SINGLE_THREAD, provider);
-    this.lanes.push({ busy: 0, run: (job) => processPredictChunk(job, here, SINGLE_THREAD), close: () => here.dispose() });
-    for (let i = 1; i < threads; i++) this.lanes.push(threadLane(provider));
+    for (let i = 0; i < threads; i++) this.lanes.push(threadLane(provider));
   }
 
   /** Classifies one chunk on the least busy lane, waiting while every lane has its fill. */
