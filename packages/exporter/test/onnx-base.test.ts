@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHeadstartError } from '@headstart/core';
 import { decodeModelMessage, headOpsetFor, onnxBaseBytes, openOnnxBase } from '../src/index.ts';
-import { buildTinyCnnOnnx, TINY_CNN_TENSORS, type TinyCnnOptions } from '../src/testing/index.ts';
+import { buildTinyCnnOnnx, TINY_CNN_TENSORS, type TinyCnnOptions } from '../testing/index.ts';
 import { checkOnnx, runOrt } from './helpers/onnx.ts';
 
 async function fixture(opts: TinyCnnOptions): Promise<{ path: string; bytes: Uint8Array }> {

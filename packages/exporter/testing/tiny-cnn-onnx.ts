@@ -4,8 +4,8 @@
  * Add, Concat, GlobalAveragePool, Flatten, Gemm, Softmax) and tf2onnx style (NHWC input,
  * Transpose, Conv, Relu, ReduceMean, Reshape, MatMul, Add, Softmax).
  */
-import { GraphBuilder } from '../onnx/graph-builder.ts';
-import { DataType, encodeModel, type ModelMsg } from '../onnx/proto.ts';
+import { GraphBuilder } from '../src/onnx/graph-builder.ts';
+import { DataType, encodeModel, type ModelMsg } from '../src/onnx/proto.ts';
 
 /** Options of {@link buildTinyCnnOnnx}. */
 export interface TinyCnnOptions {

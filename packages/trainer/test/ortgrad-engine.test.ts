@@ -1,10 +1,10 @@
 import { createRng, type Rng } from '@headstart/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pinInference } from '../model/modes.ts';
-import { shareLoss } from '../parallel/share-loss.ts';
-import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../tf.ts';
-import { dropoutMask, OrtStepEngine } from './engine.ts';
-import { Unsupported } from './tape.ts';
+import { pinInference } from '../src/model/modes.ts';
+import { shareLoss } from '../src/parallel/share-loss.ts';
+import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../src/tf.ts';
+import { dropoutMask, OrtStepEngine } from '../src/ortgrad/engine.ts';
+import { Unsupported } from '../src/ortgrad/tape.ts';
 
 const CLASSES = 3;
 const N = 5;

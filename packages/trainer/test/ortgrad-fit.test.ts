@@ -1,9 +1,9 @@
 import { createRng } from '@headstart/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pinInference } from '../model/modes.ts';
-import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../tf.ts';
-import { fitPhase, type BatchSource, type EpochRecord } from '../train/fit-loop.ts';
-import { resolveSchedule } from '../train/schedule.ts';
+import { pinInference } from '../src/model/modes.ts';
+import { tfc, tfl, type LayersModel, type SymbolicTensor } from '../src/tf.ts';
+import { fitPhase, type BatchSource, type EpochRecord } from '../src/train/fit-loop.ts';
+import { resolveSchedule } from '../src/train/schedule.ts';
 
 beforeAll(async () => {
   await tfc.setBackend('cpu');
