@@ -25,14 +25,19 @@ export interface PageDriver {
   close(): Promise<void>;
 }
 
-/** Opens `origin` in Chromium, loads `modelName` from the API registry and waits until it is ready. */
-export async function openPage(origin: string, modelName: string, profileDir: string): Promise<PageDriver> {
-  const context: BrowserContext = await chromium.launchPersistentContext(profileDir, {
+/** Debian Chromium, headless and offline-quiet, with its profile in `profileDir` (a desktop-sized viewport). */
+export function launchChromium(profileDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport: { width: 1100, height: 900 },
   });
+}
+
+/** Opens `origin` in Chromium, loads `modelName` from the API registry and waits until it is ready. */
+export async function openPage(origin: string, modelName: string, profileDir: string): Promise<PageDriver> {
+  const context = await launchChromium(profileDir);
   try {
     const page: Page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${origin}/`);

@@ -3,7 +3,8 @@ import sharp from 'sharp';
 import { isHeadstartError } from '@headstart/core';
 import { decodeImage, probeImage } from './decode.ts';
 import { sniffImageFormat } from './sniff.ts';
-import { hugePngHeader, testImage, testPixels } from '../testing/messy-dataset.ts';
+import { testImage, testPixels } from '../testing/messy-dataset.ts';
+import { hugePngHeader } from '../testing/png.ts';
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
   const err = await p.then(

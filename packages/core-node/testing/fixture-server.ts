@@ -3,7 +3,8 @@
  * `Range: bytes=N-` (206), records every request, and can misbehave per path: `truncate` (announces
  * the full length, sends half, then drops the connection), `notFound` (404), `slow` (sends in
  * small chunks with a pause between them), `stall` (sends the headers and half the body, then
- * nothing), `noRange` (ignores Range and always sends 200 with the whole body).
+ * nothing), `noRange` (ignores Range and always sends 200 with the whole body). Also `listen`:
+ * any request handler on a loopback port.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -111,4 +112,29 @@ export async function startFixtureServer(files: Record<string, Uint8Array> = {})
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   state.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
+}
+
+/** A plain HTTP server on 127.0.0.1 (see {@link listen}). */
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  origin: string;
+  /** Closes every connection, then the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on 127.0.0.1 and a free port with `handler` (a page, an app, a stand-in registry).
+ * @example const s = await listen((req, res) => app(req, res)); … await s.close();
+ */
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<RunningServer> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
 }

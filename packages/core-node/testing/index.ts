@@ -1,3 +1,4 @@
-/** Test fixtures built on disk: a messy dataset, planted label noise. */
+/** Test fixtures: a messy dataset on disk, planted label noise, hand-built PNG files. */
 export * from './messy-dataset.ts';
 export * from './label-noise.ts';
+export * from './png.ts';

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 /** A distinct RGB test picture: a gradient keyed by `seed`, `width`×`height`. */
@@ -17,47 +16,25 @@ export function testPixels(width: number, height: number, seed: number): Buffer 
   return px;
 }
 
+/** A deterministic synthetic picture: gradients plus a coloured square, different per seed. */
+export function syntheticRgb(width: number, height: number, seed: number): Uint8Array {
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      const inSquare = Math.abs(x - width / 2) < width / 4 && Math.abs(y - height / 2) < height / 4;
+      out[o] = (x * 255) / Math.max(1, width - 1) * ((seed % 3) / 2) + (inSquare ? 60 * seed : 0);
+      out[o + 1] = ((y * 255) / Math.max(1, height - 1) + seed * 40) % 256;
+      out[o + 2] = inSquare ? 255 - seed * 30 : (seed * 70) % 256;
+    }
+  }
+  return out;
+}
+
 /** Encodes a test picture as JPEG or PNG. */
 export async function testImage(format: 'jpeg' | 'png', seed: number, width = 48, height = 40): Promise<Buffer> {
   const img = sharp(testPixels(width, height, seed), { raw: { width, height, channels: 3 } });
   return format === 'jpeg' ? img.jpeg({ quality: 90 }).toBuffer() : img.png().toBuffer();
-}
-
-const crc32 = (buf: Buffer): number => {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-};
-
-/** One PNG chunk: length, type, data and CRC-32 (for hand-built PNG fixtures). */
-export const pngChunk = (type: string, data: Buffer): Buffer => {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-};
-
-/**
- * A PNG whose header announces `width`×`height` grey pixels but whose data holds only a
- * few rows: a decompression-bomb stand-in that only a header-first check refuses cheaply.
- */
-export function hugePngHeader(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8);
-  const rows = deflateSync(Buffer.alloc((width + 1) * 4));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', rows),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 /** What `buildMessyDataset` planted, for assertions. */

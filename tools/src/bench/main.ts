@@ -64,6 +64,7 @@ export const BENCHES: BenchDef[] = [
   { id: 'label-noise', title: 'Label-error finder on planted noise (check --deep)', script: 'label-noise.ts', owner: 'trainer audit', mdFlag: '--md', full: [], quick: ['--quick'] },
   { id: 'calibration', title: 'Calibration on the demo data (temperature scaling)', script: 'calibration.ts', owner: 'trainer calibration', mdFlag: '--md', full: ['--seeds', '1,2,3'], quick: ['--quick'] },
   { id: 'api', title: 'Prediction API under load', script: 'api-load.ts', owner: 'api', mdFlag: '--out', full: [], quick: ['--duration', '2'] },
+  { id: 'browser', title: 'Browser inference latency (the page in Chromium vs onnxruntime-node)', script: 'browser.ts', owner: 'web', mdFlag: '--md', full: [], quick: ['--runs', '2'] },
 ];
 
 /** Parsed command line of the runner. */

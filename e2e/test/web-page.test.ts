@@ -5,15 +5,14 @@ import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import { chromium, type BrowserContext, type FileChooser, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classChannel, normalizeHeat, overlayHeat, resizeRgb } from '@headstart/core';
 import { decodeImage } from '@headstart/core-node';
-import { encodePng, syntheticRgb } from './helpers/png.ts';
-import { listen, type RunningServer } from './helpers/listen.ts';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test only: the page's acceptance test runs it served by the real API.
+import { encodeRgbPng, syntheticRgb } from '@headstart/core-node/testing';
+import { listen, type RunningServer } from '@headstart/core-node/testing/http';
 import { buildApp, type HeadstartApp } from '@headstart/api';
-import { buildTinyClassifier } from './helpers/tiny-onnx.ts';
+import { buildWebPage, launchChromium } from './browser.ts';
+import { buildTinyClassifier } from './tiny-onnx.ts';
 
 /**
  * End to end: build the page with Vite, serve it cross-origin isolated beside a stand-in registry,
@@ -21,12 +20,12 @@ import { buildTinyClassifier } from './helpers/tiny-onnx.ts';
  * onnxruntime-node on the same model and pixels.
  */
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const artifacts = join(appDir, 'test-artifacts');
+const e2eDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const artifacts = join(e2eDir, 'test-artifacts', 'web-page');
 const LABELS = ['t-shirt', 'trouser', 'bag'];
 const SIZE: [number, number] = [8, 8];
 // Core's golden preprocessing image (first of its batch), so web and core share a fixture.
-const coreFixtures = join(appDir, '../../packages/core/test/fixtures');
+const coreFixtures = join(e2eDir, '../packages/core/test/fixtures');
 const golden = JSON.parse(readFileSync(join(coreFixtures, 'preprocess-golden.json'), 'utf8')) as {
   image: { height: number; width: number; pixels: number[] };
 };
@@ -84,12 +83,11 @@ async function expected(rgb: Uint8Array, w: number, h: number): Promise<Float32A
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'headstart-web-e2e-'));
   mkdirSync(artifacts, { recursive: true });
-  const dist = join(tmp, 'dist');
-  await build({ configFile: join(appDir, 'vite.config.ts'), root: appDir, logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
+  const dist = await buildWebPage(join(tmp, 'dist'));
   session = await ortNode.InferenceSession.create(model);
   for (const f of FIXTURES) {
     let rgb = f.rgb;
-    let png = 'file' in f ? readFileSync(join(coreFixtures, f.name)) : encodePng(rgb, f.w, f.h);
+    let png = 'file' in f ? readFileSync(join(coreFixtures, f.name)) : encodeRgbPng(rgb, f.w, f.h);
     if ('file' in f) rgb = (await decodeImage(png)).data;
     else if (f.name.endsWith('.jpg')) {
       const orientation = 'orientation' in f ? f.orientation : undefined;
@@ -122,12 +120,7 @@ beforeAll(async () => {
     handler(req, res);
   });
 
-  context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1100, height: 900 },
-  });
+  context = await launchChromium(join(tmp, 'profile'));
   context.on('request', (r) => void requests.push(r.url()));
   context.on('response', (r) => {
     if (new URL(r.url()).pathname.endsWith('.wasm')) wasmResponses.push({ url: r.url(), type: r.headers()['content-type'] });

@@ -2,39 +2,59 @@
  * Browser inference latency of a Headstart ONNX file: the built page, served by the API, in Debian
  * Chromium (headless, no GPU) — wasm multi-threaded (cross-origin isolated) vs single-threaded —
  * beside onnxruntime-node on the same model. Medians of `--runs` classifications after one warm-up.
- *   node --import tsx apps/web/scripts/bench-browser.ts --model model.onnx [--runs 20]
+ * Without `--model` it measures the API benchmark's model (MobileNetV2 224×224, 5 classes, exported in memory).
+ *
+ * Usage: nice -n 10 node --import tsx tools/src/bench/browser.ts [--model model.onnx] [--runs 20] [--md FILE]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ortNode from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- benchmark script: the page is measured as served by the real API.
 import { buildApp } from '@headstart/api';
-import { parseHeadstartMetadata, readOnnxMetadata } from '@headstart/inference/web';
-import { encodePng, syntheticRgb } from '../test/helpers/png.ts';
-import { listen } from '../test/helpers/listen.ts';
+import { parseHeadstartMetadata, readOnnxMetadata } from '@headstart/core';
+import { encodeRgbPng, syntheticRgb } from '@headstart/core-node/testing';
+import { listen } from '@headstart/core-node/testing/http';
+import { exportBenchModel } from './api-load-model.ts';
+import { benchCommand, mdTable, median, writeMarkdown } from './bench-kit.ts';
+import { describeMachine, formatLoad, machineLine } from './machine.ts';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, runs: { type: 'string', default: '20' } } });
-if (!values.model) throw new Error('usage: bench-browser.ts --model <file.onnx> [--runs N]');
+const WEB_DIR = fileURLToPath(new URL('../../../apps/web', import.meta.url));
+
+/** One measured surface: where it ran, on which provider, and its median times. */
+interface Row {
+  where: string;
+  provider: string;
+  inferenceMs: number;
+  decodeMs: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    runs: { type: 'string', default: '20' },
+    md: { type: 'string', default: join(tmpdir(), 'headstart-bench', 'browser.md') },
+  },
+  strict: true,
+});
 const runs = Number(values.runs);
-const modelPath = resolve(values.model);
-const bytes = new Uint8Array(readFileSync(modelPath));
+if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs: '${values.runs}' is not a positive integer`);
+const modelPath = values.model ? resolve(values.model) : undefined;
+const bytes = modelPath ? new Uint8Array(readFileSync(modelPath)) : exportBenchModel();
 const info = parseHeadstartMetadata(readOnnxMetadata(bytes));
 const [h, w] = info.inputSize;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const loadBefore = describeMachine().loadavg;
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = mkdtempSync(join(tmpdir(), 'headstart-web-bench-'));
 const dist = join(tmp, 'dist');
-await build({ configFile: join(appDir, 'vite.config.ts'), root: appDir, logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
+await build({ configFile: join(WEB_DIR, 'vite.config.ts'), root: WEB_DIR, logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
 mkdirSync(join(tmp, 'models', 'bench', '1'), { recursive: true });
 writeFileSync(join(tmp, 'models', 'bench', '1', 'model.onnx'), bytes);
 const rgb = syntheticRgb(w, h, 2);
-writeFileSync(join(tmp, 'image.png'), encodePng(rgb, w, h));
+writeFileSync(join(tmp, 'image.png'), encodeRgbPng(rgb, w, h));
 
 const api = buildApp({ modelsDir: join(tmp, 'models'), webRoot: dist, pollMs: 0, threads: 1 });
 await api.ready;
@@ -48,7 +68,7 @@ const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
-const rows: { where: string; provider: string; inferenceMs: number; decodeMs: number }[] = [];
+const rows: Row[] = [];
 try {
   for (const origin of [isolated.origin, plain.origin]) {
     const page = await browser.newPage();
@@ -71,7 +91,7 @@ try {
         inf.push(Number(m[2]));
       }
     }
-    rows.push({ where: `chromium ${await browser.version()}`, provider, inferenceMs: median(inf), decodeMs: median(dec) });
+    rows.push({ where: `chromium ${browser.version()}`, provider, inferenceMs: median(inf), decodeMs: median(dec) });
     await page.close();
   }
   for (const threads of [1, 2]) {
@@ -94,5 +114,20 @@ try {
   await api.close();
   rmSync(tmp, { recursive: true, force: true });
 }
-process.stdout.write(`model ${modelPath} (${(bytes.length / 1e6).toFixed(1)} MB, input ${h}x${w}), median of ${runs} runs, batch 1\n`);
-for (const r of rows) process.stdout.write(`${r.where.padEnd(26)} ${r.provider.padEnd(22)} inference ${r.inferenceMs.toFixed(1).padStart(7)} ms   decode+resize ${Number.isNaN(r.decodeMs) ? '    –' : r.decodeMs.toFixed(1).padStart(5)} ms\n`);
+
+const ms = (x: number): string => (Number.isNaN(x) ? '–' : `${x.toFixed(1)} ms`);
+const modelText = modelPath ? `${modelPath} (${(bytes.length / 1e6).toFixed(1)} MB, input ${h}x${w})` : `MobileNetV2 exported in memory (${(bytes.length / 1e6).toFixed(1)} MB, input ${h}x${w})`;
+const md = [
+  '# Browser inference latency',
+  '',
+  `Command: \`${benchCommand('browser.ts', process.argv.slice(2))}\``,
+  '',
+  `Machine: ${machineLine(describeMachine())}. Load average before ${formatLoad(loadBefore)}, after ${formatLoad(describeMachine().loadavg)}.`,
+  '',
+  `Model: ${modelText}; median of ${runs} runs after one warm-up, batch 1. The page's own timings (its result caption); onnxruntime-node timed in-process on the same pixels.`,
+  '',
+  mdTable(['runtime', 'provider', 'inference', 'decode+resize'], rows.map((r) => [r.where, r.provider, ms(r.inferenceMs), ms(r.decodeMs)])),
+  '',
+].join('\n');
+await writeMarkdown(values.md, md);
+process.stdout.write(md);
