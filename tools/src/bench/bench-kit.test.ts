@@ -2,8 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benchCommand, demoteHeadings, mdTable, mean, median, parseIntList, parseList, pct, readSections, secs, stdev, stripFlag, times, wrapSection, writeMarkdown } from './bench-kit.ts';
+import { benchCommand, demoteHeadings, mdTable, mean, median, parseIntList, parseList, parsePositiveInt, pct, readSections, secs, stdev, stripFlag, times, wrapSection, writeMarkdown } from './bench-kit.ts';
 import { stepSeconds } from './caching.ts';
+import { defaultsCommand } from './defaults.ts';
 import { BENCHES, commandFor, parseMainArgs, renderDoc, renderSection, type BenchDef, type BenchOutcome } from './main.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
 import type { TimedRun } from './timed-train.ts';
@@ -41,6 +42,11 @@ describe('formatting', () => {
     expect(mdTable(['a', 'b'], [[1, 'x|y']])).toBe('| a | b |\n|---|---|\n| 1 | x\\|y |');
     expect(() => mdTable(['a', 'b'], [[1]])).toThrow(RangeError);
   });
+  it('right-aligns the columns asked for', () => {
+    expect(mdTable(['name', 'ms', 'n'], [['x', 1.5, 2]], ['l', 'r', 'r'])).toBe('| name | ms | n |\n|---|---:|---:|\n| x | 1.5 | 2 |');
+    expect(mdTable(['a', 'b'], [], ['r'])).toBe('| a | b |\n|---:|---|');
+    expect(() => mdTable(['a'], [], ['l', 'r'])).toThrow(/2 alignments for 1 columns/);
+  });
   it('demotes headings outside code fences only', () => {
     expect(demoteHeadings('# T\ntext\n```\n# not a heading\n```\n## U', 2)).toBe('### T\ntext\n```\n# not a heading\n```\n#### U');
   });
@@ -53,6 +59,12 @@ describe('argument helpers', () => {
     expect(parseIntList('10,100', '--k')).toEqual([10, 100]);
     expect(() => parseIntList('10,x', '--k')).toThrow(/--k: 'x'/);
     expect(() => parseIntList('0', '--k')).toThrow(RangeError);
+  });
+  it('parses one positive integer, naming the flag otherwise', () => {
+    expect(parsePositiveInt('20', '--runs')).toBe(20);
+    expect(() => parsePositiveInt('2.5', '--runs')).toThrow(/--runs: '2.5'/);
+    expect(() => parsePositiveInt('', '--runs')).toThrow(RangeError);
+    expect(() => parsePositiveInt(undefined, '--runs')).toThrow(RangeError);
   });
   it('strips a flag and its value from argv', () => {
     expect(stripFlag(['--quick', '--md', 'x.md', '--k', '5'], '--md')).toEqual(['--quick', '--k', '5']);
@@ -126,6 +138,11 @@ describe('benchmark command and markdown file', () => {
   it('the reproducible command drops the output flags and keeps every other argument', () => {
     expect(benchCommand('caching.ts', ['--seeds', '1,2', '--md', '/tmp/x.md', '--quick'])).toBe('nice -n 10 node --import tsx tools/src/bench/caching.ts --seeds 1,2 --quick');
     expect(benchCommand('api-load.ts', ['--out=/tmp/a.md', '--secs', '5'], ['--out'])).toBe('nice -n 10 node --import tsx tools/src/bench/api-load.ts --secs 5');
+  });
+  it("defaults.ts records its command without the --md, --jsonl and --root paths (their values too)", () => {
+    const argv = ['--quick', '--md', '/tmp/d.md', '--split', '--jsonl=/tmp/rows.jsonl', '--root', '/tmp/work', '--k', '5,10'];
+    expect(defaultsCommand(argv)).toBe('nice -n 10 node --import tsx tools/src/bench/defaults.ts --quick --split --k 5,10');
+    expect(defaultsCommand([])).toBe('nice -n 10 node --import tsx tools/src/bench/defaults.ts');
   });
 
   it('writes the markdown into a new folder, leaving no temporary file', async () => {

@@ -37,14 +37,18 @@ export function times(x: number): string {
   return Number.isFinite(x) ? `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×` : '–';
 }
 
-/** A GitHub-flavoured markdown table; cells have `|` escaped and newlines flattened. */
-export function mdTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+/** Column alignment of {@link mdTable}: `r` right-aligns (numbers), `l` is the default. */
+export type Align = 'l' | 'r';
+
+/** A GitHub-flavoured markdown table; cells have `|` escaped and newlines flattened; `align` per column (default left). */
+export function mdTable(header: readonly string[], rows: readonly (readonly (string | number)[])[], align: readonly Align[] = []): string {
   const cell = (v: string | number): string => String(v).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
   const widthOk = rows.every((r) => r.length === header.length);
   if (!widthOk) throw new RangeError(`mdTable: every row needs ${header.length} cells`);
+  if (align.length > header.length) throw new RangeError(`mdTable: ${align.length} alignments for ${header.length} columns`);
   return [
     `| ${header.map(cell).join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
+    `|${header.map((_, i) => (align[i] === 'r' ? '---:' : '---')).join('|')}|`,
     ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
   ].join('\n');
 }
@@ -57,13 +61,16 @@ export function parseList(text: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** One positive integer; RangeError naming the flag on anything else. */
+export function parsePositiveInt(text: string | undefined, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${flag}: '${text ?? ''}' is not a positive integer`);
+  return n;
+}
+
 /** Comma list of positive integers; RangeError naming the flag on anything else. */
 export function parseIntList(text: string | undefined, flag: string): number[] {
-  return parseList(text).map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`${flag}: '${s}' is not a positive integer`);
-    return n;
-  });
+  return parseList(text).map((s) => parsePositiveInt(s, flag));
 }
 
 /** Pushes every markdown heading down by `levels` (`# A` → `## A`), leaving fenced code alone. */

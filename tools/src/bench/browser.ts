@@ -19,7 +19,7 @@ import { parseHeadstartMetadata, readOnnxMetadata } from '@headstart/core';
 import { encodeRgbPng, syntheticRgb } from '@headstart/core-node/testing';
 import { listen } from '@headstart/core-node/testing/http';
 import { exportBenchModel } from './api-load-model.ts';
-import { benchCommand, mdTable, median, writeMarkdown } from './bench-kit.ts';
+import { benchCommand, mdTable, median, parsePositiveInt, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
 
 const WEB_DIR = fileURLToPath(new URL('../../../apps/web', import.meta.url));
@@ -40,8 +40,7 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs: '${values.runs}' is not a positive integer`);
+const runs = parsePositiveInt(values.runs, '--runs');
 const modelPath = values.model ? resolve(values.model) : undefined;
 const bytes = modelPath ? new Uint8Array(readFileSync(modelPath)) : exportBenchModel();
 const info = parseHeadstartMetadata(readOnnxMetadata(bytes));

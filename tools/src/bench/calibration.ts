@@ -8,14 +8,13 @@
  *          [--test-per-class 100] [--quick] [--md out.md]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { evaluateRun, train } from '@headstart/trainer';
 import { materialize } from '../fashion-mnist/fashion-mnist.ts';
-import { mdTable, parseIntList, pct, secs } from './bench-kit.ts';
+import { benchCommand, mdTable, parseIntList, parsePositiveInt, pct, secs, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, machineLine } from './machine.ts';
 
 const DEMO = fileURLToPath(new URL('../../../data/demo/fashion-mnist', import.meta.url));
@@ -103,13 +102,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ options: { seeds: { type: 'string' }, 'test-per-class': { type: 'string' }, quick: { type: 'boolean', default: false }, md: { type: 'string' } } });
   const quick = values.quick === true;
   const seedsArg = values.seeds ?? (quick ? '1' : '1,2,3');
-  const perClass = Number(values['test-per-class'] ?? (quick ? 10 : 100));
+  const perClass = parsePositiveInt(values['test-per-class'] ?? (quick ? '10' : '100'), '--test-per-class');
   const rows = await runCalibration(parseIntList(seedsArg, '--seeds'), perClass, quick, (l) => process.stderr.write(`${l}\n`));
-  const command = `nice -n 10 node --import tsx tools/src/bench/calibration.ts --seeds ${seedsArg} --test-per-class ${perClass}${quick ? ' --quick' : ''}`;
+  const command = benchCommand('calibration.ts', ['--seeds', seedsArg, '--test-per-class', String(perClass), ...(quick ? ['--quick'] : [])]);
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-  if (values.md) {
-    const md = resolve(values.md);
-    writeFileSync(`${md}.tmp`, calibrationMarkdown(rows, command, machineLine(describeMachine())));
-    renameSync(`${md}.tmp`, md);
-  }
+  if (values.md) await writeMarkdown(resolve(values.md), calibrationMarkdown(rows, command, machineLine(describeMachine())));
 }

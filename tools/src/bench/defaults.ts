@@ -10,14 +10,14 @@
  *          [--quick] [--md out.md] [--jsonl rows.jsonl]
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TrainOptions } from '@headstart/trainer';
-import { mdTable, median, parseIntList, parseList, pct, secs } from './bench-kit.ts';
+import { benchCommand, mdTable, median, parseIntList, parseList, pct, secs, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, formatLoad, machineLine } from './machine.ts';
 import { fashionFolder, timedTrain } from './timed-train.ts';
 
@@ -30,6 +30,14 @@ const TEXT: Record<Variant, string> = {
   'hand-advised': 'hand-set: mobilenet_v2 96 px, cut block_12_add, flatten head, standardised, no augmentation, 500 fixed head steps (the configuration the advisor most often printed), no phase 2',
   'hand-scratch28': 'hand-set: scratch CNN at 28 px (native size), early stopping patience 8, up to 40 epochs',
 };
+
+/** Flags naming where the benchmark writes (its markdown, rows and working folder): left out of the recorded command. */
+export const DEFAULTS_OUTPUT_FLAGS = ['--md', '--jsonl', '--root'] as const;
+
+/** The reproducible command of a run with `argv` (without its output paths). */
+export function defaultsCommand(argv: readonly string[]): string {
+  return benchCommand('defaults.ts', argv, DEFAULTS_OUTPUT_FLAGS);
+}
 
 /** One trained configuration on one draw. */
 export interface DefaultsRow {
@@ -148,7 +156,7 @@ export async function cli(argv: string[]): Promise<number> {
     }
   }
   const wall = (performance.now() - t0) / 1000;
-  const cmd = `nice -n 10 node --import tsx tools/src/bench/defaults.ts ${argv.filter((a) => !a.startsWith('--md') && !a.startsWith('--jsonl')).join(' ')}`.trim();
+  const cmd = defaultsCommand(argv);
   const lines = [`Command: \`${cmd}\` — ${secs(wall)} wall; load average before ${loadBefore}, after ${formatLoad(loadavg())}.`, '', `Machine: ${machineLine(describeMachine())}.`, ''];
   lines.push('Training images: k per class drawn (seeded) from the Fashion-MNIST training file; test: the stated images per class drawn from the test file (never trained on, never used for a choice). Times are wall seconds of the whole `train` call on this shared machine.', '');
   lines.push(...variants.map((v) => `- \`${v}\`: ${TEXT[v]}`), '');
@@ -169,10 +177,7 @@ export async function cli(argv: string[]): Promise<number> {
     lines.push(mdTable(['seed', '--base run (plain)', '--mode scratch', 'wall (base / scratch)'], split.map((r) => [r.seed, pct(r.plain), pct(r.scratch), `${secs(r.plainS)} / ${secs(r.scratchS)}`])), '');
     lines.push(`Median: --base ${pct(median(split.map((r) => r.plain)))} vs scratch ${pct(median(split.map((r) => r.scratch)))}.`, '');
   }
-  const md = lines.join('\n');
-  const path = resolve(values.md as string);
-  writeFileSync(`${path}.tmp`, md);
-  renameSync(`${path}.tmp`, path);
+  await writeMarkdown(resolve(values.md as string), lines.join('\n'));
   process.stdout.write(`${JSON.stringify({ rows, split })}\n`);
   return 0;
 }

@@ -10,12 +10,12 @@
  * Run it under `nice -n 10` on a shared machine.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { demoteHeadings, parseList, readSections, secs, wrapSection } from './bench-kit.ts';
+import { benchCommand, demoteHeadings, parseList, parsePositiveInt, readSections, secs, wrapSection, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, machineLine, type MachineInfo } from './machine.ts';
 
 /** One benchmark script known to the runner. */
@@ -92,14 +92,13 @@ export function parseMainArgs(argv: string[], benches: readonly BenchDef[] = BEN
   if (unknown.length > 0) throw new RangeError(`--only: unknown benchmark ${unknown.join(', ')} (known: ${known.join(', ')})`);
   if (only.length === 0) throw new RangeError('--only: give at least one benchmark id');
   const out = values.out ?? (values.quick ? join(tmpdir(), 'headstart-bench', 'benchmarks-quick.md') : 'docs/benchmarks.md');
-  const jobs = Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`--jobs: '${values.jobs}' is not a positive integer`);
+  const jobs = parsePositiveInt(values.jobs, '--jobs');
   return { only, quick: values.quick, jobs, out, list: values.list, collect: values.collect };
 }
 
 /** The shell command that reproduces one benchmark (what the document prints). */
 export function commandFor(b: BenchDef, quick: boolean): string {
-  return ['nice -n 10 node --import tsx', `tools/src/bench/${b.script}`, ...(quick ? b.quick : b.full)].join(' ');
+  return benchCommand(b.script, quick ? b.quick : b.full);
 }
 
 /** Outcome of running one benchmark script. */
@@ -208,14 +207,14 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
   const kept = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : new Map<string, string>();
   const fresh = new Map<string, string>();
   let failed = 0;
-  // Sections of the document as it is now (another runner may have replaced some meanwhile), then ours.
-  const writeDoc = (): void => {
-    const now = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : kept;
-    mkdirSync(dirname(out), { recursive: true });
-    const tmp = `${out}.tmp-${process.pid}`;
-    writeFileSync(tmp, renderDoc(describeMachine(), BENCHES, fresh, now, args.quick));
-    renameSync(tmp, out);
-  };
+  // Sections of the document as it is now (another runner may have replaced some meanwhile), then ours;
+  // one write at a time, so a later write always holds every section an earlier one did.
+  let writing = Promise.resolve();
+  const writeDoc = (): Promise<void> =>
+    (writing = writing.then(() => {
+      const now = existsSync(out) ? readSections(readFileSync(out, 'utf8')) : kept;
+      return writeMarkdown(out, renderDoc(describeMachine(), BENCHES, fresh, now, args.quick));
+    }));
   const queue = args.collect ? [] : BENCHES.filter((d) => args.only.includes(d.id));
   const running = new Set<string>();
   const worker = async (): Promise<void> => {
@@ -233,7 +232,7 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
       process.stderr.write(`== ${b.id}: ${o.status} in ${secs(o.seconds)}\n`);
       fresh.set(b.id, renderSection(b, o));
       // Write after every benchmark so a long run keeps what it measured if interrupted.
-      writeDoc();
+      await writeDoc();
     }
   };
   await Promise.all(Array.from({ length: args.jobs }, () => worker()));
@@ -244,7 +243,7 @@ export async function main(argv: string[], root = resolve(dirname(fileURLToPath(
     const o: BenchOutcome = { id: b.id, status: 'collected', seconds: 0, command: commandFor(b, false), markdown: readFileSync(resolve(root, b.doc), 'utf8'), date: b.doc, loadBefore: [] };
     fresh.set(b.id, renderSection(b, o));
   }
-  writeDoc();
+  await writeDoc();
   process.stderr.write(`wrote ${out}\n`);
   return failed > 0 ? 1 : 0;
 }

@@ -8,13 +8,14 @@
  *          [--no-torch] [--md FILE]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@headstart/trainer';
 import { materialize } from '../fashion-mnist/fashion-mnist.ts';
+import { benchCommand, mdTable, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, formatLoad } from './machine.ts';
 import { RECIPE, recipeTop, topFlops } from './recipe-model.ts';
 
@@ -191,17 +192,29 @@ async function main(): Promise<void> {
   const lines = [
     '# Issue-13 recipe: headstart train vs PyTorch',
     '',
+    `Command: \`${benchCommand('recipe.ts', process.argv.slice(2))}\``,
+    '',
     `Recipe: Fashion-MNIST t-shirt vs shirt, ${RECIPE.trainPerClass} training + ${RECIPE.valPerClass} validation images per class, ${RECIPE.size} px, MobileNetV2 cut at out_relu, avg head, ` +
       `phase 1 ${RECIPE.epochs1} epochs head only, phase 2 ${RECIPE.epochs2} epochs --unfreeze from:${RECIPE.from}, batch ${RECIPE.batch}, --fixed-epochs, --augment none, seed 1. ` +
       `Phase-2 FLOPs: ${f1(flops.forward / 1e6)} MFLOP forward + ${f1(flops.backward / 1e6)} MFLOP backward per training image, ${f1(phase2Flops / 1e9)} GFLOP in all (validation forward included).`,
     '',
     'CPU = user + system seconds of the process and its threads (from /proc); user/wall ≥ 1 means more than one core busy. The machine is shared: see each row\'s load average at its start.',
     '',
-    '| run | whole s | phase 1 s | phase 2 s | phase-2 GFLOP/s (wall) | CPU s | user/wall | peak RSS MiB | val acc | load at start |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.name} | ${f1(r.wall)} | ${f1(r.phase1)} | ${f1(r.phase2)} | ${r.phase2 ? f1(phase2Flops / 1e9 / r.phase2) : '–'} | ${f1(r.user + r.sys)} | ${f1(r.user / r.wall, 2)} | ${f1(r.peakRssMiB, 0)} | ${r.accuracy !== undefined ? `${(r.accuracy * 100).toFixed(1)} %` : '–'} | ${formatLoad(r.load)} |`,
+    mdTable(
+      ['run', 'whole s', 'phase 1 s', 'phase 2 s', 'phase-2 GFLOP/s (wall)', 'CPU s', 'user/wall', 'peak RSS MiB', 'val acc', 'load at start'],
+      rows.map((r) => [
+        r.name,
+        f1(r.wall),
+        f1(r.phase1),
+        f1(r.phase2),
+        r.phase2 ? f1(phase2Flops / 1e9 / r.phase2) : '–',
+        f1(r.user + r.sys),
+        f1(r.user / r.wall, 2),
+        f1(r.peakRssMiB, 0),
+        r.accuracy !== undefined ? `${(r.accuracy * 100).toFixed(1)} %` : '–',
+        formatLoad(r.load),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
     '',
     ...(torch
@@ -218,10 +231,7 @@ async function main(): Promise<void> {
     '',
   ];
   const md = lines.join('\n');
-  const out = values.md ?? join(tmpdir(), 'headstart-bench', 'recipe.md');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(`${out}.tmp`, md);
-  renameSync(`${out}.tmp`, out);
+  await writeMarkdown(values.md ?? join(tmpdir(), 'headstart-bench', 'recipe.md'), md);
   process.stderr.write(`${md}\n`);
 }
 

@@ -8,13 +8,14 @@
  *          [--size 160] [--from block_14_expand] [--backend wasm] [--engine both|tfjs] [--md FILE] [--json]
  * `--engine both` (default) also times the onnxruntime step engine and prints onnxruntime's own per-node profile.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@headstart/core';
 import { asAdam, DataParallelSteps, FastAdam, OrtStepEngine, selectBackend, type BackendName } from '@headstart/trainer';
+import { benchCommand, mdTable, writeMarkdown } from './bench-kit.ts';
 import { describeMachine, formatLoad } from './machine.ts';
 import { layerFlops, RECIPE, recipeTop, scratchModel, type LayerFlops } from './recipe-model.ts';
 
@@ -243,19 +244,23 @@ function ortLines(ort: Awaited<ReturnType<typeof ortStep>>, rows: LayerRow[], fl
     '',
     `Per layer on onnxruntime (its profiler, kernel wall ms per step; sum forward ${fmt(sum((v) => v.fwd))} + backward ${fmt(sum((v) => v.bwd))}):`,
     '',
-    '| layer | fwd ms | fwd GFLOP/s | bwd ms | bwd GFLOP/s |',
-    '|---|---:|---:|---:|---:|',
-    ...[...ort.profile.layers.entries()].map(([name, v]) => {
-      const f = byLayer.get(name)?.flops;
-      const rate = (fl: number | undefined, ms: number): string => (fl ? fmt(fl / 1e6 / Math.max(1e-3, ms)) : '–');
-      return `| ${name} | ${fmt(v.fwd, 2)} | ${rate(f?.forward, v.fwd)} | ${fmt(v.bwd, 2)} | ${rate(f?.backward, v.bwd)} |`;
-    }),
+    mdTable(
+      ['layer', 'fwd ms', 'fwd GFLOP/s', 'bwd ms', 'bwd GFLOP/s'],
+      [...ort.profile.layers.entries()].map(([name, v]) => {
+        const f = byLayer.get(name)?.flops;
+        const rate = (fl: number | undefined, ms: number): string => (fl ? fmt(fl / 1e6 / Math.max(1e-3, ms)) : '–');
+        return [name, fmt(v.fwd, 2), rate(f?.forward, v.fwd), fmt(v.bwd, 2), rate(f?.backward, v.bwd)];
+      }),
+      ['l', 'r', 'r', 'r', 'r'],
+    ),
     '',
     'onnxruntime op types of one step (kernel wall ms):',
     '',
-    '| op | nodes | ms |',
-    '|---|---:|---:|',
-    ...[...ort.profile.ops.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 15).map(([k, e]) => `| ${k} | ${Math.round(e.n)} | ${fmt(e.ms, 2)} |`),
+    mdTable(
+      ['op', 'nodes', 'ms'],
+      [...ort.profile.ops.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 15).map(([k, e]) => [k, Math.round(e.n), fmt(e.ms, 2)]),
+      ['l', 'r', 'r'],
+    ),
   ];
 }
 
@@ -318,6 +323,8 @@ async function main(): Promise<void> {
   const lines = [
     '# Training step profile',
     '',
+    `Command: \`${benchCommand('step-profile.ts', process.argv.slice(2))}\``,
+    '',
     `Model: ${scratch ? `scratch CNN (--mode scratch), ${classes} classes` : `recipe phase 2 (unfreeze from:${values.from})`}. Backend ${backendText}; batch ${batch}, ${size} px; median of ${steps} runs each; load ${formatLoad(load0)} at start, ` +
       `process CPU ${fmt((cpu.user + cpu.system) / 1e6)} s user+sys over ${fmt(wall)} s wall (user/wall ${fmt(cpu.user / 1e6 / wall, 2)}).`,
     '',
@@ -338,25 +345,32 @@ async function main(): Promise<void> {
     '',
     `Per layer (sum forward ${fmt(sumFwd)} ms + backward ${fmt(sumBwd)} ms; backward = gradients of the layer's inputs and trainable weights):`,
     '',
-    '| layer | class | output | fwd CPU ms | fwd GFLOP/s | bwd CPU ms | bwd GFLOP/s | kernels fwd/bwd |',
-    '|---|---|---|---:|---:|---:|---:|---:|',
-    ...rows.map(
-      (r) =>
-        `| ${r.name} | ${r.className} | ${r.outShape.slice(1).join('×')} | ${fmt(r.fwdMs, 2)} | ${r.flops.forward ? fmt(r.flops.forward / 1e6 / r.fwdMs) : '–'} | ${fmt(r.bwdMs, 2)} | ${r.flops.backward ? fmt(r.flops.backward / 1e6 / Math.max(1e-3, r.bwdMs)) : '–'} | ${r.kernelsFwd}/${r.kernelsBwd} |`,
+    mdTable(
+      ['layer', 'class', 'output', 'fwd CPU ms', 'fwd GFLOP/s', 'bwd CPU ms', 'bwd GFLOP/s', 'kernels fwd/bwd'],
+      rows.map((r) => [
+        r.name,
+        r.className,
+        r.outShape.slice(1).join('×'),
+        fmt(r.fwdMs, 2),
+        r.flops.forward ? fmt(r.flops.forward / 1e6 / r.fwdMs) : '–',
+        fmt(r.bwdMs, 2),
+        r.flops.backward ? fmt(r.flops.backward / 1e6 / Math.max(1e-3, r.bwdMs)) : '–',
+        `${r.kernelsFwd}/${r.kernelsBwd}`,
+      ]),
+      ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
     'Kernels of one step (tf.profile, wall ms; Headstart gradient kernels include the kernels they call):',
     '',
-    '| kernel | calls | ms |',
-    '|---|---:|---:|',
-    ...[...perKernel.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 20).map(([k, e]) => `| ${k} | ${e.n} | ${fmt(e.ms, 1)} |`),
+    mdTable(
+      ['kernel', 'calls', 'ms'],
+      [...perKernel.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 20).map(([k, e]) => [k, e.n, fmt(e.ms, 1)]),
+      ['l', 'r', 'r'],
+    ),
     '',
   ];
   const md = lines.join('\n');
-  const out = values.md ?? join(tmpdir(), 'headstart-bench', 'step-profile.md');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(`${out}.tmp`, md);
-  renameSync(`${out}.tmp`, out);
+  await writeMarkdown(values.md ?? join(tmpdir(), 'headstart-bench', 'step-profile.md'), md);
   process.stderr.write(`${md}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify({ stepMs, stepWallMs, flops: flopsFwd + flopsBwd, rows, kernels: Object.fromEntries(perKernel), overheadUs })}\n`);
 }
