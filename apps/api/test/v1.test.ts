@@ -1,20 +1,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '@headstart/inference/node';
-import { buildApp, type HeadstartApp } from '../src/index.ts';
-import { gradient, LABELS, makeRegistry, solid } from './helpers.ts';
+import type { HeadstartApp } from '../src/index.ts';
+import { gradient, LABELS, registryApps, solid } from './helpers.ts';
 
 describe('v1 routes', () => {
-  let root: string;
+  const { appWith, root } = registryApps();
   let app: HeadstartApp;
   beforeAll(async () => {
-    root = makeRegistry();
-    app = buildApp({ modelsDir: root, pollMs: 0, threads: 1 });
-    await app.ready;
+    app = await appWith();
   });
-  afterAll(() => app.close());
 
   it('lists models with versions', async () => {
     const res = await request(app).get('/v1/models').expect(200);
@@ -40,12 +37,12 @@ describe('v1 routes', () => {
       r.on('end', () => cb(null, Buffer.concat(chunks)));
     }).expect(200);
     expect(res.headers['content-type']).toContain('application/octet-stream');
-    expect(Buffer.compare(res.body as Buffer, readFileSync(join(root, 'colors', '1', 'model.onnx')))).toBe(0);
+    expect(Buffer.compare(res.body as Buffer, readFileSync(join(root(), 'colors', '1', 'model.onnx')))).toBe(0);
   });
 
   it('serves a published report.json with the run history attached, 404 when none', async () => {
     await request(app).get('/v1/models/colors/versions/2/report.json').expect(404);
-    const dir = join(root, 'colors', '1');
+    const dir = join(root(), 'colors', '1');
     writeFileSync(join(dir, 'report.json'), JSON.stringify({ accuracy: 0.75, labels: LABELS }));
     writeFileSync(join(dir, 'history.jsonl'), '{"phase":"phase1","epoch":1,"loss":0.9}\n{"phase":"phase1","epoch":2,"loss":0.5}\n');
     const res = await request(app).get('/v1/models/colors/versions/1/report.json').expect(200);
@@ -89,7 +86,7 @@ describe('v1 routes', () => {
 
   it('gives the same top-1 and probabilities (1e-4) as @headstart/inference directly', async () => {
     const img = await gradient();
-    const clf = await createClassifier(join(root, 'tall', '1', 'model.onnx'), { threads: 1 });
+    const clf = await createClassifier(join(root(), 'tall', '1', 'model.onnx'), { threads: 1 });
     const direct = await clf.classify(img, { topK: 3 });
     await clf.dispose();
     const res = await request(app).post('/v1/models/tall/predict?topk=3').set('Content-Type', 'image/png').send(img).expect(200);

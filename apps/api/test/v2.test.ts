@@ -1,9 +1,9 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '@headstart/inference/node';
 import { join } from 'node:path';
-import { buildApp, type HeadstartApp } from '../src/index.ts';
-import { makeRegistry } from './helpers.ts';
+import type { HeadstartApp } from '../src/index.ts';
+import { registryApps } from './helpers.ts';
 
 /** NHWC pixels for `count` solid images of 8×8. */
 function pixels(colours: [number, number, number][]): number[] {
@@ -13,14 +13,11 @@ function pixels(colours: [number, number, number][]): number[] {
 }
 
 describe('Open Inference Protocol v2', () => {
-  let root: string;
+  const { appWith, root } = registryApps();
   let app: HeadstartApp;
   beforeAll(async () => {
-    root = makeRegistry();
-    app = buildApp({ modelsDir: root, pollMs: 0, threads: 1 });
-    await app.ready;
+    app = await appWith();
   });
-  afterAll(() => app.close());
 
   it('health: live and ready answer 200 with an empty body', async () => {
     const live = await request(app).get('/v2/health/live').expect(200);
@@ -72,7 +69,7 @@ describe('Open Inference Protocol v2', () => {
     expect(out.data[0]).toBeGreaterThan(0.9);
     expect(out.data[5]).toBeGreaterThan(0.9);
     // same numbers as the library on the same pixels
-    const clf = await createClassifier(join(root, 'colors', '1', 'model.onnx'), { threads: 1 });
+    const clf = await createClassifier(join(root(), 'colors', '1', 'model.onnx'), { threads: 1 });
     const direct = await clf.runPixels(Float32Array.from(body.inputs[0]!.data), 2);
     await clf.dispose();
     direct.forEach((p, i) => expect(Math.abs(p - out.data[i])).toBeLessThan(1e-6));

@@ -1,53 +1,34 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunManifestSchema } from '@headstart/core';
 import { createHash } from 'node:crypto';
 import { decodeModel } from '@headstart/exporter';
 import { buildTinyCnnOnnx, TINY_CNN_TENSORS } from '@headstart/exporter/testing';
 import { main } from '../src/main.ts';
 import { captureIo } from './fakes.ts';
+import { writeLayersModel, writeRunManifest } from './run-fixture.ts';
 
 /** A hand-written TF.js layers model: [N,4,4,3] → conv 2 filters → flatten → dense 3 softmax. */
 function writeTinyModel(dir: string): string {
-  mkdirSync(dir, { recursive: true });
   const layers = [
     { class_name: 'Conv2D', config: { name: 'conv', batch_input_shape: [null, 4, 4, 3], filters: 2, kernel_size: [3, 3], strides: [2, 2], padding: 'same', activation: 'relu', use_bias: true } },
     { class_name: 'Flatten', config: { name: 'flat' } },
     { class_name: 'Dense', config: { name: 'dense', units: 3, activation: 'softmax', use_bias: true } },
   ];
   const specs = [
-    { name: 'conv/kernel', shape: [3, 3, 3, 2], dtype: 'float32' },
-    { name: 'conv/bias', shape: [2], dtype: 'float32' },
-    { name: 'dense/kernel', shape: [8, 3], dtype: 'float32' },
-    { name: 'dense/bias', shape: [3], dtype: 'float32' },
+    { name: 'conv/kernel', shape: [3, 3, 3, 2] },
+    { name: 'conv/bias', shape: [2] },
+    { name: 'dense/kernel', shape: [8, 3] },
+    { name: 'dense/bias', shape: [3] },
   ];
   const n = 54 + 2 + 24 + 3;
-  const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 0.5);
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(values.buffer));
-  const json = { format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { name: 's', layers } }, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-  return join(dir, 'model.json');
+  return writeLayersModel(dir, 's', layers, specs, Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 0.5));
 }
 
 function writeRunDir(dir: string): void {
   writeTinyModel(join(dir, 'model'));
-  const manifest = RunManifestSchema.parse({
-    format: 'headstart-run@1',
-    name: 'cli-run',
-    createdAt: new Date(0).toISOString(),
-    status: 'complete',
-    base: { id: 'scratch', source: 'test', provenance: 'test', cut: 'conv', inputSize: [4, 4] },
-    preprocess: { size: [4, 4], mode: 'tf' },
-    head: { kind: 'dense' },
-    schedule: { phase1: { epochs: 1, learningRate: 1e-3 }, phase2: { epochs: 0, learningRate: 1e-5, unfreeze: { kind: 'none' } } },
-    labels: ['x', 'y', 'z'],
-    dataset: { path: '/d', fingerprint: 'f', counts: { train: 1, val: 1, test: 0 } },
-    backend: 'cpu',
-    versions: {},
-  });
-  writeFileSync(join(dir, 'headstart.json'), JSON.stringify(manifest));
+  writeRunManifest(dir, { name: 'cli-run', base: { id: 'scratch', source: 'test', provenance: 'test', cut: 'conv', inputSize: [4, 4] }, preprocess: { size: [4, 4], mode: 'tf' } });
 }
 
 const run = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
@@ -108,31 +89,18 @@ describe('headstart export', () => {
     const bytes = buildTinyCnnOnnx({ layout: 'nchw' });
     writeFileSync(base, bytes);
     // The head a run on it saves: features [8, 8, 8] (NHWC) → average pool → 3 classes.
-    mkdirSync(join(dir, 'run', 'model'), { recursive: true });
     const layers = [
       { class_name: 'GlobalAveragePooling2D', config: { name: 'head_pool', batch_input_shape: [null, 8, 8, 8] } },
       { class_name: 'Dense', config: { name: 'head_logits', units: 3, activation: 'softmax', use_bias: true } },
     ];
-    const values = Float32Array.from({ length: 27 }, (_, i) => Math.cos(i * 0.9));
-    writeFileSync(join(dir, 'run', 'model', 'weights.bin'), new Uint8Array(values.buffer));
-    const specs = [{ name: 'head_logits/kernel', shape: [8, 3], dtype: 'float32' }, { name: 'head_logits/bias', shape: [3], dtype: 'float32' }];
-    writeFileSync(join(dir, 'run', 'model', 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { name: 'h', layers } }, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] }));
+    const specs = [{ name: 'head_logits/kernel', shape: [8, 3] }, { name: 'head_logits/bias', shape: [3] }];
+    writeLayersModel(join(dir, 'run', 'model'), 'h', layers, specs, Float32Array.from({ length: 27 }, (_, i) => Math.cos(i * 0.9)));
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const manifest = RunManifestSchema.parse({
-      format: 'headstart-run@1',
+    writeRunManifest(join(dir, 'run'), {
       name: 'onnx-run',
-      createdAt: new Date(0).toISOString(),
-      status: 'complete',
       base: { id: base, source: base, provenance: 'test', cut: TINY_CNN_TENSORS.nchw.features, inputSize: [16, 16], onnx: { path: base, sha256, layout: 'nchw', featureShape: [8, 8, 8] } },
       preprocess: { size: [16, 16], mode: 'torch' },
-      head: { kind: 'dense' },
-      schedule: { phase1: { epochs: 1, learningRate: 1e-3 }, phase2: { epochs: 0, learningRate: 1e-5, unfreeze: { kind: 'none' } } },
-      labels: ['x', 'y', 'z'],
-      dataset: { path: '/d', fingerprint: 'f', counts: { train: 1, val: 1, test: 0 } },
-      backend: 'cpu',
-      versions: {},
     });
-    writeFileSync(join(dir, 'run', 'headstart.json'), JSON.stringify(manifest));
     const ok = await run(join(dir, 'run'), '--verify');
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toContain('input pixels [-1,16,16,3] → output probabilities [-1,3]');

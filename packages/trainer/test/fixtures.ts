@@ -1,9 +1,10 @@
-/** Test fixtures: tiny generated image datasets and tiny layers models. */
+/** Test fixtures: tiny generated image datasets, tiny layers models and the training options the tiny-base tests share. */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createRng, isHeadstartError } from '@headstart/core';
+import type { TrainOptions } from '../src/index.ts';
 
 /** A fresh temporary directory. */
 export function tempDir(prefix = 'hs-trainer-'): Promise<string> {
@@ -77,4 +78,40 @@ export async function codeOf(p: Promise<unknown>): Promise<{ code: string; messa
     throw e;
   }
   throw new Error('expected a HeadstartError');
+}
+
+type Schedule = NonNullable<TrainOptions['schedule']>;
+
+/** What the tiny-base training tests vary; everything else is {@link tinyTrainOptions}'s. */
+export interface TinyTrainSetup {
+  data: string;
+  base: string;
+  /** Epochs of phase 1 and phase 2. */
+  epochs: [number, number];
+  seed: number;
+  /** More phase-1 settings (e.g. early stopping off). */
+  phase1?: Schedule['phase1'];
+  /** More schedule settings (e.g. augmentation). */
+  schedule?: Omit<Schedule, 'phase1' | 'phase2' | 'seed'>;
+}
+
+/**
+ * `train` options on the tiny base: cpu backend, `tf` preprocessing, batch 8, phase 1 at lr 1e-2,
+ * phase 2 at lr 1e-3 on the top 2 layers; `extra` is spread last (a whole `schedule` there replaces this one).
+ */
+export function tinyTrainOptions(s: TinyTrainSetup, out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    data: s.data,
+    out,
+    base: s.base,
+    preprocess: 'tf',
+    backend: 'cpu',
+    schedule: {
+      phase1: { epochs: s.epochs[0], batchSize: 8, learningRate: 1e-2, ...s.phase1 },
+      phase2: { epochs: s.epochs[1], batchSize: 8, learningRate: 1e-3, unfreeze: { kind: 'top', n: 2 } },
+      ...s.schedule,
+      seed: s.seed,
+    },
+    ...extra,
+  };
 }

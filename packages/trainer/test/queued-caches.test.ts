@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HeadstartError, type TrainerEvent } from '@headstart/core';
 import { loadLayersModelFile, PrefixSessions, processFeatureChunk, selectBackend, sha256Of, train, type FeatureJob, type FeatureQueue, type TrainOptions } from '../src/index.ts';
-import { codeOf, makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
+import { codeOf, makeImageDataset, makeTinyBase, tempDir, tinyTrainOptions } from './fixtures.ts';
 
 /** A queue whose "workers" are this process: jobs run in reverse order, results through JSON like Redis. */
 function inProcessQueue(opts: { failAfter?: number; seen?: string[] } = {}): FeatureQueue {
@@ -51,22 +51,8 @@ const maxDiff = (a: Float32Array[], b: Float32Array[]): number => {
 describe('train with a feature queue', () => {
   let data: string;
   let basePath: string;
-  const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-    data,
-    out,
-    base: basePath,
-    preprocess: 'tf',
-    backend: 'cpu',
-    featureEngine: 'onnxruntime',
-    schedule: {
-      phase1: { epochs: 2, batchSize: 8, learningRate: 1e-2 },
-      phase2: { epochs: 1, batchSize: 8, learningRate: 1e-3, unfreeze: { kind: 'top', n: 2 } },
-      augment: { horizontalFlip: true, rotation: 10 },
-      augmentedPasses: 1,
-      seed: 7,
-    },
-    ...extra,
-  });
+  const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions =>
+    tinyTrainOptions({ data, base: basePath, epochs: [2, 1], seed: 7, schedule: { augment: { horizontalFlip: true, rotation: 10 }, augmentedPasses: 1 } }, out, { featureEngine: 'onnxruntime', ...extra });
 
   beforeAll(async () => {
     await selectBackend('cpu');

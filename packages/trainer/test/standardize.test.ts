@@ -8,7 +8,7 @@ import { exportRun } from '@headstart/exporter';
 import { verifyExport } from '../src/parity/index.ts';
 import { HEAD_STANDARDIZE } from '../src/model/head.ts';
 import { tfc } from '../src/tf.ts';
-import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
+import { makeImageDataset, makeTinyBase, tempDir, tinyTrainOptions } from './fixtures.ts';
 
 describe('channelMoments', () => {
   it('gives per-channel mean and population variance over all other axes', () => {
@@ -23,20 +23,11 @@ describe('channelMoments', () => {
 describe('head standardisation (tiny base, generated images)', () => {
   let data: string;
   let basePath: string;
-  const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-    data,
-    out,
-    base: basePath,
-    preprocess: 'tf',
-    backend: 'cpu',
-    head: { kind: 'dense', pooling: 'flatten', standardize: true },
-    schedule: {
-      phase1: { epochs: 2, batchSize: 8, learningRate: 1e-2, earlyStopping: false, reduceOnPlateau: false },
-      phase2: { epochs: 1, batchSize: 8, learningRate: 1e-3, unfreeze: { kind: 'top', n: 2 } },
-      seed: 5,
-    },
-    ...extra,
-  });
+  const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions =>
+    tinyTrainOptions({ data, base: basePath, epochs: [2, 1], seed: 5, phase1: { earlyStopping: false, reduceOnPlateau: false } }, out, {
+      head: { kind: 'dense', pooling: 'flatten', standardize: true },
+      ...extra,
+    });
 
   beforeAll(async () => {
     await selectBackend('cpu');

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isHeadstartError, type EvalReport, type TrainerEvent } from '@headstart/core';
 import { evaluateRun, explainRun, loadBase, loadLayersModelFile, readManifest, selectBackend, train, type TrainOptions } from '../src/index.ts';
 import type { LayersModel } from '../src/tf.ts';
-import { makeImageDataset, makeTinyBase, tempDir } from './fixtures.ts';
+import { makeImageDataset, makeTinyBase, tempDir, tinyTrainOptions } from './fixtures.ts';
 
 function weightsOf(model: LayersModel, layer: string): Float32Array[] {
   return model.getLayer(layer).getWeights().map((w) => new Float32Array(w.dataSync()));
@@ -21,19 +21,7 @@ describe('train (tiny base, generated images)', () => {
   let data: string;
   let basePath: string;
   let original: LayersModel;
-  const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-    data,
-    out,
-    base: basePath,
-    preprocess: 'tf',
-    backend: 'cpu',
-    schedule: {
-      phase1: { epochs: 3, batchSize: 8, learningRate: 1e-2 },
-      phase2: { epochs: 2, batchSize: 8, learningRate: 1e-3, unfreeze: { kind: 'top', n: 2 } },
-      seed: 7,
-    },
-    ...extra,
-  });
+  const opts = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => tinyTrainOptions({ data, base: basePath, epochs: [3, 2], seed: 7 }, out, extra);
 
   beforeAll(async () => {
     await selectBackend('cpu');
