@@ -3,6 +3,7 @@
  * NHWC float32 pixels named `pixels`, output `probabilities`) with Headstart metadata_props, using
  * a hand-rolled protobuf writer. Stands in for an exported model so the page can be tested alone.
  */
+import { ONNX_METADATA_KEYS as KEYS } from '@headstart/core';
 
 class Writer {
   private chunks: number[] = [];
@@ -133,10 +134,10 @@ function camGraph(opts: TinyModelOptions): Writer {
 function withModel(opts: TinyModelOptions, graph: Writer): Uint8Array {
   const [h, w] = opts.size;
   const meta: Record<string, string> = {
-    'headstart.labels': JSON.stringify(opts.labels),
-    'headstart.preprocess': JSON.stringify({ size: [h, w], resize: opts.resize ?? 'cover', mode: 'none' }),
-    'headstart.input_size': JSON.stringify([h, w]),
-    'headstart.version': 'test',
+    [KEYS.labels]: JSON.stringify(opts.labels),
+    [KEYS.preprocess]: JSON.stringify({ size: [h, w], resize: opts.resize ?? 'cover', mode: 'none' }),
+    [KEYS.inputSize]: JSON.stringify([h, w]),
+    [KEYS.version]: 'test',
     ...opts.metadata,
   };
   const model = new Writer().int(1, 8).str(2, 'headstart-test').msg(7, graph).msg(8, new Writer().str(1, '').int(2, 13));
