@@ -121,6 +121,15 @@ describe('document', () => {
     expect(text).toContain('| a |');
     expect(text).not.toContain('### Conv');
   });
+  it('keeps a section recorded by hand (an id no benchmark owns) after the generated ones, with its contents line', () => {
+    const t = BENCHES[0] as BenchDef;
+    const kept = new Map([['bulk', '## Bulk predict\n\nmeasured by hand'], [t.id, '## old']]);
+    const doc = renderDoc(machine, BENCHES, new Map([[t.id, renderSection(t, outcome(t.id, '# new transfer'))]]), kept, false);
+    expect(readSections(doc).get('bulk')).toBe('## Bulk predict\n\nmeasured by hand');
+    expect(doc).toContain('- [Bulk predict](#bulk-predict)');
+    expect(doc.indexOf('new transfer')).toBeLessThan(doc.indexOf('measured by hand'));
+    expect(doc).not.toContain('## old');
+  });
   it('round-trips a wrapped section', () => {
     expect(readSections(wrapSection('x-1', 'body\nmore')).get('x-1')).toBe('body\nmore');
   });
