@@ -1,7 +1,6 @@
 /** `headstart train <data> --out <runDir>`: two-phase transfer learning with a live dashboard. */
 import type { Command } from 'commander';
 import { trainModelSettings } from '../config.ts';
-import { checkRunDir } from '@headstart/trainer/run-dir';
 import { addTrainFlags, toTrainOptions, type TrainFlags } from '../options/train-flags.ts';
 import { featureQueue } from '../bulk/feature-queue.ts';
 import { nextSteps, sampleImage } from '../next-steps.ts';
@@ -42,6 +41,8 @@ export const registerTrain: RegisterCommand = (program, io, setExit, ports) => {
     .action(async (data: string, flags: TrainFlags, self: Command) => {
       const train = toTrainOptions(data, flags);
       // The output folder first (writable, not a run reused by accident): before TF.js loads or any data is read.
+      // Imported here, not at the top: run-dir's checkpoint code loads TF.js, which every other command's start-up would pay for.
+      const { checkRunDir } = await import('@headstart/trainer/run-dir');
       await checkRunDir(train.out, { ...(flags.resume ? { resume: true } : {}), ...(flags.overwrite ? { overwrite: true } : {}) });
       const resumeCommand = resumeCommandFor(self);
       const queue = flags.queue ? { featureQueue: await featureQueue(flags.queue, `the chunks gathered so far are kept in ${train.out}; resume with: ${resumeCommand}`) } : {};
