@@ -63,7 +63,7 @@ export function openWorkerSession(bytes: Uint8Array, options: InferenceSession.S
         async release() {
           const released = new Promise<void>((r) => (onReleased = r));
           worker.postMessage({ type: 'release' } satisfies WorkerRequest);
-          await Promise.race([released, new Promise((r) => setTimeout(r, 2000))]);
+          await Promise.race([released, new Promise((r) => setTimeout(r, 2000).unref())]);
           await worker.terminate();
         },
       });
