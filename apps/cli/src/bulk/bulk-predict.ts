@@ -1,8 +1,8 @@
 /** `headstart predict MODEL <folder|glob|CSV> [--out results.csv|.jsonl] [--queue redis://…]`: bulk prediction, local or on queue workers. */
-import { BULK_DEFAULTS, HeadstartError, encodePredictionCsv, encodePredictionJsonl, predictionCsvHeader, type ModelRef, type PredictionRow } from '@headstart/core';
+import { BULK_DEFAULTS, HeadstartError, encodePredictionCsv, encodePredictionJsonl, predictionCsvHeader, type ModelRef, type PredictChunkJob, type PredictionRow } from '@headstart/core';
 import { listBulkInputs, openPredictionOutput, type PredictionOutput } from '@headstart/core-node';
 import type { CliIo } from '../io.ts';
-import { ClassifierCache, parallelismFor, predictJobId, predictJobs, processPredictChunk } from './predict-chunk.ts';
+import { ClassifierCache, parallelismFor, predictJobId, predictJobs, processPredictChunk, type Parallelism } from './predict-chunk.ts';
 import { progressLine } from './progress.ts';
 import { PredictThreads, runOnThreads } from './thread-pool.ts';
 
@@ -51,6 +51,50 @@ export async function bulkPredict(opts: BulkPredictOptions, io: CliIo): Promise<
   const { loadModelBytes } = await import('@headstart/inference/node');
   const { sha256 } = await loadModelBytes(opts.model);
   const model: ModelRef = { source: opts.model, sha256 };
+  const parallelism = parallelismFor(opts.threads);
+  const local = opts.queue ? undefined : openLocal(parallelism, opts.provider ?? 'auto');
+  // The sessions open (on their own threads, where there are lanes) while this thread walks the input.
+  local?.warm(model);
+  try {
+    return await predictAll(opts, io, model, local);
+  } finally {
+    await local?.close();
+  }
+}
+
+/** Where local chunks run: the lanes of ./thread-pool.ts, or one single-threaded session on this thread. */
+interface LocalRunner {
+  warm(model: ModelRef): void;
+  runAll(jobs: readonly PredictChunkJob[], write: (rows: PredictionRow[]) => Promise<void>): Promise<void>;
+  /** Chunk size when the caller gives none. */
+  chunkSize: number;
+  close(): Promise<void>;
+}
+
+function openLocal(parallelism: Parallelism, provider: 'auto' | 'cuda' | 'cpu'): LocalRunner {
+  if (parallelism.threads > 1 && provider !== 'cuda') {
+    const pool = new PredictThreads(parallelism.threads, provider);
+    return {
+      warm: (model) => pool.warm(model),
+      runAll: (jobs, write) => runOnThreads(pool, jobs, write),
+      chunkSize: BULK_DEFAULTS.threadChunkSize,
+      close: () => pool.close(),
+    };
+  }
+  const cache = new ClassifierCache(parallelism, provider);
+  return {
+    warm: (model) => void cache.get(model).catch(() => undefined),
+    async runAll(jobs, write) {
+      for (const job of jobs) await processPredictChunk(job, cache, parallelism, write);
+    },
+    chunkSize: parallelism.threads > 1 ? BULK_DEFAULTS.threadChunkSize : BULK_DEFAULTS.chunkSize,
+    close: () => cache.dispose(),
+  };
+}
+
+/** Walks the input, opens the output (resuming it) and classifies what is not there yet, locally or on the queue. */
+async function predictAll(opts: BulkPredictOptions, io: CliIo, model: ModelRef, local: LocalRunner | undefined): Promise<BulkSummary> {
+  const { sha256 } = model;
   const { files, skipped: nonImages } = await listBulkInputs(opts.input);
   const sink: Sink | PredictionOutput = opts.out ? await openPredictionOutput(opts.out, opts.topK) : stdoutSink(io, opts.topK, opts.json === true);
   const other = sink.previous.find((r) => r.model !== sha256);
@@ -69,11 +113,10 @@ export async function bulkPredict(opts: BulkPredictOptions, io: CliIo): Promise<
     bar.update(count);
   };
   const t0 = performance.now();
-  const parallelism = parallelismFor(opts.threads);
-  const threaded = !opts.queue && parallelism.threads > 1;
-  const jobs = predictJobs(model, opts.topK, todo, opts.chunkSize ?? (threaded ? BULK_DEFAULTS.threadChunkSize : BULK_DEFAULTS.chunkSize));
+  const jobs = predictJobs(model, opts.topK, todo, opts.chunkSize ?? local?.chunkSize ?? BULK_DEFAULTS.chunkSize);
   try {
-    if (opts.queue) {
+    if (local) await local.runAll(jobs, write);
+    else if (opts.queue) {
       const { runChunks } = await import('@headstart/queue');
       const { PredictChunkResultSchema } = await import('@headstart/core');
       await runChunks({
@@ -84,20 +127,6 @@ export async function bulkPredict(opts: BulkPredictOptions, io: CliIo): Promise<
           ? `${count} results are in ${opts.out}; run the same command again to resume`
           : 'run again with --out FILE to keep results across runs',
       });
-    } else if (threaded && opts.provider !== 'cuda') {
-      const pool = new PredictThreads(parallelism.threads, opts.provider ?? 'auto');
-      try {
-        await runOnThreads(pool, jobs, write);
-      } finally {
-        await pool.close();
-      }
-    } else {
-      const cache = new ClassifierCache(parallelism, opts.provider ?? 'auto');
-      try {
-        for (const job of jobs) await processPredictChunk(job, cache, parallelism, write);
-      } finally {
-        await cache.dispose();
-      }
     }
   } finally {
     bar.end();

@@ -10,12 +10,12 @@ export interface Parallelism {
   decodeConcurrency: number;
 }
 
-/** One bulk-predict thread's own work: a single-threaded session, the next batch decoding while one runs. */
+/** One bulk-predict lane's own work: a single-threaded session, the next batch decoding while one runs. */
 export const SINGLE_THREAD: Parallelism = { threads: 1, decodeConcurrency: 2 };
 
 /**
  * Parallelism for `--threads N` (default: every core). 1 = strictly single-threaded inference and
- * decoding; N > 1 = N bulk-predict threads (./thread-pool.ts), each {@link SINGLE_THREAD}.
+ * decoding; N > 1 = N bulk-predict lanes (./thread-pool.ts), each {@link SINGLE_THREAD}.
  */
 export function parallelismFor(threads: number | undefined): Parallelism {
   const n = Math.max(1, Math.floor(threads ?? availableParallelism()));
@@ -35,8 +35,13 @@ export function predictJobs(model: ModelRef, topK: number, files: readonly strin
   return jobs;
 }
 
+/** Whatever opens the classifier of a model reference: a {@link ClassifierCache}, or one lane of ./thread-pool.ts. */
+export interface ClassifierSource {
+  get(ref: ModelRef): Promise<Classifier>;
+}
+
 /** Opens classifiers by model hash, once per process (workers see many chunks of one model). */
-export class ClassifierCache {
+export class ClassifierCache implements ClassifierSource {
   private readonly open = new Map<string, Promise<Classifier>>();
   constructor(
     private readonly parallelism: Parallelism,
@@ -69,7 +74,7 @@ export class ClassifierCache {
 /** Classifies one chunk job (validated); rows in the job's file order. */
 export async function processPredictChunk(
   data: unknown,
-  cache: ClassifierCache,
+  cache: ClassifierSource,
   parallelism: Parallelism,
   onBatch?: (rows: PredictionRow[]) => void | Promise<void>,
 ): Promise<PredictionRow[]> {

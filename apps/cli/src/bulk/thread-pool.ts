@@ -1,105 +1,86 @@
 /**
- * Local bulk prediction on every core: one lane per core (a worker thread each; this thread hands out chunks), each
- * with its own single-threaded onnxruntime session, reading, decoding and classifying whole chunks. Threads
- * never wait on each other (no intra-op barrier, which a busy machine turns into spinning), and
- * decoding runs in parallel with inference instead of on the one main thread.
+ * Local bulk prediction on every core: one lane per core, each an onnxruntime session with one
+ * intra-op thread in a worker thread of its own (inference's plain-JS session worker: it starts in
+ * a fraction of a second, where a worker running this package's TypeScript paid about a second of
+ * CPU for the TypeScript loader and module loading). This thread reads and decodes (sharp, on
+ * libuv's pool), resizes, hands out chunks and writes rows; a lane's session runs one batch while
+ * this thread prepares the next. Sessions never wait on each other (no intra-op barrier, which a
+ * busy machine turns into spinning).
  */
-import { Worker } from 'node:worker_threads';
-import { BULK_DEFAULTS, HeadstartError, PredictChunkJobSchema, type HeadstartErrorCode, type PredictChunkJob, type PredictionRow } from '@headstart/core';
-import { predictJobs } from './predict-chunk.ts';
+import { BULK_DEFAULTS, PredictChunkJobSchema, type ModelRef, type PredictChunkJob, type PredictionRow } from '@headstart/core';
+import type { Classifier } from '@headstart/inference/node';
+import { predictJobs, processPredictChunk, SINGLE_THREAD } from './predict-chunk.ts';
 
-/** Main thread → bulk-predict thread. */
-export type ThreadRequest = { type: 'run'; id: number; job: PredictChunkJob } | { type: 'close' };
-/** Bulk-predict thread → main thread. */
-export type ThreadResponse = { type: 'rows'; id: number; rows: PredictionRow[] } | { type: 'error'; id: number; message: string; code?: string } | { type: 'closed' };
-
-/** Somewhere chunks run: a worker thread, or this thread. */
-interface Lane {
-  busy: number;
-  run(job: PredictChunkJob): Promise<PredictionRow[]>;
-  close(): Promise<void>;
-}
-
-/** Chunks kept in flight per lane: one decoding while another runs. */
+/** Chunks kept in flight per lane: one's batch decoding while another's runs, across chunk ends too. */
 const IN_FLIGHT = 2;
 
-function threadLane(provider: 'auto' | 'cuda' | 'cpu'): Lane {
-  const worker = new Worker(new URL('./predict-thread.mjs', import.meta.url), { workerData: { provider } });
-  const pending = new Map<number, { resolve: (rows: PredictionRow[]) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  let onClosed: (() => void) | undefined;
-  worker.on('message', (m: ThreadResponse) => {
-    if (m.type === 'closed') {
-      onClosed?.();
-      return;
-    }
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.type === 'rows') p.resolve(m.rows);
-    else p.reject(m.code ? new HeadstartError(m.code as HeadstartErrorCode, m.message) : new Error(m.message));
-  });
-  const fail = (e: Error): void => {
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
-  };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`bulk-predict thread exited (code ${code})`)));
-  return {
-    busy: 0,
-    run(job) {
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ type: 'run', id, job } satisfies ThreadRequest);
-      });
-    },
-    async close() {
-      const closed = new Promise<void>((r) => (onClosed = r));
-      worker.postMessage({ type: 'close' } satisfies ThreadRequest);
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
-      await worker.terminate();
-    },
-  };
-}
-
-/**
- * A pool of bulk-predict lanes: `threads` worker threads. This thread only hands out chunks and
- * writes rows: onnxruntime-node runs a session synchronously on its caller, so a lane here would
- * stall the hand-out to the others while it classifies.
- */
+/** A pool of bulk-predict lanes: `threads` single-threaded onnxruntime sessions, each in its own worker thread. */
 export class PredictThreads {
-  private readonly lanes: Lane[] = [];
+  private readonly busy: number[];
   private readonly waiting: (() => void)[] = [];
+  /** Per model hash: one classifier per lane. */
+  private readonly open = new Map<string, Promise<Classifier[]>>();
 
-  /** Starts `threads` worker threads; each lane loads the model on its first chunk, on `provider`. */
-  constructor(threads: number, provider: 'auto' | 'cuda' | 'cpu' = 'auto') {
-    for (let i = 0; i < threads; i++) this.lanes.push(threadLane(provider));
+  /** `threads` lanes; their sessions open on the first chunk of a model (or on {@link warm}), on `provider`. */
+  constructor(
+    threads: number,
+    private readonly provider: 'auto' | 'cuda' | 'cpu' = 'auto',
+  ) {
+    this.busy = Array.from({ length: Math.max(1, Math.floor(threads)) }, () => 0);
+  }
+
+  /** Starts opening every lane's session for `ref` now (a failure surfaces on the first chunk). */
+  warm(ref: ModelRef): void {
+    this.classifiers(ref).catch(() => undefined);
   }
 
   /** Classifies one chunk on the least busy lane, waiting while every lane has its fill. */
   async run(job: PredictChunkJob): Promise<PredictionRow[]> {
     let lane = this.idlest();
-    while (lane.busy >= IN_FLIGHT) {
+    while ((this.busy[lane] as number) >= IN_FLIGHT) {
       await new Promise<void>((r) => this.waiting.push(r));
       lane = this.idlest();
     }
-    lane.busy++;
+    this.busy[lane] = (this.busy[lane] as number) + 1;
     try {
-      return await lane.run(job);
+      return await processPredictChunk(job, { get: async (ref) => (await this.classifiers(ref))[lane] as Classifier }, SINGLE_THREAD);
     } finally {
-      lane.busy--;
+      this.busy[lane] = (this.busy[lane] as number) - 1;
       this.waiting.shift()?.();
     }
   }
 
-  private idlest(): Lane {
-    return this.lanes.reduce((a, b) => (b.busy < a.busy ? b : a));
+  private idlest(): number {
+    return this.busy.reduce((best, b, i) => (b < (this.busy[best] as number) ? i : best), 0);
   }
 
-  /** Releases the sessions and stops the threads. */
+  /** The lanes' classifiers for `ref`: the model read and hash-checked once, a worker-thread session per lane. */
+  private classifiers(ref: ModelRef): Promise<Classifier[]> {
+    let c = this.open.get(ref.sha256);
+    if (c === undefined) {
+      c = (async () => {
+        const { createClassifier, loadModelBytes } = await import('@headstart/inference/node');
+        const { bytes } = await loadModelBytes(ref.source, ref.sha256);
+        const opened = await Promise.allSettled(this.busy.map(() => createClassifier(bytes, { threads: SINGLE_THREAD.threads, provider: this.provider, worker: true })));
+        const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        const failed = opened.find((r) => r.status === 'rejected');
+        if (failed) {
+          await Promise.all(ok.map((clf) => clf.dispose().catch(() => undefined)));
+          throw failed.reason;
+        }
+        return ok;
+      })();
+      c.catch(() => this.open.delete(ref.sha256));
+      this.open.set(ref.sha256, c);
+    }
+    return c;
+  }
+
+  /** Releases the sessions and stops their threads. */
   async close(): Promise<void> {
-    await Promise.all(this.lanes.map((l) => l.close()));
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map(async (c) => Promise.all((await c.catch(() => [])).map((clf) => clf.dispose().catch(() => undefined)))));
   }
 }
 
