@@ -1,10 +1,9 @@
 /**
  * Typed ports onto @headstart/trainer (loaded lazily so `headstart --help` never pulls in TF.js)
- * and @headstart/exporter, so commands can be tested with scripted fakes.
+ * and @headstart/exporter (lazily too), so commands can be tested with scripted fakes.
  * Shapes follow the agreed cross-team contract.
  */
 import type { EvalReport, EventSink, HeadSpec } from '@headstart/core';
-import { exportRun } from '@headstart/exporter';
 // Type-only: erased at run time, so `headstart --help` still never loads TF.js.
 import type { Advice, BackendName, BaseCacheState, BaseInfo, CachedModel, DeepCheckOptions, DeepCheckResult, FeatureJob, FeatureQueue, ScheduleInput, TrainOptions, TrainResult } from '@headstart/trainer';
 
@@ -55,10 +54,11 @@ export async function loadTrainer(): Promise<TrainerApi> {
   return { train: t.train, evaluateRun: t.evaluateRun, reportStem: t.reportStem, ttaSummary: t.ttaSummary, listBases: t.listBases, baseCacheStates: t.baseCacheStates, pullBase: t.pullBase, pinSnippet: t.pinSnippet, adviseForDataset: t.adviseForDataset, deepCheck: t.deepCheck, writeDeepCheckFiles: t.writeDeepCheckFiles };
 }
 
-/** The exporter (light: protobuf only, no TF.js), imported statically like the `export` command does. */
+/** The exporter (light: protobuf only, no TF.js), imported on demand like the `export` command does (start-up stays lean). */
 export async function loadExporter(): Promise<ExporterApi | undefined> {
+  const { exportRun } = await import('@headstart/exporter');
   return { exportRun: (runDir, opts) => exportRun(runDir, opts) };
 }
 
-/** The production ports: the trainer loaded lazily, the exporter as is. */
+/** The production ports: the trainer and the exporter, each loaded on demand. */
 export const defaultPorts: CliPorts = { loadTrainer, loadExporter };

@@ -1,9 +1,12 @@
-/** `headstart export`: a run (or any TF.js layers model.json) → one self-contained model.onnx, optionally verified against TF.js. */
+/**
+ * `headstart export`: a run (or any TF.js layers model.json) → one self-contained model.onnx, optionally verified against TF.js.
+ * The exporter (protobufjs and its own modules) is imported when the command runs: every other command's start-up would pay for it.
+ */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadstartError, parseTopology, PreprocessModeSchema, preprocessSpecFor, RunManifestSchema, type PreprocessSpec, type RunManifest } from '@headstart/core';
 import { decodeImage } from '@headstart/core-node';
-import { exportArtifact, exportRun, readLayersArtifact, type ExportResult } from '@headstart/exporter';
+import type { ExportResult } from '@headstart/exporter';
 import { intArg, probabilityArg } from '../options/specs.ts';
 import { EXIT, type CliIo, type ExitCode } from '../io.ts';
 import type { RegisterCommand } from './index.ts';
@@ -52,6 +55,7 @@ interface Plan {
 }
 
 async function planRun(runDir: string, flags: ExportFlags): Promise<Plan> {
+  const { exportRun } = await import('@headstart/exporter');
   const modelJson = join(runDir, 'model', 'model.json');
   const run = (): Promise<ExportResult> =>
     exportRun(runDir, { ...(flags.out ? { out: flags.out } : {}), ...(flags.opset ? { opset: flags.opset } : {}), fp16: flags.fp16 === true, ...(flags.unknownBelow !== undefined ? { unknownBelow: flags.unknownBelow } : {}) });
@@ -65,6 +69,7 @@ async function planRun(runDir: string, flags: ExportFlags): Promise<Plan> {
 }
 
 async function planModel(modelJson: string, flags: ExportFlags): Promise<Plan> {
+  const { exportArtifact, readLayersArtifact } = await import('@headstart/exporter');
   const artifact = await readLayersArtifact(modelJson);
   const shape = parseTopology(artifact.modelTopology, modelJson).input.shape;
   const size: [number, number] | undefined = flags.inputSize ? [flags.inputSize, flags.inputSize] : typeof shape[1] === 'number' && typeof shape[2] === 'number' ? [shape[1], shape[2]] : undefined;

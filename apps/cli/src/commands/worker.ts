@@ -5,7 +5,6 @@ import { intArg } from '../options/specs.ts';
 import { ClassifierCache, parallelismFor, processPredictChunk } from '../bulk/predict-chunk.ts';
 import { featureChunks } from '../bulk/feature-chunks.ts';
 import { PredictThreads, predictOnThreads } from '../bulk/thread-pool.ts';
-import { createWorkerMetrics } from '../bulk/worker-metrics.ts';
 import type { RegisterCommand } from './index.ts';
 
 interface Flags {
@@ -41,6 +40,8 @@ export const registerWorker: RegisterCommand = (program, io, setExit) => {
       const pool = parallelism.threads > 1 ? new PredictThreads(parallelism.threads) : undefined;
       const cache = new ClassifierCache(parallelism);
       const features = featureChunks(url, parallelism.threads);
+      // prom-client loads here, not at start-up: only workers serve metrics.
+      const { createWorkerMetrics } = await import('../bulk/worker-metrics.ts');
       const metrics = createWorkerMetrics();
       if (flags.metricsPort !== undefined) {
         const host = flags.metricsHost ?? '127.0.0.1';
