@@ -1,13 +1,26 @@
 /** The local bulk-predict lanes (src/bulk/thread-pool.ts): same rows as the single-threaded path, in job order; load failures keep their code. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isHeadstartError, type ModelRef, type PredictionRow } from '@headstart/core';
 import { listBulkInputs } from '@headstart/core-node';
 import { modelHash } from '@headstart/inference/node';
 import { ClassifierCache, parallelismFor, predictJobs, processPredictChunk } from '../src/bulk/predict-chunk.ts';
 import { PredictThreads, runOnThreads } from '../src/bulk/thread-pool.ts';
 import { makeBulkFixture, type BulkFixture } from './bulk-fixture.ts';
+
+/** Chunks the lanes started (every call of processPredictChunk). */
+const started = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../src/bulk/predict-chunk.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/bulk/predict-chunk.ts')>();
+  return {
+    ...original,
+    processPredictChunk: (...args: Parameters<typeof original.processPredictChunk>) => {
+      started.count++;
+      return original.processPredictChunk(...args);
+    },
+  };
+});
 
 let fx: BulkFixture;
 let model: ModelRef;
@@ -66,5 +79,25 @@ describe('PredictThreads (bulk-predict lanes)', () => {
     const mismatch = await lanes.run(other!).catch((err: unknown) => err);
     expect(isHeadstartError(mismatch) && mismatch.message).toContain('every worker must see the same model file');
     await expect(lanes.close()).resolves.toBeUndefined();
+    await expect(lanes.run(job!)).rejects.toThrow('closed');
+  });
+
+  it('after a chunk fails, runOnThreads aborts the chunks still waiting for a lane, and an aborted chunk never starts', async () => {
+    const lanes = pool(2);
+    const jobs = predictJobs(model, 1, files, 1);
+    const bad = { ...jobs[0]!, topK: 0 }; // fails validation at once
+    const signals: (AbortSignal | undefined)[] = [];
+    const run = lanes.run.bind(lanes);
+    vi.spyOn(lanes, 'run').mockImplementation((job, signal) => {
+      signals.push(signal);
+      return run(job, signal);
+    });
+    await expect(runOnThreads(lanes, [bad, ...jobs], async () => undefined)).rejects.toThrow();
+    expect(signals).toHaveLength(jobs.length + 1);
+    expect(signals.every((s) => s?.aborted === true)).toBe(true);
+
+    started.count = 0;
+    await expect(run(jobs[1]!, AbortSignal.abort(new Error('stopped')))).rejects.toThrow('stopped');
+    expect(started.count).toBe(0);
   });
 });

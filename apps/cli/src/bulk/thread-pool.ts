@@ -20,6 +20,7 @@ export class PredictThreads {
   private readonly waiting: (() => void)[] = [];
   /** Per model hash: one classifier per lane. */
   private readonly open = new Map<string, Promise<Classifier[]>>();
+  private closed = false;
 
   /** `threads` lanes; their sessions open on the first chunk of a model (or on {@link warm}), on `provider`. */
   constructor(
@@ -34,12 +35,19 @@ export class PredictThreads {
     this.classifiers(ref).catch(() => undefined);
   }
 
-  /** Classifies one chunk on the least busy lane, waiting while every lane has its fill. */
-  async run(job: PredictChunkJob): Promise<PredictionRow[]> {
+  /**
+   * Classifies one chunk on the least busy lane, waiting while every lane has its fill; a chunk
+   * still waiting when `signal` aborts or the pool closes is not started (it rejects).
+   */
+  async run(job: PredictChunkJob, signal?: AbortSignal): Promise<PredictionRow[]> {
     let lane = this.idlest();
-    while ((this.busy[lane] as number) >= IN_FLIGHT) {
+    while (!this.closed && (this.busy[lane] as number) >= IN_FLIGHT) {
       await new Promise<void>((r) => this.waiting.push(r));
       lane = this.idlest();
+    }
+    if (this.closed || signal?.aborted) {
+      this.waiting.shift()?.(); // the free lane goes to the next waiting chunk
+      throw signal?.aborted ? signal.reason : new Error('the bulk-predict lanes are closed');
     }
     this.busy[lane] = (this.busy[lane] as number) + 1;
     try {
@@ -56,6 +64,7 @@ export class PredictThreads {
 
   /** The lanes' classifiers for `ref`: the model read and hash-checked once, a worker-thread session per lane. */
   private classifiers(ref: ModelRef): Promise<Classifier[]> {
+    if (this.closed) return Promise.reject(new Error('the bulk-predict lanes are closed'));
     let c = this.open.get(ref.sha256);
     if (c === undefined) {
       c = (async () => {
@@ -78,6 +87,8 @@ export class PredictThreads {
 
   /** Releases the sessions and stops their threads. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of this.waiting.splice(0)) wake();
     const all = [...this.open.values()];
     this.open.clear();
     await Promise.all(all.map(async (c) => Promise.all((await c.catch(() => [])).map((clf) => clf.dispose().catch(() => undefined)))));
@@ -86,9 +97,11 @@ export class PredictThreads {
 
 /**
  * Runs `jobs` on the pool and hands each chunk's rows to `write` in job order (so `--out` grows in
- * the same order as a single-threaded run), as soon as every earlier chunk is written.
+ * the same order as a single-threaded run), as soon as every earlier chunk is written. The first
+ * failure rejects, and chunks not started by then never start.
  */
 export async function runOnThreads(pool: PredictThreads, jobs: readonly PredictChunkJob[], write: (rows: PredictionRow[]) => Promise<void>): Promise<void> {
+  const stop = new AbortController();
   const done = new Map<number, PredictionRow[]>();
   let next = 0;
   let flushing = Promise.resolve();
@@ -103,8 +116,13 @@ export async function runOnThreads(pool: PredictThreads, jobs: readonly PredictC
     }));
   await Promise.all(
     jobs.map(async (job, i) => {
-      done.set(i, await pool.run(job));
-      await flush();
+      try {
+        done.set(i, await pool.run(job, stop.signal));
+        await flush();
+      } catch (e) {
+        stop.abort(e);
+        throw e;
+      }
     }),
   );
   await flushing;
