@@ -1,9 +1,10 @@
 /**
  * TF.js's Adam update computed on Float32Array mirrors of the weights and moments (TF.js's own
- * costs ~10 wasm kernels per variable per step). The weights are written back to their TF.js
- * variables every step; the moments and beta powers go into the optimizer's own variables on
- * `flush` (before every checkpoint), so checkpoints, resume and learning-rate changes see exactly
- * the state TF.js's Adam keeps.
+ * costs ~10 wasm kernels per variable per step). The weights go back into their TF.js variables
+ * on `syncWeights` (before anything reads the TF.js model: validation, best-epoch snapshots,
+ * checkpoints), not every step; the moments and beta powers go into the optimizer's own variables
+ * on `flush` (before every checkpoint), so checkpoints, resume and learning-rate changes see
+ * exactly the state TF.js's Adam keeps.
  */
 import { tfc } from '../tf.ts';
 
@@ -52,6 +53,7 @@ export class FastAdam {
   private acc1: number;
   private acc2: number;
   private dirty = false;
+  private weightsDirty = false;
 
   constructor(
     private readonly opt: AdamLike,
@@ -64,12 +66,12 @@ export class FastAdam {
     this.acc2 = opt.accBeta2.dataSync()[0] as number;
   }
 
-  /** One Adam step with `grads`; the TF.js variables get the new weights. */
+  /** One Adam step with `grads` on the mirrors (`weights`); `syncWeights` hands them to TF.js. */
   step(grads: Float32Array[]): void {
     const { beta1: b1, beta2: b2, epsilon: eps, learningRate: lr } = this.opt;
     const c1 = Math.fround(1 - this.acc1);
     const c2 = Math.fround(1 - this.acc2);
-    this.vars.forEach((v, i) => {
+    this.vars.forEach((_, i) => {
       const g = grads[i] as Float32Array;
       const w = this.weights[i] as Float32Array;
       const m = this.m[i] as Float32Array;
@@ -82,12 +84,19 @@ export class FastAdam {
         s[k] = sk;
         w[k] = (w[k] as number) + (mk / c1 / (Math.sqrt(sk / c2) + eps)) * -lr;
       }
-      assign(v, w);
     });
     this.acc1 = Math.fround(this.acc1 * b1);
     this.acc2 = Math.fround(this.acc2 * b2);
     this.opt.incrementIterations();
     this.dirty = true;
+    this.weightsDirty = true;
+  }
+
+  /** Writes the mirrors into the TF.js variables (when a step changed them since the last sync). */
+  syncWeights(): void {
+    if (!this.weightsDirty) return;
+    this.vars.forEach((v, i) => assign(v, this.weights[i] as Float32Array));
+    this.weightsDirty = false;
   }
 
   /** Writes the moments and beta powers into the optimizer's variables (before a checkpoint reads them). */

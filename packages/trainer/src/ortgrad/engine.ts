@@ -41,17 +41,38 @@ async function floats(t: tfc.Tensor): Promise<Float32Array> {
   return (await t.data()) as Float32Array;
 }
 
-/** The mask of dropout layer `j` for one step: each value 0 with probability `rate`, else 1/(1−rate). */
-export function dropoutMask(rng: Rng, j: number, size: number, rate: number): Float32Array {
+/**
+ * The mask of dropout layer `j` for one step: each value 0 with probability `rate`, else 1/(1−rate).
+ * Seeded from `rng`'s stream 7000 + j; the values come from an inline xorshift128 (a JS call per
+ * value cost a step ~25 ms on the scratch CNN's 32 × 16384 mask). Written into `out` when it is
+ * given and long enough (the step reuses one buffer per mask).
+ */
+export function dropoutMask(rng: Rng, j: number, size: number, rate: number, out?: Float32Array): Float32Array {
   const r = rng.fork(7000 + j);
-  const data = new Float32Array(size);
+  const data = out && out.length >= size ? out.subarray(0, size) : new Float32Array(size);
   const keep = 1 / (1 - rate);
-  for (let i = 0; i < size; i++) data[i] = r.next() < rate ? 0 : keep;
+  const threshold = Math.floor(rate * 2 ** 32);
+  const word = (): number => Math.floor(r.next() * 2 ** 32) | 0;
+  let a = word() | 1;
+  let b = word();
+  let c = word();
+  let d = word();
+  for (let i = 0; i < size; i++) {
+    const t = a ^ (a << 11);
+    a = b;
+    b = c;
+    c = d;
+    d = d ^ (d >>> 19) ^ t ^ (t >>> 8);
+    data[i] = d >>> 0 < threshold ? 0 : keep;
+  }
   return data;
 }
 
 /** The training and forward-only sessions of one phase's top model. */
 export class OrtStepEngine implements GradientEngine {
+  /** One reused buffer per dropout mask (onnxruntime copies its feeds; no step keeps a mask). */
+  private readonly masks: Float32Array[] = [];
+
   private constructor(
     private readonly model: LayersModel,
     private readonly step: { graph: StepGraph; session: OnnxSession },
@@ -98,7 +119,10 @@ export class OrtStepEngine implements GradientEngine {
     feeds['y'] = { data: y, dims: [n, k] };
     feeds['sw'] = { data: sw, dims: [n] };
     g.masks.forEach((m, j) => {
-      feeds[m.name] = { data: dropoutMask(rng, j, n * m.shape.reduce((a, d) => a * d, 1), m.rate), dims: [n, ...m.shape] };
+      const size = n * m.shape.reduce((a, d) => a * d, 1);
+      const data = dropoutMask(rng, j, size, m.rate, this.masks[j]);
+      if (data.buffer !== this.masks[j]?.buffer) this.masks[j] = data;
+      feeds[m.name] = { data, dims: [n, ...m.shape] };
     });
     const out = await this.step.session.run(feeds);
     const pred = (out['pred'] as FloatTensor).data;

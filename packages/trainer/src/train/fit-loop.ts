@@ -286,6 +286,7 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
         etaSec: ((batches - b - 1) * bs + (spec.epochs - epoch - 1) * train.count) / Math.max(1e-6, ips),
       });
       if (o.signal?.aborted && b + 1 < batches) {
+        adam?.syncWeights();
         adam?.flush();
         await o.checkpoint({ state, optimizer, best });
         interrupted = true;
@@ -293,6 +294,8 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
       }
     }
     if (interrupted) break;
+    // The TF.js model is read from here on (validation, the best-epoch snapshot, the checkpoint).
+    adam?.syncWeights();
     const seconds = (Date.now() - t0) / 1000;
     const metrics: Record<string, number> = { loss: state.sums.loss / Math.max(1, state.sums.seen), acc: state.sums.correct / Math.max(1, state.sums.seen) };
     if (o.val && o.val.count > 0) {
