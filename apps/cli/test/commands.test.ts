@@ -136,7 +136,7 @@ describe('headstart commands', () => {
     const advice: Advice = {
       case: 3, size: 'small', similar: false, cut: 'earlier', cutLayer: 'block_12_add',
       base: 'mobilenet_v2', trainCount: 80, classes: 4, probeAccuracy: 0.41, similarity: 0.21, probeImages: 80, probeFolds: 5,
-      probes: [{ cut: 'out_relu', pooling: 'avg', dim: 1280, accuracy: 0.41 }, { cut: 'block_12_add', pooling: 'flatten', dim: 3456, accuracy: 0.62 }],
+      probes: [{ cut: 'out_relu', pooling: 'avg', dim: 1280, accuracy: 0.41, sqError: 0.81, excess: 0.21, excessSe: 0.02 }, { cut: 'block_12_add', pooling: 'flatten', dim: 3456, accuracy: 0.62, sqError: 0.6, excess: 0, excessSe: 0 }],
       head: { kind: 'dense', pooling: 'flatten', standardize: true, dropout: 0.2, blocks: [] },
       schedule: { phase1: { epochs: 20, learningRate: 1e-3, earlyStopping: false }, phase2: { epochs: 5, learningRate: 1e-5, unfreeze: { kind: 'top', n: 20 } }, augment: { horizontalFlip: true, rotation: 10 } },
       reasons: ['80 training images is small', 'linear-probe accuracy 0.41 says the data is far from ImageNet'],
@@ -148,7 +148,7 @@ describe('headstart commands', () => {
     expect(r.out).toContain(
       'npx headstart train data/x --out runs/advised --cut block_12_add --head flatten --standardize --epochs 20 --fixed-epochs --lr 0.001 --fine-tune-epochs 5 --fine-tune-lr 0.00001 --unfreeze top:20 --augment flip,rotate=10',
     );
-    expect(r.out).toContain('cut: block_12_add (measured: out_relu/avg 41.0%, block_12_add/flatten 62.0%)');
+    expect(r.out).toContain('cut: block_12_add (measured accuracy, squared error; the lowest error is chosen: out_relu/avg 41.0% 0.810, block_12_add/flatten 62.0% 0.600)');
     expect(r.out).toContain('head: flatten pooling, standardised features');
     trainer = { ...trainer, adviseForDataset: async () => ({ ...advice, schedule: { phase1: { epochs: 30, batchSize: 16, earlyStopping: { patience: 10 } }, classWeights: 'none' as const, seed: 3 } }) as Advice };
     const p = await run('advise', 'data/x', '--base', 'mobilenet_v2', '--input-size', '128');

@@ -12,7 +12,8 @@ import { loadBase, type LoadedBase } from './bases/load-base.ts';
 import { prepareData, type ImageSplit } from './data/prepare.ts';
 import { extract, ImageSource } from './data/sources.ts';
 import { STANDARDIZE_EPSILON } from './model/head.ts';
-import { crossValidate, pooledDim, stratifiedFolds, type CrossValidateOptions, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
+import { crossValidate, crossValidateOutcomes, pooledDim, stratifiedFolds, type CrossValidateOptions, type FeatureBlock } from './probe/cross-validate.ts';
+import { pickProbe, probeReason, withExcess, type ProbeResult } from './probe/pick.ts';
 import { measureScratch, type ScratchProbe } from './probe/scratch-probe.ts';
 import { resolveFeatureEngine } from './train/feature-engine.ts';
 import { releaseImageStage } from './train/image-stage.ts';
@@ -36,15 +37,6 @@ export interface AdviseOptions {
   modelMirror?: string;
   /** Also measure the scratch CNN against transfer (default true). */
   scratch?: boolean;
-}
-
-/** One measured configuration: cross-validated probe accuracy of a cut and pooling. */
-export interface ProbeResult {
-  cut: string;
-  pooling: ProbePooling;
-  /** Features per image after pooling. */
-  dim: number;
-  accuracy: number;
 }
 
 /** The advisor's proposal plus the evidence it was based on. */
@@ -71,8 +63,6 @@ export interface Advice extends StrategyAdvice {
   scratchProbe?: ScratchProbe;
 }
 
-/** The default configuration (first probed) is kept when it scores within this much of the best. */
-export const PROBE_TOLERANCE = 0.01;
 /** Flatten candidates wider than this are not probed (a head on them would overfit and cache poorly). */
 export const MAX_FLATTEN_DIM = 16384;
 /** At most this many folds; fewer when the rarest class has fewer sample images. */
@@ -83,19 +73,6 @@ export const PROBE_REPEATS = 3;
 export const DEFAULT_SIZE: Record<string, number> = { mobilenet_v2: 96, inception_v3: 139 };
 /** Training images the probes cross-validate on when no sample size is given. */
 export const DEFAULT_PROBE_SAMPLE = 300;
-
-/**
- * The best-scoring probe (the first of equals), unless the default configuration — the first
- * result — is within PROBE_TOLERANCE of it: then the default, the standard and cheapest path.
- * Intermediate candidates get no such benefit of the doubt (a near-tie between two non-default
- * cuts is noise; take the measured best).
- */
-export function pickProbe(results: ProbeResult[]): ProbeResult {
-  const first = results[0];
-  if (!first) throw new RangeError('pickProbe: no probe results');
-  const best = results.reduce((a, b) => (b.accuracy > a.accuracy ? b : a), first);
-  return first.accuracy >= best.accuracy - PROBE_TOLERANCE ? first : best;
-}
 
 /** Runs the base up to each layer in `cuts` over `split` (optionally augmented); one FeatureBlock per cut. */
 export async function features(base: LoadedBase, cuts: string[], split: ImageSplit, augmentFn?: (px: Uint8Array, h: number, w: number, rng: ReturnType<typeof createRng>) => Uint8Array, seed = 0): Promise<FeatureBlock[]> {
@@ -112,18 +89,19 @@ export async function features(base: LoadedBase, cuts: string[], split: ImageSpl
   }
 }
 
-/** Cross-validated probe accuracy of every cut × pooling (flatten only for spatial blocks up to MAX_FLATTEN_DIM), in preference order. */
+/** Cross-validated probe accuracy and squared error (with its paired excess over the lowest) of every cut × pooling (flatten only for spatial blocks up to MAX_FLATTEN_DIM), in preference order. */
 export function measureProbes(cuts: string[], blocks: FeatureBlock[], labels: Int32Array, cv: Omit<CrossValidateOptions, 'pooling'>): ProbeResult[] {
-  const probes: ProbeResult[] = [];
+  const probes: (Omit<ProbeResult, 'excess' | 'excessSe'> & { perImageSqError: Float64Array })[] = [];
   cuts.forEach((cut, i) => {
     const block = blocks[i] as FeatureBlock;
     for (const pooling of ['avg', 'flatten'] as const) {
       const dim = pooledDim(block.shape, pooling);
       if (pooling === 'flatten' && (block.shape.length !== 3 || dim > MAX_FLATTEN_DIM)) continue;
-      probes.push({ cut, pooling, dim, accuracy: crossValidate(block, labels, { ...cv, pooling }) });
+      const o = crossValidateOutcomes(block, labels, { ...cv, pooling });
+      probes.push({ cut, pooling, dim, accuracy: o.accuracy, sqError: o.sqError, perImageSqError: o.perImageSqError });
     }
   });
-  return probes;
+  return withExcess(probes);
 }
 
 /** Options of `measureBase`: the measurement itself, on images already decoded at the base's size. */
@@ -187,12 +165,8 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
   const advice = adviseStrategy({ trainCount, classes, similarity, baseLayers: base.layers.filter((l) => l.weighted).length });
   const reasons = [...advice.reasons];
   if (skipped.length > 0) reasons.push(`candidate cuts ${skipped.join(', ')} are not layers of this ${baseId} model: not probed`);
-  reasons.push(`ridge probes, ${PROBE_REPEATS}× ${k}-fold cross-validated on ${sample.labels.length} training images with the head's standardisation: ` + probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}%`).join(', ') + ` (chance ${(100 / classes).toFixed(1)}%)`);
-  reasons.push(
-    chosen === reference
-      ? `the default cut ${chosen.cut} with ${chosen.pooling} pooling is best or within ${PROBE_TOLERANCE * 100} point of the best: keep it`
-      : `cut at ${chosen.cut} with ${chosen.pooling} pooling: ${(chosen.accuracy * 100).toFixed(1)}% vs ${(acc * 100).toFixed(1)}% at the default cut (earlier cuts keep more generic, spatial features)`,
-  );
+  reasons.push(`ridge probes, ${PROBE_REPEATS}× ${k}-fold cross-validated on ${sample.labels.length} training images with the head's standardisation (accuracy, squared error of the scores): ` + probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}% ${p.sqError.toFixed(3)}`).join(', ') + ` (chance ${(100 / classes).toFixed(1)}%)`);
+  reasons.push(probeReason(probes, chosen, reference));
   let schedule = advice.schedule;
   let augmentProbe: Advice['augmentProbe'];
   if (schedule.augment) {

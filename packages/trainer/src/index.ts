@@ -22,8 +22,12 @@ export { planRun, DEFAULT_BASE, HOLDOUT_TEST_SPLIT, type Recipe, type RunPlan } 
 export { resolveSchedule, resolveHead, DEFAULT_SCHEDULE, DEFAULT_HEAD, type ScheduleInput } from './train/schedule.ts';
 export type { EpochRecord } from './train/fit-loop.ts';
 export { evaluateRun, reportStem, weightsSha256 } from './eval/evaluate.ts';
-export { adviseForDataset, measureBase, sampleSplit, DEFAULT_SIZE, pickProbe, PROBE_TOLERANCE, MAX_FLATTEN_DIM, type Advice, type AdviseOptions, type ProbeResult } from './advise.ts';
-export { crossValidate, stratifiedFolds, pooledDim, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
+export { adviseForDataset, measureBase, sampleSplit, features, DEFAULT_SIZE, MAX_FLATTEN_DIM, MAX_FOLDS, PROBE_REPEATS, DEFAULT_PROBE_SAMPLE, type Advice, type AdviseOptions } from './advise.ts';
+export { pickProbe, probeReason, pickExplanation, probeTies, withExcess, PROBE_TIE_SE, type ProbeResult } from './probe/pick.ts';
+export { crossValidate, crossValidateOutcomes, stratifiedFolds, pooledDim, standardizePool, PROBE_RIDGE, type CvOutcomes, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
+export { argmax, ridgeScores } from './probe/ridge.ts';
+export { gramTf, crossGramTf } from './probe/out-of-fold.ts';
+export { prepareData, type ImageSplit } from './data/prepare.ts';
 export { createOnnxFeatureExtractor, openOnnxFeatureExtractor, type OnnxFeatureExtractor, type OnnxFeatureOptions } from './train/onnx-features.ts';
 export { processFeatureChunk, PrefixSessions, sha256Of, type FetchPrefix } from './train/feature-chunk.ts';
 export { AUGMENTED_PASS_STREAM, type FeatureQueue, type FeatureJob } from './train/queued-caches.ts';

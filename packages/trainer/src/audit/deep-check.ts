@@ -8,7 +8,8 @@
  */
 import { relative, sep } from 'node:path';
 import { createRng, fitTemperature, HeadstartError, softmax, type EventSink, type Split } from '@headstart/core';
-import { DEFAULT_SIZE, features, measureProbes, pickProbe, PROBE_REPEATS } from '../advise.ts';
+import { DEFAULT_SIZE, features, measureProbes, PROBE_REPEATS } from '../advise.ts';
+import { pickProbe } from '../probe/pick.ts';
 import { selectBackend, type BackendName } from '../backend/select-backend.ts';
 import { findBase } from '../bases/catalogue.ts';
 import { loadBase } from '../bases/load-base.ts';

@@ -6,7 +6,7 @@
  */
 import type { Rng } from '@headstart/core';
 import { channelMoments } from '../train/standardize.ts';
-import { gram, ridgeCorrect } from './ridge.ts';
+import { argmax, gram, ridgeScores } from './ridge.ts';
 
 /** Features of n images: row-major [n, ...shape] (shape [h, w, c] or [c]). */
 export interface FeatureBlock {
@@ -77,8 +77,22 @@ export interface CrossValidateOptions {
   lambda?: number;
 }
 
-/** Held-out accuracy over every fold of every repetition (each sample is tested once per repetition). */
-export function crossValidate(block: FeatureBlock, labels: Int32Array, o: CrossValidateOptions): number {
+/** What a repeated cross-validation measured, image by image. */
+export interface CvOutcomes {
+  /** Held-out accuracy over every fold of every repetition. */
+  accuracy: number;
+  /** Mean over samples of `perImageSqError`: the probe's held-out loss. */
+  sqError: number;
+  /** Per sample: the fraction of repetitions in which its held-out prediction was right (paired comparisons between probes use it). */
+  perImage: Float64Array;
+  /** Per sample, mean over repetitions: squared error of its held-out ridge scores against its centred one-hot target (the ridge's own loss). */
+  perImageSqError: Float64Array;
+  /** Held-out ridge scores of every sample, one [n, classes] row-major array per repetition (relative to the training class frequencies). */
+  scores: Float32Array[];
+}
+
+/** Held-out outcomes over every fold of every repetition (each sample is tested once per repetition). */
+export function crossValidateOutcomes(block: FeatureBlock, labels: Int32Array, o: CrossValidateOptions): CvOutcomes {
   const n = labels.length;
   const channels = block.shape[block.shape.length - 1] ?? 1;
   const stats = channelMoments(block.data, channels);
@@ -90,15 +104,34 @@ export function crossValidate(block: FeatureBlock, labels: Int32Array, o: CrossV
   if (o.extra) x.set(standardizePool(o.extra, stats, o.pooling, o.epsilon), n * dim);
   const k = gram(x, rows, dim);
   const allLabels = o.extra ? Int32Array.from([...labels, ...labels]) : labels;
-  let correct = 0;
-  for (const folds of o.folds) {
+  const perImage = new Float64Array(n);
+  const perImageSqError = new Float64Array(n);
+  const held = o.folds.map(() => new Float32Array(n * o.classes));
+  const prior = new Float64Array(o.classes);
+  labels.forEach((l) => (prior[l]! += 1 / n));
+  const reps = o.folds.length;
+  o.folds.forEach((folds, rep) => {
     for (let f = 0; f < o.k; f++) {
       const train: number[] = [];
       const test: number[] = [];
       folds.forEach((fold, i) => (fold === f ? test : train).push(i));
       if (o.extra) train.push(...train.map((i) => n + i));
-      correct += ridgeCorrect(k, rows, allLabels, o.classes, train, test, o.lambda ?? PROBE_RIDGE);
+      const scores = ridgeScores(k, rows, allLabels, o.classes, train, test, o.lambda ?? PROBE_RIDGE);
+      test.forEach((i, r) => {
+        const y = labels[i] as number;
+        if (argmax(scores, r, o.classes) === y) perImage[i]! += 1 / reps;
+        let sq = 0;
+        for (let c = 0; c < o.classes; c++) sq += (scores[r * o.classes + c]! - ((c === y ? 1 : 0) - prior[c]!)) ** 2;
+        perImageSqError[i]! += sq / reps;
+        (held[rep] as Float32Array).set(scores.subarray(r * o.classes, (r + 1) * o.classes), i * o.classes);
+      });
     }
-  }
-  return correct / (n * o.folds.length);
+  });
+  const mean = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, n);
+  return { accuracy: mean(perImage), sqError: mean(perImageSqError), perImage, perImageSqError, scores: held };
+}
+
+/** Held-out accuracy over every fold of every repetition (each sample is tested once per repetition). */
+export function crossValidate(block: FeatureBlock, labels: Int32Array, o: CrossValidateOptions): number {
+  return crossValidateOutcomes(block, labels, o).accuracy;
 }

@@ -18,12 +18,18 @@ export function probeRows(block: FeatureBlock, pooling: ProbePooling, epsilon: n
 
 /** Gram matrix X·Xᵀ (float64, n×n) of n row-major rows, computed by a TF.js matMul (thousands of wide rows in seconds). */
 export function gramTf(x: Float32Array, n: number, d: number): Float64Array {
-  const t = tfc.tensor2d(x, [n, d]);
-  const k = tfc.matMul(t, t, false, true);
+  return crossGramTf(x, n, x, n, d);
+}
+
+/** Kernel A·Bᵀ (float64, na×nb, row-major) of na and nb row-major rows of d features, by a TF.js matMul. */
+export function crossGramTf(a: Float32Array, na: number, b: Float32Array, nb: number, d: number): Float64Array {
+  const ta = tfc.tensor2d(a, [na, d]);
+  const tb = b === a ? ta : tfc.tensor2d(b, [nb, d]);
+  const k = tfc.matMul(ta, tb, false, true);
   try {
     return Float64Array.from(k.dataSync());
   } finally {
-    tfc.dispose([t, k]);
+    tfc.dispose(b === a ? [ta, k] : [ta, tb, k]);
   }
 }
 

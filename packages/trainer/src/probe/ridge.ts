@@ -104,9 +104,14 @@ export function ridgeCorrect(k: Float64Array, n: number, labels: ArrayLike<numbe
   const scores = ridgeScores(k, n, labels, classes, train, test, lambda);
   let correct = 0;
   test.forEach((i, r) => {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (scores[r * classes + c]! > scores[r * classes + best]!) best = c;
-    if (best === labels[i]) correct += 1;
+    if (argmax(scores, r, classes) === labels[i]) correct += 1;
   });
   return correct;
+}
+
+/** Index of the largest of row `r`'s `classes` scores (the first of equals). */
+export function argmax(scores: ArrayLike<number>, r: number, classes: number): number {
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (scores[r * classes + c]! > scores[r * classes + best]!) best = c;
+  return best;
 }

@@ -16,7 +16,7 @@ import { evaluateSource, fitPhase } from '../train/fit-loop.ts';
 import { resolveSchedule } from '../train/schedule.ts';
 import { channelMoments } from '../train/standardize.ts';
 import { PROBE_RIDGE, standardizePool, stratifiedFolds, type FeatureBlock, type ProbePooling } from './cross-validate.ts';
-import { gram, ridgeScores } from './ridge.ts';
+import { argmax, gram, ridgeScores } from './ridge.ts';
 
 /** At most this many probe-sample images take part (bounds the scratch fit's cost: one fit of SCRATCH_PROBE_EPOCHS on two thirds of them). */
 export const SCRATCH_PROBE_IMAGES = 120;
@@ -76,11 +76,7 @@ function transferCorrect(block: FeatureBlock, labels: Int32Array, train: number[
   const n = labels.length;
   const k = gram(x, n, x.length / n);
   const scores = ridgeScores(k, n, labels, o.classes, train, test, PROBE_RIDGE);
-  return test.map((i, r) => {
-    let best = 0;
-    for (let c = 1; c < o.classes; c++) if (scores[r * o.classes + c]! > scores[r * o.classes + best]!) best = c;
-    return best === labels[i];
-  });
+  return test.map((i, r) => argmax(scores, r, o.classes) === labels[i]);
 }
 
 /** Per-image correctness of the scratch CNN trained for the fixed budget on `train`, tested on `test`. */

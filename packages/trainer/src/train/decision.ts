@@ -1,6 +1,7 @@
 /** The decision block of a measured run: what was decided, the scores behind it, the flags that change it. */
 import type { Decision, HeadSpec, ScheduleSpec } from '@headstart/core';
 import { scratchReason, type Advice } from '../advise.ts';
+import { pickExplanation, pickProbe, type ProbeResult } from '../probe/pick.ts';
 import type { LoadedBase } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
 import type { TrainOptions } from './train.ts';
@@ -96,6 +97,12 @@ export function scratchDecisionFor(d: ScratchDecisionInput): Decision {
   };
 }
 
+/** The chosen probe's numbers; when the measurement chose it, the rule and its rivals' numbers too. */
+export function cutScores(probes: readonly ProbeResult[], chosen: ProbeResult): string {
+  const own = `probe ${pct(chosen.accuracy)}, squared error ${chosen.sqError.toFixed(3)}`;
+  return probes.length < 2 || pickProbe(probes) !== chosen ? own : `${own}: ${pickExplanation(probes, chosen)}`;
+}
+
 /** Builds the decision record (and its printed lines) of a measured plan. */
 export function decisionFor(d: DecisionInput): Decision {
   const { advice, base, head, schedule, data } = d;
@@ -110,7 +117,7 @@ export function decisionFor(d: DecisionInput): Decision {
   const headline = headlineFor(data.test.labels.length, data.val.labels.length, d.holdout, p1.earlyStopping !== false || p2on);
   const lines = [
     `transfer from ${base.id} at ${base.inputSize[0]} px, case ${advice.case} (${advice.size}, ${advice.similar ? 'similar' : 'different'}: probe ${pct(advice.probeAccuracy)} at ${ref?.cut ?? base.cut})${by('--base')}${by('--input-size')}`,
-    `cut ${base.cut}, ${head.pooling} pooling${head.standardize ? ', standardised features' : ''}${chosen ? `: probe ${pct(chosen.accuracy)}` : ''}${by('--cut')}${by('--head')}${by('--standardize')}`,
+    `cut ${base.cut}, ${head.pooling} pooling${head.standardize ? ', standardised features' : ''}${chosen ? `: ${cutScores(advice.probes, chosen)}` : ''}${by('--cut')}${by('--head')}${by('--standardize')}`,
     schedule.augment
       ? `augmentation on${advice.augmentProbe ? ` (probe ${pct(advice.augmentProbe.with)} with vs ${pct(advice.augmentProbe.without)} without)` : ''}${by('--augment')}`
       : `augmentation off${advice.augmentProbe ? ` (probe ${pct(advice.augmentProbe.with)} with vs ${pct(advice.augmentProbe.without)} without)` : ''}${by('--augment')}`,
