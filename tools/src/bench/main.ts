@@ -47,6 +47,7 @@ export const BENCHES: BenchDef[] = [
     full: ['--split'],
     quick: ['--quick', '--split'],
   },
+  { id: 'cut-choice', title: 'Choosing the cut on tiny data', script: 'cut-choice.ts', owner: 'trainer advisor', mdFlag: '--md', full: [], quick: ['--quick'] },
   { id: 'split', title: 'Split experiment (classes 0–4 → 5–9)', script: 'split-transfer.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
   { id: 'caching', title: 'Caching gains', script: 'caching.ts', owner: 'bench', mdFlag: '--md', full: [], quick: ['--quick'] },
   {
