@@ -148,7 +148,7 @@ describe('headstart commands', () => {
     expect(r.out).toContain(
       'npx headstart train data/x --out runs/advised --cut block_12_add --head flatten --standardize --epochs 20 --fixed-epochs --lr 0.001 --fine-tune-epochs 5 --fine-tune-lr 0.00001 --unfreeze top:20 --augment flip,rotate=10',
     );
-    expect(r.out).toContain('cut: block_12_add (measured accuracy, squared error; the lowest error is chosen: out_relu/avg 41.0% 0.810, block_12_add/flatten 62.0% 0.600)');
+    expect(r.out).toContain('cut: block_12_add (measured accuracy, squared error: out_relu/avg 41.0% 0.810, block_12_add/flatten 62.0% 0.600)');
     expect(r.out).toContain('head: flatten pooling, standardised features');
     trainer = { ...trainer, adviseForDataset: async () => ({ ...advice, schedule: { phase1: { epochs: 30, batchSize: 16, earlyStopping: { patience: 10 } }, classWeights: 'none' as const, seed: 3 } }) as Advice };
     const p = await run('advise', 'data/x', '--base', 'mobilenet_v2', '--input-size', '128');

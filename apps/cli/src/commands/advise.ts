@@ -82,7 +82,7 @@ export function adviceFlags(advice: Advice, chosen: { base?: string; inputSize?:
 export function adviceLines(data: string, advice: Advice, chosen: { base?: string; inputSize?: number } = {}): string[] {
   return [
     `case ${advice.case}: ${CASES[advice.case] ?? ''}`,
-    `cut: ${advice.cutLayer ?? 'the base\'s default'}${advice.probes.length > 0 ? ` (measured accuracy, squared error; the lowest error is chosen: ${advice.probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}% ${p.sqError.toFixed(3)}`).join(', ')})` : ''}`,
+    `cut: ${advice.cutLayer ?? 'the base\'s default'}${advice.probes.length > 0 ? ` (measured accuracy, squared error: ${advice.probes.map((p) => `${p.cut}/${p.pooling} ${(p.accuracy * 100).toFixed(1)}% ${p.sqError.toFixed(3)}`).join(', ')})` : ''}`,
     `head: ${advice.head.pooling} pooling${advice.head.standardize ? ', standardised features' : ''}`,
     'why:',
     ...advice.reasons.map((r) => `  - ${r}`),
