@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@headstart/core';
 import { crossValidate, crossValidateOutcomes, pickProbe, pooledDim, PROBE_TIE_SE, probeReason, probeTies, stratifiedFolds, type FeatureBlock, type ProbeResult } from '../src/index.ts';
-import { pairedDifference } from '../src/probe/pick.ts';
+import { pairedDifference, pickExplanation } from '../src/probe/pick.ts';
+import { cutScores } from '../src/train/decision.ts';
 import { measureProbes } from '../src/advise.ts';
 import { choleskySolve, gram, ridgeCorrect } from '../src/probe/ridge.ts';
 
@@ -67,6 +68,13 @@ describe('pickProbe', () => {
       'cut at low with avg pooling (earlier cuts keep more generic, spatial features): the most accurate of the 2 probes within 1 standard error (paired over images) of the lowest cross-validated squared error of the scores: low/avg 75.0%, 0.615 (+0.005 ± 0.010); mid/avg 74.0%, 0.610; next beyond them out/avg 50.0%, 0.800 (+0.190 ± 0.020) (accuracy, squared error; squared error ranks with less noise than accuracy on few images)',
     );
     expect(probeReason(probes.slice(0, 1), probes[0] as ProbeResult, probes[0] as ProbeResult)).toMatch(/^keep the default cut out with avg pooling: the lowest cross-validated squared error of the probe's scores, out\/avg 50.0%, 0.800 \(/);
+  });
+
+  it("puts the rule in the decision block's cut line only when the measurement chose the cut", () => {
+    const probes = [r('out', 0.5, 0.8, 0.19, 0.02), r('mid', 0.74, 0.61), r('low', 0.75, 0.615, 0.005, 0.01)];
+    expect(cutScores(probes, probes[2] as ProbeResult)).toBe(`probe 75.0%, squared error 0.615: ${pickExplanation(probes, probes[2] as ProbeResult)}`);
+    // A cut given by flag (--cut out): its own numbers, no claim about the rule.
+    expect(cutScores(probes, probes[0] as ProbeResult)).toBe('probe 50.0%, squared error 0.800');
   });
 
   it('pairs the squared errors over the same images', () => {
