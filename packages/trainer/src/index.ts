@@ -23,7 +23,7 @@ export { resolveSchedule, resolveHead, DEFAULT_SCHEDULE, DEFAULT_HEAD, type Sche
 export type { EpochRecord } from './train/fit-loop.ts';
 export { evaluateRun, reportStem, weightsSha256 } from './eval/evaluate.ts';
 export { adviseForDataset, measureBase, sampleSplit, features, DEFAULT_SIZE, MAX_FLATTEN_DIM, MAX_FOLDS, PROBE_REPEATS, DEFAULT_PROBE_SAMPLE, type Advice, type AdviseOptions } from './advise.ts';
-export { pickProbe, probeReason, pickExplanation, probeTies, withExcess, PROBE_TIE_SE, type ProbeResult } from './probe/pick.ts';
+export { pairedDifference, pickProbe, probeReason, pickExplanation, probeTies, withExcess, PROBE_TIE_SE, type ProbeResult } from './probe/pick.ts';
 export { crossValidate, crossValidateOutcomes, stratifiedFolds, pooledDim, standardizePool, PROBE_RIDGE, type CvOutcomes, type FeatureBlock, type ProbePooling } from './probe/cross-validate.ts';
 export { argmax, ridgeScores } from './probe/ridge.ts';
 export { gramTf, crossGramTf } from './probe/out-of-fold.ts';

@@ -4,7 +4,7 @@ import { crossValidate, crossValidateOutcomes, pickProbe, pooledDim, PROBE_TIE_S
 import { pairedDifference, pickExplanation } from '../src/probe/pick.ts';
 import { cutScores } from '../src/train/decision.ts';
 import { measureProbes } from '../src/advise.ts';
-import { choleskySolve, gram, ridgeCorrect } from '../src/probe/ridge.ts';
+import { argmax, choleskySolve, gram, ridgeScores } from '../src/probe/ridge.ts';
 
 describe('stratifiedFolds', () => {
   it('deals each class evenly over the folds, reproducibly', () => {
@@ -135,7 +135,11 @@ describe('ridge probe', () => {
     const x = Float32Array.from([-2, -1.5, 1.5, 2, -1.8, 1.7]);
     const k = gram(x, 6, 1);
     expect(k[1 * 6 + 2]).toBeCloseTo(-2.25, 6);
-    expect(ridgeCorrect(k, 6, [0, 0, 1, 1, 0, 1], 2, [0, 1, 2, 3], [4, 5], 0.1)).toBe(2);
-    expect(ridgeCorrect(k, 6, [0, 0, 1, 1, 1, 0], 2, [0, 1, 2, 3], [4, 5], 0.1)).toBe(0);
+    const correct = (labels: number[]): number => {
+      const scores = ridgeScores(k, 6, labels, 2, [0, 1, 2, 3], [4, 5], 0.1);
+      return [4, 5].filter((i, r) => argmax(scores, r, 2) === labels[i]).length;
+    };
+    expect(correct([0, 0, 1, 1, 0, 1])).toBe(2);
+    expect(correct([0, 0, 1, 1, 1, 0])).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
  * own code), the statistics they read from each candidate's held-out ridge scores, and the report.
  */
 import { fitTemperature } from '@headstart/core';
-import { pickProbe, withExcess, type ProbePooling } from '@headstart/trainer';
+import { pairedDifference, pickProbe, withExcess, type ProbePooling } from '@headstart/trainer';
 import { mdTable, mean, median, pct, stdev } from './bench-kit.ts';
 
 /** One candidate's measurements on one draw. */
@@ -39,12 +39,10 @@ export type Rule = (c: readonly Candidate[]) => number;
 
 const avg = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-/** Mean and standard error of the paired per-image difference a − b. */
-export function pairedGap(a: readonly number[], b: readonly number[]): { gap: number; se: number } {
-  const d = a.map((x, i) => x - (b[i] as number));
-  const m = avg(d);
-  const v = d.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, d.length - 1);
-  return { gap: m, se: Math.sqrt(v / Math.max(1, d.length)) };
+/** True when a's per-image values exceed b's by at most one standard error of the paired difference. */
+function withinOneSe(a: readonly number[], b: readonly number[]): boolean {
+  const { mean, se } = pairedDifference(a, b);
+  return mean <= se + 1e-12;
 }
 
 function argBest(c: readonly Candidate[], score: (x: Candidate) => number): number {
@@ -59,8 +57,8 @@ function argBest(c: readonly Candidate[], score: (x: Candidate) => number): numb
 function ties(c: readonly Candidate[], z: number): number[] {
   const b = c[argBest(c, (x) => x.cvAccuracy)] as Candidate;
   return c.flatMap((x, i) => {
-    const { gap, se } = pairedGap(b.perImage, x.perImage);
-    return gap <= z * se + 1e-12 ? [i] : [];
+    const { mean, se } = pairedDifference(b.perImage, x.perImage);
+    return mean <= z * se + 1e-12 ? [i] : [];
   });
 }
 
@@ -93,25 +91,22 @@ export const RULES: Record<string, Rule> = {
   '1se-nll': (c) => pickAmong(c, ties(c, 1), (x) => -avg(x.nll)),
   'sqerr-1se-acc': (c) => {
     const best = c[argBest(c, (x) => -avg(x.sqError))] as Candidate;
-    const tied = c.flatMap((x, i) => (pairedGap(x.sqError, best.sqError).gap <= pairedGap(x.sqError, best.sqError).se + 1e-12 ? [i] : []));
+    const tied = c.flatMap((x, i) => (withinOneSe(x.sqError, best.sqError) ? [i] : []));
     return pickAmong(c, tied, (x) => x.cvAccuracy);
   },
   'nll-1se-acc': (c) => {
     const best = c[argBest(c, (x) => -avg(x.nll))] as Candidate;
-    const tied = c.flatMap((x, i) => (pairedGap(x.nll, best.nll).gap <= pairedGap(x.nll, best.nll).se + 1e-12 ? [i] : []));
+    const tied = c.flatMap((x, i) => (withinOneSe(x.nll, best.nll) ? [i] : []));
     return pickAmong(c, tied, (x) => x.cvAccuracy);
   },
   'sqerr-keep-default': (c) => {
     const best = argBest(c, (x) => -avg(x.sqError));
-    const { gap, se } = pairedGap((c[0] as Candidate).sqError, (c[best] as Candidate).sqError);
-    return gap <= se ? 0 : best;
+    const { mean, se } = pairedDifference((c[0] as Candidate).sqError, (c[best] as Candidate).sqError);
+    return mean <= se ? 0 : best;
   },
   'sqerr-1se-order': (c) => {
     const best = c[argBest(c, (x) => -avg(x.sqError))] as Candidate;
-    return c.findIndex((x) => {
-      const { gap, se } = pairedGap(x.sqError, best.sqError);
-      return gap <= se + 1e-12;
-    });
+    return c.findIndex((x) => withinOneSe(x.sqError, best.sqError));
   },
   'oracle (reference)': (c) => argBest(c, (x) => x.test),
   'block_12_add/flatten (reference)': (c) => Math.max(0, c.findIndex((x) => x.cut === 'block_12_add' && x.pooling === 'flatten')),

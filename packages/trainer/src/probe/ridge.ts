@@ -99,16 +99,6 @@ export function ridgeScores(k: Float64Array, n: number, labels: ArrayLike<number
   return scores;
 }
 
-/** Trains on rows `train` (see `ridgeScores`) and returns how many rows of `test` it classifies correctly. */
-export function ridgeCorrect(k: Float64Array, n: number, labels: ArrayLike<number>, classes: number, train: number[], test: number[], lambda: number): number {
-  const scores = ridgeScores(k, n, labels, classes, train, test, lambda);
-  let correct = 0;
-  test.forEach((i, r) => {
-    if (argmax(scores, r, classes) === labels[i]) correct += 1;
-  });
-  return correct;
-}
-
 /** Index of the largest of row `r`'s `classes` scores (the first of equals). */
 export function argmax(scores: ArrayLike<number>, r: number, classes: number): number {
   let best = 0;
