@@ -65,6 +65,25 @@ function scratchLike(head: 'max' | 'flatten'): LayersModel {
   return tfl.model({ inputs: input, outputs: x });
 }
 
+/**
+ * The scratch CNN's own stack (3×3 'same' convs whose ReLU runs after the max pooling, stride-1
+ * convolutions with a live input) plus an overlapping pooling window and a 'same'-padded one.
+ */
+function poolStack(): LayersModel {
+  const input = tfl.input({ shape: [12, 12, 3] });
+  let x = apply(tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c1' }), input);
+  x = apply(tfl.layers.maxPooling2d({ poolSize: 2, name: 'p1' }), x);
+  x = apply(tfl.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c2' }), x);
+  x = apply(tfl.layers.maxPooling2d({ poolSize: 2, name: 'p2' }), x);
+  x = apply(tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c3' }), x);
+  x = apply(tfl.layers.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same', name: 'p3' }), x);
+  x = apply(tfl.layers.conv2d({ filters: 4, kernelSize: 2, padding: 'same', activation: 'relu', name: 'c4' }), x);
+  x = apply(tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'p4' }), x);
+  x = apply(tfl.layers.flatten({ name: 'flat' }), x);
+  x = apply(tfl.layers.dense({ units: CLASSES, activation: 'softmax', name: 'logits' }), x);
+  return tfl.model({ inputs: input, outputs: x });
+}
+
 /** TF.js's loss and gradients of the same step, the dropout layers applying the engine's masks. */
 function reference(model: LayersModel, x: tfc.Tensor, labels: Int32Array, rng: Rng, o: { classWeights?: number[]; l2?: number }) {
   let j = 0;
@@ -98,11 +117,12 @@ function relErr(a: Float32Array, b: Float32Array): number {
   return d / m;
 }
 
-async function compare(model: LayersModel, o: { classWeights?: number[]; l2?: number; seed: number }): Promise<void> {
+async function compare(model: LayersModel, o: { classWeights?: number[]; l2?: number; seed: number; zeros?: number }): Promise<void> {
   const rng = createRng(o.seed);
   randomise(model, rng);
   const inShape = (model.inputs[0]?.shape as number[]).slice(1);
-  const x = tfc.tensor(Float32Array.from({ length: N * inShape.reduce((a, d) => a * d, 1) }, () => rng.uniform(-1, 2)), [N, ...inShape]);
+  // `zeros`: that share of the images is black (as Fashion-MNIST's background): constant regions tie in every pooling window.
+  const x = tfc.tensor(Float32Array.from({ length: N * inShape.reduce((a, d) => a * d, 1) }, (_, i) => (o.zeros && (i % 97) / 97 < o.zeros ? 0 : rng.uniform(-1, 2))), [N, ...inShape]);
   const labels = Int32Array.from({ length: N }, (_, i) => i % CLASSES);
   const stepRng = rng.fork(3);
   const engine = await OrtStepEngine.create(model, {
@@ -148,6 +168,11 @@ describe('onnxruntime step engine', () => {
 
   it('matches TF.js: flatten of an image tensor', async () => {
     await compare(scratchLike('flatten'), { seed: 4 });
+  });
+
+  it('matches TF.js on the scratch CNN stack, overlapping and padded pooling windows, with ties in the pooling windows', async () => {
+    await compare(poolStack(), { seed: 5 });
+    await compare(poolStack(), { seed: 6, zeros: 0.6 });
   });
 
   it('declines a model it has no rule for, and BatchNorm using batch statistics', async () => {

@@ -202,6 +202,7 @@ async function ortStep(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, classe
   for (let i = 0; i <= runs; i++) await run(profiled, opt);
   profiled.endProfiling();
   await profiled.dispose();
+  opt.close();
   const file = readdirSync(dir).find((f) => f.endsWith('.json'));
   const events = file ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[]) : [];
   rmSync(dir, { recursive: true, force: true });

@@ -26,6 +26,12 @@ export interface SessionOptions {
   sequential?: boolean;
   /** Profile every run (per-node times); onnxruntime writes `<profile>_<date>.json` on `endProfiling`. */
   profile?: string;
+  /**
+   * Let idle intra-op threads spin between runs (default true: onnxruntime's default). Off for a
+   * session whose runs alternate with other CPU work of the process (a training step's optimizer
+   * update), which the spinning threads would otherwise keep from a core.
+   */
+  spin?: boolean;
 }
 
 /** An open onnxruntime-node session with float32 inputs and outputs. */
@@ -60,6 +66,7 @@ export function ortSessionOptions(opts: SessionOptions): ort.InferenceSession.Se
     ...(opts.interOpThreads !== undefined ? { interOpNumThreads: opts.interOpThreads } : {}),
     ...(opts.sequential ? { executionMode: 'sequential' as const } : {}),
     ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
+    ...(opts.spin === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 

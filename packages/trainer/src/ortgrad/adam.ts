@@ -4,9 +4,12 @@
  * on `syncWeights` (before anything reads the TF.js model: validation, best-epoch snapshots,
  * checkpoints), not every step; the moments and beta powers go into the optimizer's own variables
  * on `flush` (before every checkpoint), so checkpoints, resume and learning-rate changes see
- * exactly the state TF.js's Adam keeps.
+ * exactly the state TF.js's Adam keeps. Large weights' updates are shared with a helper thread.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { tfc } from '../tf.ts';
+import { adamUpdate, type AdamScalars } from './adam-kernel.mjs';
 
 interface Moment {
   originalName: string;
@@ -44,55 +47,108 @@ function assign(v: tfc.Variable, data: Float32Array): void {
   t.dispose();
 }
 
-/** Scalars of one Adam update: betas, epsilon, learning rate and the bias corrections 1 − βᵗ. */
-interface AdamScalars {
-  b1: number;
-  b2: number;
-  eps: number;
-  lr: number;
-  c1: number;
-  c2: number;
-}
+/** Weights at least this long have the upper half of their update run by the helper thread. */
+const SPLIT_MIN = 1 << 18;
+
+/** How long a step waits for the helper thread before giving up on it. */
+const HELPER_TIMEOUT_MS = 60_000;
+
+/** The helper thread did not finish its half of a step (it failed to start or died). */
+export class AdamHelperError extends Error {}
 
 /**
- * One Adam update of a weight array in place: a top-level loop with hoisted scalars, the moments
- * rounded to float32 only where they are stored (the same loop as a closure inside `step`, with a
- * Math.fround per moment, cost 57 ms a step on the scratch CNN's 2.1 M weights; this one 28 ms).
+ * A worker thread (adam-worker.mjs) running the upper half of the large weights' updates while
+ * the main thread runs the lower half: every core works on the update, which otherwise runs
+ * alone between two onnxruntime steps (the scratch CNN's 2.1 M weights: ~28 ms a step).
  */
-function adamUpdate(w: Float32Array, m: Float32Array, s: Float32Array, g: Float32Array, a: AdamScalars): void {
-  const { b1, b2, eps, c1, c2 } = a;
-  const a1 = 1 - b1;
-  const a2 = 1 - b2;
-  const step = -a.lr;
-  const n = w.length;
-  for (let k = 0; k < n; k++) {
-    const gk = g[k] as number;
-    const mk = (m[k] as number) * b1 + gk * a1;
-    const sk = (s[k] as number) * b2 + gk * gk * a2;
-    m[k] = mk;
-    s[k] = sk;
-    w[k] = (w[k] as number) + (mk / c1 / (Math.sqrt(sk / c2) + eps)) * step;
+class AdamHelper {
+  private seq = 0;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly ctrl: Int32Array,
+    private readonly scalars: Float64Array,
+  ) {}
+
+  /** Starts the thread on `parts` ([w, m, s, g] views on shared memory per weight). */
+  static start(parts: Float32Array[][]): AdamHelper {
+    const ctrl = new Int32Array(new SharedArrayBuffer(3 * 4));
+    const scalars = new Float64Array(new SharedArrayBuffer(6 * 8));
+    const worker = new Worker(new URL('./adam-worker.mjs', import.meta.url), { workerData: { ctrl: ctrl.buffer, scalars: scalars.buffer, parts } });
+    worker.unref();
+    return new AdamHelper(worker, ctrl, scalars);
   }
+
+  /** Asks for one step with these scalars. */
+  begin(a: AdamScalars): void {
+    this.scalars.set([a.b1, a.b2, a.eps, a.lr, a.c1, a.c2]);
+    Atomics.store(this.ctrl, 0, ++this.seq);
+    Atomics.notify(this.ctrl, 0);
+  }
+
+  /** Waits (blocking: the main thread has just done its own half) until the thread has finished the step. */
+  end(): void {
+    const deadline = Date.now() + HELPER_TIMEOUT_MS;
+    for (let done = Atomics.load(this.ctrl, 1); done !== this.seq; done = Atomics.load(this.ctrl, 1)) {
+      if (Date.now() > deadline) throw new AdamHelperError(`the Adam helper thread did not finish step ${this.seq} within ${HELPER_TIMEOUT_MS / 1000} s`);
+      Atomics.wait(this.ctrl, 1, done, 1000);
+    }
+  }
+
+  close(): void {
+    Atomics.store(this.ctrl, 2, 1);
+    Atomics.add(this.ctrl, 0, 1);
+    Atomics.notify(this.ctrl, 0);
+    void this.worker.terminate();
+  }
+}
+
+/** A weight whose update is split: the helper owns [mid, n) through shared copies of that part of w and g. */
+interface Split {
+  mid: number;
+  wHi: Float32Array;
+  gHi: Float32Array;
+}
+
+function sharedCopy(values: Float32Array): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(values.length * 4));
+  out.set(values);
+  return out;
 }
 
 /** Adam steps of `vars` (in the order TF.js's applyGradients would see them) on mirrors of their values. */
 export class FastAdam {
-  /** Current weight values (what the next step's gradients must be computed at). */
+  /** Current weight values (what the next step's gradients must be computed at; plain memory, as onnxruntime's feeds need). */
   readonly weights: Float32Array[];
   private readonly m: Float32Array[];
   private readonly s: Float32Array[];
+  private readonly splits: (Split | undefined)[];
+  private readonly helper: AdamHelper | undefined;
   private acc1: number;
   private acc2: number;
   private dirty = false;
   private weightsDirty = false;
 
+  /** `threads` > 1 (default: every core) lets a helper thread share the update of weights of 256 K values or more. */
   constructor(
     private readonly opt: AdamLike,
     private readonly vars: tfc.Variable[],
+    o: { threads?: number } = {},
   ) {
+    const threads = o.threads ?? availableParallelism();
     this.weights = vars.map((v) => new Float32Array(v.dataSync() as Float32Array));
-    this.m = vars.map((v, i) => new Float32Array(moment(opt.accumulatedFirstMoment, i, v, 'm').variable.dataSync() as Float32Array));
-    this.s = vars.map((v, i) => new Float32Array(moment(opt.accumulatedSecondMoment, i, v, 'v').variable.dataSync() as Float32Array));
+    const split = (i: number): boolean => threads > 1 && (this.weights[i] as Float32Array).length >= SPLIT_MIN;
+    // Moments of split weights live in shared memory: both threads write them (onnxruntime never reads them).
+    const copy = (i: number, values: Float32Array): Float32Array => (split(i) ? sharedCopy(values) : new Float32Array(values));
+    this.m = vars.map((v, i) => copy(i, moment(opt.accumulatedFirstMoment, i, v, 'm').variable.dataSync() as Float32Array));
+    this.s = vars.map((v, i) => copy(i, moment(opt.accumulatedSecondMoment, i, v, 'v').variable.dataSync() as Float32Array));
+    this.splits = this.weights.map((w, i) => {
+      if (!split(i)) return undefined;
+      const mid = w.length >> 1;
+      return { mid, wHi: sharedCopy(w.subarray(mid)), gHi: new Float32Array(new SharedArrayBuffer((w.length - mid) * 4)) };
+    });
+    const parts = this.splits.flatMap((p, i) => (p ? [[p.wHi, (this.m[i] as Float32Array).subarray(p.mid), (this.s[i] as Float32Array).subarray(p.mid), p.gHi]] : []));
+    this.helper = parts.length > 0 ? AdamHelper.start(parts) : undefined;
     this.acc1 = opt.accBeta1.dataSync()[0] as number;
     this.acc2 = opt.accBeta2.dataSync()[0] as number;
   }
@@ -100,16 +156,27 @@ export class FastAdam {
   /** One Adam step with `grads` on the mirrors (`weights`); `syncWeights` hands them to TF.js. */
   step(grads: Float32Array[]): void {
     const { beta1: b1, beta2: b2, epsilon: eps, learningRate: lr } = this.opt;
-    const c1 = Math.fround(1 - this.acc1);
-    const c2 = Math.fround(1 - this.acc2);
+    const a: AdamScalars = { b1, b2, eps, lr, c1: Math.fround(1 - this.acc1), c2: Math.fround(1 - this.acc2) };
+    this.splits.forEach((p, i) => p?.gHi.set((grads[i] as Float32Array).subarray(p.mid)));
+    this.helper?.begin(a);
     this.vars.forEach((_, i) => {
-      adamUpdate(this.weights[i] as Float32Array, this.m[i] as Float32Array, this.s[i] as Float32Array, grads[i] as Float32Array, { b1, b2, eps, lr, c1, c2 });
+      const w = this.weights[i] as Float32Array;
+      const n = this.splits[i]?.mid ?? w.length;
+      const head = (x: Float32Array | undefined): Float32Array => (x as Float32Array).subarray(0, n);
+      adamUpdate(head(w), head(this.m[i]), head(this.s[i]), head(grads[i]), a);
     });
+    this.helper?.end();
+    this.splits.forEach((p, i) => p && (this.weights[i] as Float32Array).set(p.wHi, p.mid));
     this.acc1 = Math.fround(this.acc1 * b1);
     this.acc2 = Math.fround(this.acc2 * b2);
     this.opt.incrementIterations();
     this.dirty = true;
     this.weightsDirty = true;
+  }
+
+  /** Stops the helper thread (the mirrors stay readable; no step may follow). */
+  close(): void {
+    this.helper?.close();
   }
 
   /** Writes the mirrors into the TF.js variables (when a step changed them since the last sync). */

@@ -6,7 +6,8 @@
 import { DataType, encodeModel, type ValueInfoMsg } from '@headstart/exporter';
 import { modelGraph } from '../model/graph.ts';
 import type { LayersModel } from '../tf.ts';
-import { FOLDS_BN, RULES, type RuleContext } from './rules.ts';
+import { toNhwc } from './layout.ts';
+import { FOLDS_BN, RELU_MOVES, RULES, type RuleContext } from './rules.ts';
 import { Tape, Unsupported, type GTensor, type GWeight } from './tape.ts';
 
 /** A dropout mask the caller feeds each step. */
@@ -40,6 +41,9 @@ export interface StepGraphOptions {
 
 const OPSET = 17;
 
+/** Rules that read NCHW image tensors themselves (see layout.ts); the others are given NHWC. */
+const LAYOUT_AWARE = new Set(['Conv2D', 'MaxPooling2D', 'ReLU', 'Activation']);
+
 function valueInfo(name: string, dims: (number | string)[]): ValueInfoMsg {
   return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } };
 }
@@ -70,6 +74,7 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
 
   const graph = modelGraph(model);
   const folds = foldPlan(model, graph);
+  const moved = reluPlan(model, graph);
   const makeCtx = (name: string): RuleContext => {
     const layer = model.getLayer(name);
     const find = (param: string) => layer.weights.find((w) => w.originalName.split('/').pop() === param);
@@ -102,6 +107,8 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
     };
     const bn = folds.get(name);
     if (bn) ctx.fold = makeCtx(bn);
+    if (moved.has(name)) ctx.relu = 'skip';
+    if ([...moved.values()].includes(name)) ctx.relu = 'apply';
     return ctx;
   };
   const folded = new Map([...folds].map(([conv, bn]) => [bn, conv]));
@@ -121,7 +128,7 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
     const xs = g.inbound.map((i) => {
       const x = tensors.get(`${i.layer}:${i.tensor}`);
       if (!x) throw new Unsupported(`layer ${g.name} reads a tensor the engine did not compute (${i.layer}:${i.tensor})`);
-      return x;
+      return LAYOUT_AWARE.has(g.className) ? x : toNhwc(t, x);
     });
     tensors.set(`${g.name}:0`, rule(t, ctx, xs));
   }
@@ -147,13 +154,36 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
   return { bytes, inputs: inputNames, weights: weightInputs, masks, grads };
 }
 
+/** Who reads each layer's output. */
+function readersOf(graph: ReturnType<typeof modelGraph>): Map<string, string[]> {
+  const readers = new Map<string, string[]>();
+  for (const g of graph) for (const i of g.inbound) readers.set(i.layer, [...(readers.get(i.layer) ?? []), g.name]);
+  return readers;
+}
+
+/**
+ * k×k convolutions whose ReLU runs after the max pooling that is their only reader (by
+ * convolution name → pooling name): the activation then touches a quarter of the values.
+ */
+function reluPlan(model: LayersModel, graph: ReturnType<typeof modelGraph>): Map<string, string> {
+  const readers = readersOf(graph);
+  const plan = new Map<string, string>();
+  for (const g of graph) {
+    if (g.className !== RELU_MOVES) continue;
+    const cfg = model.getLayer(g.name).getConfig();
+    const r = readers.get(g.name) ?? [];
+    if (String(cfg['activation']) !== 'relu' || String(cfg['kernelSize']) === '1,1' || r.length !== 1) continue;
+    if (model.getLayer(r[0] as string).getClassName() === 'MaxPooling2D') plan.set(g.name, r[0] as string);
+  }
+  return plan;
+}
+
 /**
  * BatchNormalizations folded into the convolution before them (by convolution name): the
  * convolution is linear and bias-free, 1×1 stride 1 or depthwise, and the BatchNorm is its only reader.
  */
 function foldPlan(model: LayersModel, graph: ReturnType<typeof modelGraph>): Map<string, string> {
-  const readers = new Map<string, string[]>();
-  for (const g of graph) for (const i of g.inbound) readers.set(i.layer, [...(readers.get(i.layer) ?? []), g.name]);
+  const readers = readersOf(graph);
   const out = model.outputs[0]?.sourceLayer.name;
   const plan = new Map<string, string>();
   for (const g of graph) {

@@ -35,6 +35,8 @@ export interface OrtStepOptions {
   threads?: number;
   /** onnxruntime profiling of the step session (per-node times), written under this file prefix. */
   profile?: string;
+  /** Idle onnxruntime threads spin between steps (default false: the optimizer update needs the cores then). */
+  spin?: boolean;
 }
 
 async function floats(t: tfc.Tensor): Promise<Float32Array> {
@@ -84,7 +86,7 @@ export class OrtStepEngine implements GradientEngine {
   static async create(model: LayersModel, o: OrtStepOptions): Promise<OrtStepEngine> {
     const stepGraph = buildStepGraph(model, { classes: o.classes, training: true, ...(o.l2 ? { l2: o.l2 } : {}) });
     const fwdGraph = buildStepGraph(model, { classes: o.classes, training: false });
-    const opts: SessionOptions = { threads: o.threads ?? availableParallelism(), interOpThreads: 1, sequential: true };
+    const opts: SessionOptions = { threads: o.threads ?? availableParallelism(), interOpThreads: 1, sequential: true, spin: o.spin ?? false };
     const step = await createSession(stepGraph.bytes, { ...opts, ...(o.profile ? { profile: o.profile } : {}) });
     let fwd: OnnxSession;
     try {

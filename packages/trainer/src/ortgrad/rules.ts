@@ -1,10 +1,13 @@
 /**
  * Forward ONNX emitters with hand-written VJPs for the layers a trainable top can hold
- * (MobileNet-style tops, heads, the scratch CNN). Images stay NHWC as TF.js holds them; 1×1
- * convolutions run as matrix products, depthwise ones tap by tap, k×k ones on NCHW Conv.
+ * (MobileNet-style tops, heads, the scratch CNN). Images are NHWC as TF.js holds them, except
+ * between k×k convolutions, max poolings and activations, which work in NCHW (layout.ts); 1×1
+ * convolutions run as matrix products, depthwise ones banded or tap by tap, k×k ones on Conv.
  */
 import { isPinned } from '../model/modes.ts';
 import type { tfl } from '../tf.ts';
+import { like, toNchw, toNhwc } from './layout.ts';
+import { kernelGradNchw, scatterTaps, tapSlices, type TapGeometry } from './taps.ts';
 import { Unsupported, type GTensor, type GWeight, type Tape } from './tape.ts';
 
 type Layer = tfl.layers.Layer;
@@ -21,7 +24,15 @@ export interface RuleContext {
   dropoutMask(shape: number[], rate: number): string;
   /** The BatchNormalization that follows this (linear, bias-free) convolution, folded into it. */
   fold?: RuleContext;
+  /**
+   * A ReLU moved past a max pooling (max commutes with it, values and gradients alike, ties
+   * included): 'skip' on the k×k convolution whose activation it is, 'apply' on the pooling after it.
+   */
+  relu?: 'skip' | 'apply';
 }
+
+/** Layers whose ReLU activation can move past a following MaxPooling2D (see RuleContext.relu). */
+export const RELU_MOVES = 'Conv2D';
 
 /** Layers a following inference-mode BatchNormalization can be folded into. */
 export const FOLDS_BN = new Set(['Conv2D', 'DepthwiseConv2D']);
@@ -66,7 +77,7 @@ export function activation(t: Tape, x: GTensor, name: unknown): GTensor {
   const act = String(name ?? 'linear');
   if (act === 'linear') return x;
   if (act === 'relu') {
-    const y = { name: t.op('Relu', [x.name]), shape: x.shape };
+    const y = like(x, t.op('Relu', [x.name]));
     return t.record([x], y, (dy) => [masked(t, dy, t.op('Greater', [x.name, t.f32(0)]))]);
   }
   if (act === 'relu6') return clipRelu(t, x, 6);
@@ -84,17 +95,13 @@ export function activation(t: Tape, x: GTensor, name: unknown): GTensor {
 
 /** clip(x, 0, hi) with the gradient dy where 0 < x ≤ hi (as TF.js's relu6 / clippedRelu). */
 function clipRelu(t: Tape, x: GTensor, hi: number): GTensor {
-  const y = { name: t.op('Clip', [x.name, t.f32(0), t.f32(hi)]), shape: x.shape };
+  const y = like(x, t.op('Clip', [x.name, t.f32(0), t.f32(hi)]));
   return t.record([x], y, (dy) => [masked(t, dy, t.op('And', [t.op('Greater', [x.name, t.f32(0)]), t.op('LessOrEqual', [x.name, t.f32(hi)])]))]);
 }
 
-const TO_NCHW = { perm: [0, 3, 1, 2] };
-const TO_NHWC = { perm: [0, 2, 3, 1] };
-
 function conv2d(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
-  const x = xs[0] as GTensor;
   const cfg = c.layer.getConfig();
-  const [h, w, cin] = image(x, 'Conv2D');
+  const [h, w, cin] = image(xs[0] as GTensor, 'Conv2D');
   noDilation(cfg, 'Conv2D');
   const kernel = c.weight('kernel') as GWeight;
   const [kh, kw, , cout] = kernel.shape as [number, number, number, number];
@@ -102,9 +109,11 @@ function conv2d(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const { pads, oh, ow } = pads2d(cfg['padding'], h, w, [kh, kw], s);
   const bias = c.weight('bias');
   const shape = [oh, ow, cout as number];
+  const live = kernel.index >= 0 || (bias?.index ?? -1) >= 0;
   if (kh === 1 && kw === 1 && s[0] === 1 && s[1] === 1) {
     // A 1×1 convolution is a matrix product over the N·H·W rows of the NHWC tensor; a folded
     // BatchNorm scales its columns (W·a) and adds its shift as the product's bias.
+    const x = toNhwc(t, xs[0] as GTensor);
     const fold = c.fold ? bnAffine(t, c.fold, 4) : undefined;
     const w2 = t.op('Reshape', [kernel.name, t.i64([cin, cout as number])]);
     const wf = fold ? t.op('Mul', [w2, fold.a]) : w2;
@@ -120,45 +129,42 @@ function conv2d(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
       if (bias) t.weightGrad(bias, db as string);
       fold?.grads(t.op('ReduceSum', [t.op('Mul', [gw, w2]), t.i64([0])], { keepdims: 0 }), db as string);
       return [t.isLive(x) ? t.op('Reshape', [t.op('Gemm', [dy2, wf], { transB: 1 }), t.i64([-1, h, w, cin])]) : null];
-    }, kernel.index >= 0 || (bias?.index ?? -1) >= 0 || fold?.live === true);
+    }, live || fold?.live === true);
     return activation(t, z, cfg['activation']);
   }
   if (c.fold) throw new Unsupported('a BatchNormalization folded into a k×k convolution');
-  // k×k: onnxruntime's NCHW Conv / ConvTranspose between transposes.
-  const xc = t.op('Transpose', [x.name], TO_NCHW);
+  // k×k in NCHW (kept so between convolutions, poolings and activations: layout.ts): onnxruntime's
+  // Conv forward, the input gradient as a Conv too (or ConvTranspose), the kernel gradient as one
+  // batched matrix product over the input's columns (taps.ts).
+  const x = toNchw(t, xs[0] as GTensor);
   const wt = t.op('Transpose', [kernel.name], { perm: [3, 2, 0, 1] });
-  const zc = t.op('Conv', [xc, wt, ...(bias ? [bias.name] : [])], { strides: s, pads });
-  const z = { name: t.op('Transpose', [zc], TO_NHWC), shape };
+  const z: GTensor = { name: t.op('Conv', [x.name, wt, ...(bias ? [bias.name] : [])], { strides: s, pads }), shape, layout: 'nchw' };
   t.record([x], z, (dy) => {
-    const dyc = t.op('Transpose', [dy], TO_NCHW);
-    // Batch and channels swapped: Conv(xᵀ [Cin,N,H,W], dyᵀ [Cout,N,oh,ow], dilation = stride) = dW [Cin,Cout,kh',kw'].
-    const xt = t.op('Transpose', [x.name], { perm: [3, 0, 1, 2] });
-    const dyt = t.op('Transpose', [dy], { perm: [3, 0, 1, 2] });
-    let g = t.op('Conv', [xt, dyt], { pads, dilations: s });
-    g = t.op('Slice', [g, t.i64([0, 0]), t.i64([kh, kw]), t.i64([2, 3])]);
-    t.weightGrad(kernel, t.op('Transpose', [g], { perm: [2, 3, 0, 1] }));
-    if (bias) t.weightGrad(bias, channelSum(t, dy, cout as number));
-    if (!t.isLive(x)) return [null];
-    return [t.op('Transpose', [convTranspose(t, dyc, wt, { s, pads, k: [kh, kw], h, w, oh, ow })], TO_NHWC)];
-  }, kernel.index >= 0 || (bias?.index ?? -1) >= 0);
-  return activation(t, z, cfg['activation']);
+    const g = { h, w, ch: cin, k: [kh, kw] as [number, number], s, pads, oh, ow, layout: 'nchw' as const, cout: cout as number };
+    t.weightGrad(kernel, t.op('Reshape', [kernelGradNchw(t, x.name, dy, g), t.i64(kernel.shape)]));
+    if (bias) t.weightGrad(bias, t.op('ReduceSum', [dy, t.i64([0, 2, 3])], { keepdims: 0 }));
+    return [t.isLive(x) ? convInputGrad(t, dy, wt, g) : null];
+  }, live);
+  return c.relu === 'skip' ? z : activation(t, z, cfg['activation']);
 }
 
-/** The input gradient of a convolution: ConvTranspose with the output padding that restores H×W. */
-function convTranspose(t: Tape, dy: string, wt: string, g: { s: [number, number]; pads: number[]; k: [number, number]; h: number; w: number; oh: number; ow: number }): string {
+/**
+ * The input gradient of a convolution (NCHW, kernel wt [cout, cin, kh, kw]). Stride 1: a forward
+ * Conv of dy with the kernel flipped and its channel axes swapped, padded by k − 1 − pad (onnxruntime's
+ * Conv runs ~1.5× faster than its ConvTranspose here). Other strides: ConvTranspose with the
+ * output padding that restores H×W.
+ */
+function convInputGrad(t: Tape, dy: string, wt: string, g: { s: [number, number]; pads: number[]; k: [number, number]; h: number; w: number; oh: number; ow: number }): string {
+  const [pt, pl, pb, pr] = g.pads as [number, number, number, number];
+  const [kh, kw] = g.k;
+  if (g.s[0] === 1 && g.s[1] === 1 && Math.max(pt, pb) < kh && Math.max(pl, pr) < kw) {
+    const flipped = t.op('Slice', [t.op('Transpose', [wt], { perm: [1, 0, 2, 3] }), t.i64([-1, -1]), t.i64([-(kh + 1), -(kw + 1)]), t.i64([2, 3]), t.i64([-1, -1])]);
+    return t.op('Conv', [dy, flipped], { pads: [kh - 1 - pt, kw - 1 - pl, kh - 1 - pb, kw - 1 - pr] });
+  }
   const opH = g.h - ((g.oh - 1) * g.s[0] + g.k[0] - (g.pads[0] as number) - (g.pads[2] as number));
   const opW = g.w - ((g.ow - 1) * g.s[1] + g.k[1] - (g.pads[1] as number) - (g.pads[3] as number));
   if (opH < 0 || opW < 0 || opH >= g.s[0] || opW >= g.s[1]) throw new Unsupported('a convolution whose input gradient needs cropping');
   return t.op('ConvTranspose', [dy, wt], { strides: g.s, pads: g.pads, output_padding: [opH, opW] });
-}
-
-/** Spreads an NHWC [N, oh, ow, C] tensor onto a stride grid: [N, (oh−1)·s+1, (ow−1)·s+1, C] with zeros between. */
-function dilate(t: Tape, x: string, oh: number, ow: number, ch: number, s: [number, number]): string {
-  if (s[0] === 1 && s[1] === 1) return x;
-  const r = t.op('Reshape', [x, t.i64([-1, oh, 1, ow, 1, ch])]);
-  const p = t.op('Pad', [r, t.i64([0, 0, 0, 0, 0, 0, 0, 0, s[0] - 1, 0, s[1] - 1, 0])]);
-  const flat = t.op('Reshape', [p, t.i64([-1, oh * s[0], ow * s[1], ch])]);
-  return t.op('Slice', [flat, t.i64([0, 0]), t.i64([(oh - 1) * s[0] + 1, (ow - 1) * s[1] + 1]), t.i64([1, 2])]);
 }
 
 function depthwise(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
@@ -174,37 +180,24 @@ function depthwise(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
   const bias = c.weight('bias');
   if (h * w * oh * ow <= BANDED_MAX) return banded(t, c, x, { kernel, bias, k: [kh, kw], s, pads, oh, ow });
   // NHWC, one tap at a time: y = Σ_taps x_pad[tap-shifted, strided] · w[tap] (per channel).
-  const padded = pads.some((p) => p > 0);
-  const [hp, wp] = [h + (pads[0] as number) + (pads[2] as number), w + (pads[1] as number) + (pads[3] as number)];
-  const xp = padded ? t.op('Pad', [x.name, t.i64([0, pads[0] as number, pads[1] as number, 0, 0, pads[2] as number, pads[3] as number, 0])]) : x.name;
+  const g: TapGeometry = { h, w, ch, k: [kh, kw], s, pads, oh, ow, layout: 'nhwc' };
   const fold = c.fold ? bnAffine(t, c.fold, 4) : undefined;
   const wk = t.op('Reshape', [kernel.name, t.i64([kh * kw, ch])]);
   const wf = fold ? t.op('Mul', [wk, fold.a]) : wk;
   const shift = fold ? fold.b : bias?.name;
-  const taps: { sl: string; wt: string; i: number; j: number }[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const sl = t.op('Slice', [xp, t.i64([i, j]), t.i64([i + (oh - 1) * s[0] + 1, j + (ow - 1) * s[1] + 1]), t.i64([1, 2]), t.i64(s)]);
-      const wt = t.op('Gather', [wf, t.i64([i * kw + j])], { axis: 0 });
-      taps.push({ sl, wt, i, j });
-    }
-  }
-  const sum = t.op('Sum', taps.map((p) => t.op('Mul', [p.sl, p.wt])));
+  const slices = tapSlices(t, x.name, g);
+  const wts = slices.map((_, n) => t.op('Gather', [wf, t.i64([n])], { axis: 0 }));
+  const sum = t.op('Sum', slices.map((sl, n) => t.op('Mul', [sl, wts[n] as string])));
   const z = { name: shift ? t.op('Add', [sum, shift]) : sum, shape: [oh, ow, ch] };
   t.record([x], z, (dy) => {
-    const rows = taps.map((p) => t.op('ReduceSum', [t.op('Reshape', [t.op('Mul', [p.sl, dy]), t.i64([-1, ch])]), t.i64([0])], { keepdims: 1 }));
+    const rows = slices.map((sl) => t.op('ReduceSum', [t.op('Reshape', [t.op('Mul', [sl, dy]), t.i64([-1, ch])]), t.i64([0])], { keepdims: 1 }));
     const gw = t.op('Concat', rows, { axis: 0 });
     t.weightGrad(kernel, t.op('Reshape', [fold ? t.op('Mul', [gw, fold.a]) : gw, t.i64(kernel.shape)]));
     const db = bias || fold ? channelSum(t, dy, ch) : undefined;
     if (bias) t.weightGrad(bias, db as string);
     fold?.grads(t.op('ReduceSum', [t.op('Mul', [gw, wk]), t.i64([0])], { keepdims: 0 }), db as string);
     if (!t.isLive(x)) return [null];
-    // dx_pad = Σ_taps (dy spread on the stride grid · w[tap]) placed at the tap's offset; then the padding cut off.
-    const d = dilate(t, dy, oh, ow, ch, s);
-    const [dh, dw] = [(oh - 1) * s[0] + 1, (ow - 1) * s[1] + 1];
-    const parts = taps.map((p) => t.op('Pad', [t.op('Mul', [d, p.wt]), t.i64([0, p.i, p.j, 0, 0, hp - dh - p.i, wp - dw - p.j, 0])]));
-    const dxp = t.op('Sum', parts);
-    return [padded ? t.op('Slice', [dxp, t.i64([pads[0] as number, pads[1] as number]), t.i64([(pads[0] as number) + h, (pads[1] as number) + w]), t.i64([1, 2])]) : dxp];
+    return [scatterTaps(t, wts.map((wt) => t.op('Mul', [dy, wt])), g)];
   }, kernel.index >= 0 || (bias?.index ?? -1) >= 0 || fold?.live === true);
   return activation(t, z, cfg['activation']);
 }
@@ -387,25 +380,25 @@ function dropout(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
 }
 
 function maxPool(t: Tape, c: RuleContext, xs: GTensor[]): GTensor {
-  const x = xs[0] as GTensor;
   const cfg = c.layer.getConfig();
-  const [h, w, ch] = image(x, 'MaxPooling2D');
+  const [h, w, ch] = image(xs[0] as GTensor, 'MaxPooling2D');
   const k = pair(cfg['poolSize'] ?? 2);
   const s = cfg['strides'] == null ? k : pair(cfg['strides']);
   const { pads, oh, ow } = pads2d(cfg['padding'] ?? 'valid', h, w, k, s);
-  const xc = t.op('Transpose', [x.name], TO_NCHW);
-  const yc = t.op('MaxPool', [xc], { kernel_shape: k, strides: s, pads });
+  const x = toNchw(t, xs[0] as GTensor);
+  const yc = t.op('MaxPool', [x.name], { kernel_shape: k, strides: s, pads });
   const indices = t.b.unique('maxpool_indices');
   t.b.nodes[t.b.nodes.length - 1]?.output.push(indices);
-  const y = { name: t.op('Transpose', [yc], TO_NHWC), shape: [oh, ow, ch] };
-  return t.record([x], y, (dy) => {
-    // Indices address the flattened NCHW input (batch included): scatter dy (made NCHW) back there.
-    const size = t.op('Reshape', [t.op('Size', [x.name]), t.i64([1])]);
-    const zeros = t.op('ConstantOfShape', [size]);
-    const dyc = t.op('Transpose', [dy], TO_NCHW);
-    const flat = t.op('ScatterElements', [zeros, t.op('Reshape', [indices, t.i64([-1])]), t.op('Reshape', [dyc, t.i64([-1])])], { axis: 0, reduction: 'add' });
-    return [t.op('Transpose', [t.op('Reshape', [flat, t.op('Shape', [xc])])], TO_NHWC)];
+  const y: GTensor = { name: yc, shape: [oh, ow, ch], layout: 'nchw' };
+  t.record([x], y, (dy) => {
+    // Indices address the flattened input; windows that do not overlap put each dy at its own
+    // index (MaxUnpool), overlapping ones sum the dy of every window an input wins.
+    if (k[0] <= s[0] && k[1] <= s[1]) return [t.op('MaxUnpool', [dy, indices, t.op('Shape', [x.name])], { kernel_shape: k, strides: s, pads })];
+    const zeros = t.op('ConstantOfShape', [t.op('Reshape', [t.op('Size', [x.name]), t.i64([1])])]);
+    const flat = t.op('ScatterElements', [zeros, t.op('Reshape', [indices, t.i64([-1])]), t.op('Reshape', [dy, t.i64([-1])])], { axis: 0, reduction: 'add' });
+    return [t.op('Reshape', [flat, t.op('Shape', [x.name])])];
   });
+  return c.relu === 'apply' ? activation(t, y, 'relu') : y;
 }
 
 /** The rules by Keras class name. */

@@ -4,10 +4,12 @@
  */
 import { GraphBuilder, type AttrValue } from '@headstart/exporter';
 
-/** A tensor of the step graph: its ONNX name and static shape without the batch axis (NCHW order for images). */
+/** A tensor of the step graph: its ONNX name and static shape without the batch axis ([H, W, C] for images). */
 export interface GTensor {
   name: string;
   shape: number[];
+  /** Physical layout of an image tensor: NCHW when set, else NHWC (see layout.ts). */
+  layout?: 'nchw';
 }
 
 /** Declines a model the engine cannot differentiate (the fit loop then runs the TF.js step). */
@@ -42,7 +44,18 @@ export class Tape {
   /** Prefix of the nodes emitted now: the layer (forward) or `<layer>_grad` (backward), so profiles name layers. */
   scope = 'graph';
 
+  private readonly memos = new Map<string, GTensor>();
+
   constructor(readonly training: boolean) {}
+
+  /** The tensor `make` builds, built once per key (e.g. one layout change per tensor). */
+  memo(key: string, make: () => GTensor): GTensor {
+    const known = this.memos.get(key);
+    if (known) return known;
+    const made = make();
+    this.memos.set(key, made);
+    return made;
+  }
 
   /** Adds one node; returns the output name. */
   op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = type): string {

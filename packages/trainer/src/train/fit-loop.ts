@@ -236,20 +236,34 @@ async function trainStep(
   return { loss, correct };
 }
 
-async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, predict: ((xs: tfc.Tensor[], weights?: Float32Array[]) => Promise<Float32Array>) | undefined): Promise<FitPhaseResult> {
-  const { spec, model, train, classes } = o;
-  const vars = model.trainableWeights.map((w) => w.read() as tfc.Variable);
-  let state: PhaseState = o.resume?.state ?? { epoch: 0, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: initialCallbackState(spec), done: false };
-  const optimizer = createOptimizer(spec, state.callbacks.lr);
+async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, predict: Predict | undefined): Promise<FitPhaseResult> {
+  const vars = o.model.trainableWeights.map((w) => w.read() as tfc.Variable);
+  const state: PhaseState = o.resume?.state ?? { epoch: 0, batch: 0, sums: { loss: 0, correct: 0, seen: 0, seconds: 0 }, callbacks: initialCallbackState(o.spec), done: false };
+  const optimizer = createOptimizer(o.spec, state.callbacks.lr);
   if (o.resume && o.resume.optimizer.length > 0) await restoreOptimizerState(optimizer, o.resume.optimizer);
-  let best = o.resume?.best;
-  const records: EpochRecord[] = [];
   const weightsT = o.classWeights ? tfc.tensor1d(o.classWeights) : undefined;
-  const l2 = l2Terms(o);
   // With a gradient engine, Adam runs on Float32Array mirrors (flushed into the optimizer before each checkpoint).
   const adamOpt = engine ? asAdam(optimizer) : undefined;
   const adam = adamOpt ? new FastAdam(adamOpt, vars) : undefined;
-  const step = { model, vars, optimizer, adam, classes, weightsT, l2 };
+  try {
+    return await epochs(o, { model: o.model, vars, optimizer, adam, classes: o.classes, weightsT, l2: l2Terms(o) }, state, engine, predict);
+  } finally {
+    adam?.close();
+    weightsT?.dispose();
+    optimizer.dispose();
+  }
+}
+
+type Predict = (xs: tfc.Tensor[], weights?: Float32Array[]) => Promise<Float32Array>;
+type StepContext = Parameters<typeof trainStep>[0];
+
+/** The epochs of a phase from `state` on (fresh or resumed). */
+async function epochs(o: FitPhaseOptions, step: StepContext, from: PhaseState, engine: GradientEngine | undefined, predict: Predict | undefined): Promise<FitPhaseResult> {
+  const { spec, model, train, classes } = o;
+  const { optimizer, adam } = step;
+  let state = from;
+  let best = o.resume?.best;
+  const records: EpochRecord[] = [];
   const bs = spec.batchSize;
   const batches = Math.ceil(train.count / bs);
   let interrupted = false;
@@ -328,7 +342,5 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
       break;
     }
   }
-  weightsT?.dispose();
-  optimizer.dispose();
   return { records, bestEpoch: state.callbacks.bestEpoch, epochsRun: state.epoch, interrupted, state };
 }
