@@ -13,7 +13,7 @@ import { readHistory, readManifest } from '../run/manifest.ts';
 import { loadLayersModelFile } from '../run/model-io.ts';
 import type { LayersModel } from '../tf.ts';
 import type { EpochRecord } from '../train/fit-loop.ts';
-import { predictSplit } from '../train/split-predict.ts';
+import { evaluateSplit } from '../train/evaluate-split.ts';
 import { calibrationSection } from './calibration-html.ts';
 import { ttaSection } from './tta-html.ts';
 import { eceOf } from '../train/calibrate.ts';
@@ -91,7 +91,7 @@ async function withTta(model: LayersModel, split: ImageSplit, preprocess: Prepro
   const t0 = performance.now();
   const pixels = split.pixels.flatMap((px) => ttaViews(px, preprocess.size));
   const viewLabels = Int32Array.from(pixels, (_, i) => split.labels[Math.floor(i / TTA_VIEWS)] as number);
-  const probs = averageViews(await predictSplit(model, { pixels, labels: viewLabels, paths: [] }, preprocess, labels.length), TTA_VIEWS, labels.length);
+  const probs = averageViews((await evaluateSplit(model, { pixels, labels: viewLabels, paths: [] }, preprocess, labels.length)).probs, TTA_VIEWS, labels.length);
   const seconds = (performance.now() - t0) / 1000;
   const accuracyWithout = classificationReport(labels, split.labels, plain, { topK: [1] }).accuracy;
   return { probs, record: { views: TTA_VIEWS, accuracyWithout, secondsWithout, seconds } };
@@ -110,7 +110,7 @@ export async function evaluateAndReport(
   context?: ReportContext,
 ): Promise<EvalReport> {
   const t0 = performance.now();
-  const plain = await predictSplit(model, split, preprocess, labels.length);
+  const plain = (await evaluateSplit(model, split, preprocess, labels.length)).probs;
   const tta = context?.tta ? await withTta(model, split, preprocess, labels, plain, (performance.now() - t0) / 1000) : undefined;
   const probs = tta?.probs ?? plain;
   const ks = [1, ...(topK > 1 ? [Math.min(topK, labels.length)] : [])];

@@ -15,7 +15,7 @@ import { calibrationSummary, fitTemperature, HeadstartError, softmax, type Calib
 import type { ImageSplit } from '../data/prepare.ts';
 import { HEAD_PREFIX } from '../model/head.ts';
 import { tfc, type LayersModel } from '../tf.ts';
-import { predictSplit } from './split-predict.ts';
+import { evaluateSplit } from './evaluate-split.ts';
 
 /** Logits up to a per-row constant (log p), which is all softmax and temperature scaling see. */
 function logProbs(probs: Float32Array): Float32Array {
@@ -96,7 +96,7 @@ export async function calibrateModel(model: LayersModel, held: { val: ImageSplit
   const labels = Int32Array.from([...held.val.labels, ...held.test.labels]);
   if (labels.length < CALIBRATION_MIN_IMAGES) return undefined;
   const which: CalibrationRecord['heldOut'] = held.test.labels.length === 0 ? 'val' : held.val.labels.length === 0 ? 'test' : 'val+test';
-  const probs = await predictSplit(model, { pixels, labels, paths: [...held.val.paths, ...held.test.paths] }, preprocess, classes);
+  const { probs } = await evaluateSplit(model, { pixels, labels, paths: [...held.val.paths, ...held.test.paths] }, preprocess, classes);
   const record = fitCalibration(probs, labels, classes, which);
   foldTemperature(model, record.temperature);
   const t = record.temperature;

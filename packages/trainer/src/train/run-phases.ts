@@ -11,9 +11,8 @@ import { tfc } from '../tf.ts';
 import type { EpochRecord } from './fit-loop.ts';
 import { runPhase, type PhaseContext } from './phase.ts';
 import type { ImageSplit } from '../data/prepare.ts';
-import { ImageSource } from '../data/sources.ts';
 import { stratifiedFolds } from '../probe/cross-validate.ts';
-import { evaluateSource } from './fit-loop.ts';
+import { evaluateSplit } from './evaluate-split.ts';
 import { type RunPlan } from './plan.ts';
 
 
@@ -97,7 +96,7 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
   };
   const judgeImages = halves?.judge ?? p.data.val;
   const judgedOn = halves ? `${judgeImages.labels.length} validation images that picked no epoch (the other ${halves.select.labels.length} picked them)` : `the ${judgeImages.labels.length} validation images that also picked the epochs (too few to halve)`;
-  const judgeAcc = (): number => evaluateSource(model, new ImageSource(judgeImages.pixels, judgeImages.labels, p.preprocess), p.data.labels.length).acc;
+  const judgeAcc = async (): Promise<number> => (await evaluateSplit(model, judgeImages, p.preprocess, p.data.labels.length)).acc;
   let phase1: { weights: Float32Array[]; acc: number } | undefined;
   for (let i = first; i < phases.length; i++) {
     const phase = phases[i] as PhaseName;
@@ -105,9 +104,9 @@ export async function runPhases(opts: TrainOptions, plan: RunPlan, p: Prepared, 
     if (opts.signal?.aborted) return true;
     const r = await runPhase(ctx, phase, i === first ? resume : undefined);
     if (r.interrupted) return true;
-    if (judge && phase === 'phase1') phase1 = { weights: weightValues(model), acc: judgeAcc() };
+    if (judge && phase === 'phase1') phase1 = { weights: weightValues(model), acc: await judgeAcc() };
     if (judge && phase === 'phase2' && phase1 && manifest.decision) {
-      const acc = judgeAcc();
+      const acc = await judgeAcc();
       const kept = acc > phase1.acc;
       if (!kept) setWeightValues(model, phase1.weights);
       manifest.decision.phase2 = { kept, phase1ValAcc: phase1.acc, phase2ValAcc: acc, judgedOn };
