@@ -12,6 +12,7 @@ import { loadBase, type LoadedBase } from './bases/load-base.ts';
 import { prepareData, type ImageSplit } from './data/prepare.ts';
 import { extract, ImageSource } from './data/sources.ts';
 import { STANDARDIZE_EPSILON } from './model/head.ts';
+import { pct } from './format.ts';
 import { crossValidate, crossValidateOutcomes, pooledDim, stratifiedFolds, type CrossValidateOptions, type FeatureBlock } from './probe/cross-validate.ts';
 import { pickProbe, probeReason, withExcess, type ProbeResult } from './probe/pick.ts';
 import { measureScratch, type ScratchProbe } from './probe/scratch-probe.ts';
@@ -216,7 +217,6 @@ export async function measureBase(base: LoadedBase, sample: ImageSplit, opts: Me
 /** The advisor's line on transfer vs scratch. */
 export function scratchReason(p: ScratchProbe | undefined): string {
   if (!p) return 'transfer vs scratch not measured: a class has fewer than 3 sample images (no third to hold out)';
-  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   const vs = `the scratch CNN (${p.size} px, ${p.epochs} epochs on ${p.trainImages} images) scores ${pct(p.scratch)} vs the transfer probe's ${pct(p.transfer)} on the same ${p.heldOut} held-out images (${p.scratchOnly} right only by scratch, ${p.transferOnly} only by transfer)`;
   return p.wins ? `${vs}: scratch is significantly better — train from scratch (\`--mode scratch\`)` : `${vs}: scratch is not significantly better — transfer`;
 }

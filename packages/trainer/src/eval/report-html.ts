@@ -6,11 +6,10 @@
  */
 import type { EvalReport, RunManifest } from '@headstart/core';
 import type { EpochRecord } from '../train/fit-loop.ts';
+import { pct } from '../format.ts';
 import { confusionSvg, curveSvg, esc, type CurveMark } from './report-charts.ts';
 
 export { confusionSvg, curveSvg } from './report-charts.ts';
-
-const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 /** Thumbnails for the page, as data: URIs. */
 export interface ReportImages {

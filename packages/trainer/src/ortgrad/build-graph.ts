@@ -75,6 +75,7 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
   const graph = modelGraph(model);
   const folds = foldPlan(model, graph);
   const moved = reluPlan(model, graph);
+  const pools = new Set(moved.values());
   const makeCtx = (name: string): RuleContext => {
     const layer = model.getLayer(name);
     const find = (param: string) => layer.weights.find((w) => w.originalName.split('/').pop() === param);
@@ -108,7 +109,7 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
     const bn = folds.get(name);
     if (bn) ctx.fold = makeCtx(bn);
     if (moved.has(name)) ctx.relu = 'skip';
-    if ([...moved.values()].includes(name)) ctx.relu = 'apply';
+    if (pools.has(name)) ctx.relu = 'apply';
     return ctx;
   };
   const folded = new Map([...folds].map(([conv, bn]) => [bn, conv]));

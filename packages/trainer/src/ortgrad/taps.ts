@@ -34,7 +34,7 @@ function padAmounts(layout: Layout, before: [number, number], after: [number, nu
 }
 
 /** The kernel taps (row, column) in row-major order. */
-export function tapOffsets(g: TapGeometry): [number, number][] {
+function tapOffsets(g: TapGeometry): [number, number][] {
   const taps: [number, number][] = [];
   for (let i = 0; i < g.k[0]; i++) for (let j = 0; j < g.k[1]; j++) taps.push([i, j]);
   return taps;

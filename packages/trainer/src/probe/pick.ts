@@ -9,6 +9,7 @@
  * gets, is chosen (the first in preference order of equals). Chosen on development draws
  * (`tools/src/bench/cut-choice.ts`, docs/benchmarks.md "Choosing the cut on tiny data").
  */
+import { pct } from '../format.ts';
 import type { ProbePooling } from './cross-validate.ts';
 
 /** One measured configuration: cross-validated probe accuracy and squared error of a cut and pooling. */
@@ -40,9 +41,14 @@ export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>): { 
   return { mean, se: n > 1 ? Math.sqrt(v / (n - 1) / n) : 0 };
 }
 
+/** The probe with the lowest squared error (the first of equals); undefined for none. */
+function lowestError<T extends { sqError: number }>(probes: readonly T[]): T | undefined {
+  return probes.reduce<T | undefined>((a, b) => (!a || b.sqError < a.sqError ? b : a), undefined);
+}
+
 /** Measured probes (per-image squared errors on the same images) → ProbeResults with their paired excess over the lowest-error probe. */
 export function withExcess<T extends Omit<ProbeResult, 'excess' | 'excessSe'>>(probes: readonly (T & { perImageSqError: ArrayLike<number> })[]): ProbeResult[] {
-  const lowest = probes.reduce<(typeof probes)[number] | undefined>((a, b) => (!a || b.sqError < a.sqError ? b : a), undefined);
+  const lowest = lowestError(probes);
   return probes.map(({ perImageSqError, ...p }) => {
     const d = lowest && p !== lowest ? pairedDifference(perImageSqError, lowest.perImageSqError) : { mean: 0, se: 0 };
     return { cut: p.cut, pooling: p.pooling, dim: p.dim, accuracy: p.accuracy, sqError: p.sqError, excess: d.mean, excessSe: d.se };
@@ -51,9 +57,8 @@ export function withExcess<T extends Omit<ProbeResult, 'excess' | 'excessSe'>>(p
 
 /** The lowest-error probe (the first of equals) and the probes tied with it (itself included), in preference order. */
 export function probeTies(results: readonly ProbeResult[]): { lowest: ProbeResult; ties: ProbeResult[] } {
-  const first = results[0];
-  if (!first) throw new RangeError('pickProbe: no probe results');
-  const lowest = results.reduce((a, b) => (b.sqError < a.sqError ? b : a), first);
+  const lowest = lowestError(results);
+  if (!lowest) throw new RangeError('pickProbe: no probe results');
   return { lowest, ties: results.filter((p) => p === lowest || p.excess <= PROBE_TIE_SE * p.excessSe) };
 }
 
@@ -63,13 +68,11 @@ export function pickProbe(results: readonly ProbeResult[]): ProbeResult {
   return ties.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
 }
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-
 /** The rule and its numbers, for the chosen probe: why it, over which ties, and the best probe not tied. */
 export function pickExplanation(results: readonly ProbeResult[], chosen: ProbeResult): string {
   const { lowest, ties } = probeTies(results);
   const others = ties.filter((p) => p !== chosen);
-  const untied = results.filter((p) => !ties.includes(p)).reduce<ProbeResult | undefined>((a, b) => (!a || b.sqError < a.sqError ? b : a), undefined);
+  const untied = lowestError(results.filter((p) => !ties.includes(p)));
   const fmt = (p: ProbeResult): string => `${p.cut}/${p.pooling} ${pct(p.accuracy)}, ${p.sqError.toFixed(3)}${p === lowest ? '' : ` (+${p.excess.toFixed(3)} ± ${p.excessSe.toFixed(3)})`}`;
   const head = others.length === 0 ? `the lowest cross-validated squared error of the probe's scores, ${fmt(chosen)}` : `the most accurate of the ${ties.length} probes within ${PROBE_TIE_SE} standard error (paired over images) of the lowest cross-validated squared error of the scores: ${[chosen, ...others].map(fmt).join('; ')}`;
   return `${head}${untied ? `; next beyond them ${fmt(untied)}` : ''} (accuracy, squared error; squared error ranks with less noise than accuracy on few images)`;

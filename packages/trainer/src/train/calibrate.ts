@@ -13,6 +13,7 @@
  */
 import { calibrationSummary, fitTemperature, HeadstartError, softmax, type CalibrationRecord, type EvalReport, type PreprocessSpec, thresholdForPrecision, type UnknownRecord, UnknownThresholdSchema } from '@headstart/core';
 import type { ImageSplit } from '../data/prepare.ts';
+import { pct } from '../format.ts';
 import { HEAD_PREFIX } from '../model/head.ts';
 import { tfc, type LayersModel } from '../tf.ts';
 import { evaluateSplit } from './evaluate-split.ts';
@@ -116,7 +117,6 @@ export function chooseUnknown(opts: { unknownBelow?: number; unknownPrecision?: 
   const t = thresholdForPrecision(calibrated.probs, calibrated.labels, classes, target);
   const count = calibrated.labels.length;
   if (!t) return { line: `unknown: no threshold reaches precision ${target} on the ${count} held-out images; give --unknown-below instead` };
-  const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
   return {
     record: { below: t.below, chosen: { target, precision: t.precision, coverage: t.coverage, count } },
     line: `unknown below ${t.below.toFixed(3)}: on the ${count} held-out images the labels given are ${pct(t.precision)} right, and ${pct(1 - t.coverage)} are answered "unknown"`,

@@ -4,9 +4,8 @@ import { scratchReason, type Advice } from '../advise.ts';
 import { pickExplanation, pickProbe, type ProbeResult } from '../probe/pick.ts';
 import type { LoadedBase } from '../bases/load-base.ts';
 import type { PreparedData } from '../data/prepare.ts';
+import { pct } from '../format.ts';
 import type { TrainOptions } from './train.ts';
-
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 /** The flags (CLI spelling) the caller set that take over a measured decision. */
 export function overriddenFlags(opts: TrainOptions): string[] {
