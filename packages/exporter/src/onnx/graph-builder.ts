@@ -1,6 +1,9 @@
 import { AttrType, DataType, type AttributeMsg, type NodeMsg, type TensorMsg } from './proto.ts';
 import { float32ToFloat16 } from '@headstart/core';
 
+/** onnxruntime's operator domain (contrib ops such as FusedMatMul). */
+export const MS_DOMAIN = 'com.microsoft';
+
 /** Attribute values accepted by {@link GraphBuilder.op}. */
 export type AttrValue = number | number[] | string | { float: number } | { floats: number[] };
 
@@ -40,6 +43,21 @@ export class GraphBuilder {
     const out = output ?? this.unique(hint);
     this.nodes.push({ name: this.unique(`${hint}/${opType}`), opType, input: inputs, output: [out], attribute: toAttributes(attrs) });
     return out;
+  }
+
+  /**
+   * Adds one node of onnxruntime's own operator domain (`com.microsoft`, e.g. FusedMatMul with
+   * transA), for graphs only onnxruntime runs; the model must import that domain ({@link MS_DOMAIN}).
+   */
+  msOp(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = opType): string {
+    const out = this.op(opType, inputs, attrs, hint);
+    (this.nodes[this.nodes.length - 1] as NodeMsg).domain = MS_DOMAIN;
+    return out;
+  }
+
+  /** Whether any node is in onnxruntime's own domain. */
+  usesMsDomain(): boolean {
+    return this.nodes.some((n) => n.domain === MS_DOMAIN);
   }
 
   /** A float32 weight initializer (stored as fp16 plus a Cast when fp16 export is on and it is large). */

@@ -47,7 +47,7 @@ function assign(v: tfc.Variable, data: Float32Array): void {
   t.dispose();
 }
 
-/** Weights at least this long have the upper half of their update run by the helper thread. */
+/** With at least this many trainable values in all, the helper thread runs half of the update. */
 const SPLIT_MIN = 1 << 18;
 
 /** How long a step waits for the helper thread before giving up on it. */
@@ -57,9 +57,9 @@ const HELPER_TIMEOUT_MS = 60_000;
 export class AdamHelperError extends Error {}
 
 /**
- * A worker thread (adam-worker.mjs) running the upper half of the large weights' updates while
- * the main thread runs the lower half: every core works on the update, which otherwise runs
- * alone between two onnxruntime steps (the scratch CNN's 2.1 M weights: ~28 ms a step).
+ * A worker thread (adam-worker.mjs) running the second half of the update (by values, over the
+ * weights in order) while the main thread runs the first: every core works on the update, which
+ * otherwise runs alone between two onnxruntime steps (the scratch CNN's 2.1 M weights: ~28 ms a step).
  */
 class AdamHelper {
   private seq = 0;
@@ -103,11 +103,21 @@ class AdamHelper {
   }
 }
 
-/** A weight whose update is split: the helper owns [mid, n) through shared copies of that part of w and g. */
+/** A weight the helper updates from `mid` on (0: all of it), through shared copies of that part of w and g. */
 interface Split {
   mid: number;
   wHi: Float32Array;
   gHi: Float32Array;
+}
+
+/** Where the helper's part of each weight starts when it takes every value from position `cut` of their concatenation on. */
+function helperStarts(lengths: number[], cut: number): number[] {
+  let offset = 0;
+  return lengths.map((n) => {
+    const mid = Math.min(n, Math.max(0, cut - offset));
+    offset += n;
+    return mid;
+  });
 }
 
 function sharedCopy(values: Float32Array): Float32Array {
@@ -129,7 +139,10 @@ export class FastAdam {
   private dirty = false;
   private weightsDirty = false;
 
-  /** `threads` > 1 (default: every core) lets a helper thread share the update of weights of 256 K values or more. */
+  /**
+   * `threads` > 1 (default: every core) lets a helper thread run half of the update when there are
+   * 256 K trainable values or more: the values from the middle of all weights (in order) to the end.
+   */
   constructor(
     private readonly opt: AdamLike,
     private readonly vars: tfc.Variable[],
@@ -137,14 +150,16 @@ export class FastAdam {
   ) {
     const threads = o.threads ?? availableParallelism();
     this.weights = vars.map((v) => new Float32Array(v.dataSync() as Float32Array));
-    const split = (i: number): boolean => threads > 1 && (this.weights[i] as Float32Array).length >= SPLIT_MIN;
+    const total = this.weights.reduce((n, w) => n + w.length, 0);
+    const mids = helperStarts(this.weights.map((w) => w.length), threads > 1 && total >= SPLIT_MIN ? total >> 1 : total);
+    const split = (i: number): boolean => (mids[i] as number) < (this.weights[i] as Float32Array).length;
     // Moments of split weights live in shared memory: both threads write them (onnxruntime never reads them).
     const copy = (i: number, values: Float32Array): Float32Array => (split(i) ? sharedCopy(values) : new Float32Array(values));
     this.m = vars.map((v, i) => copy(i, moment(opt.accumulatedFirstMoment, i, v, 'm').variable.dataSync() as Float32Array));
     this.s = vars.map((v, i) => copy(i, moment(opt.accumulatedSecondMoment, i, v, 'v').variable.dataSync() as Float32Array));
     this.splits = this.weights.map((w, i) => {
       if (!split(i)) return undefined;
-      const mid = w.length >> 1;
+      const mid = mids[i] as number;
       return { mid, wHi: sharedCopy(w.subarray(mid)), gHi: new Float32Array(new SharedArrayBuffer((w.length - mid) * 4)) };
     });
     const parts = this.splits.flatMap((p, i) => (p ? [[p.wHi, (this.m[i] as Float32Array).subarray(p.mid), (this.s[i] as Float32Array).subarray(p.mid), p.gHi]] : []));

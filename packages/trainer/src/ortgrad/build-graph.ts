@@ -3,7 +3,7 @@
  * forward, the loss `shareLoss` computes, and the gradient of every trainable weight in TF.js's
  * layout — or, for validation, the forward pass alone.
  */
-import { DataType, encodeModel, type ValueInfoMsg } from '@headstart/exporter';
+import { DataType, encodeModel, MS_DOMAIN, type ValueInfoMsg } from '@headstart/exporter';
 import { modelGraph } from '../model/graph.ts';
 import type { LayersModel } from '../tf.ts';
 import { toNhwc } from './layout.ts';
@@ -148,7 +148,7 @@ export function buildStepGraph(model: LayersModel, o: StepGraphOptions): StepGra
     irVersion: 8,
     producerName: 'headstart-ortgrad',
     producerVersion: '1',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...(b.usesMsDomain() ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
     metadataProps: [],
     graph: { name: 'step', node: b.allNodes(), initializer: b.initializers, input: graphInputs, output: outputs },
   });

@@ -284,7 +284,9 @@ function banded(
   const z = { name: shift ? t.op('Add', [yc, shift]) : yc, shape: [oh, ow, ch] };
   t.record([x], z, (dy) => {
     const dyt = t.op('Transpose', [t.op('Reshape', [dy, t.i64([-1, hout, ch])])], { perm: [2, 0, 1] });
-    const dm = t.op('MatMul', [t.op('Transpose', [xt], { perm: [0, 2, 1] }), dyt]);
+    // xtᵀ·dyt per channel with the transpose inside the product: a Transpose node here would merge
+    // with xt's own into one that moves two axes, which onnxruntime runs element by element on one thread.
+    const dm = t.msOp('FusedMatMul', [xt, dyt], { transA: 1 });
     const gw = t.op('Transpose', [t.op('Gemm', [t.op('Reshape', [dm, t.i64([ch, hin * hout])]), pc], { transB: 1 })], { perm: [1, 0] });
     t.weightGrad(kernel, t.op('Reshape', [fold ? t.op('Mul', [gw, fold.a]) : gw, t.i64(kernel.shape)]));
     const db = bias || fold ? channelSum(t, dy, ch) : undefined;

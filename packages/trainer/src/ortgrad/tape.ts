@@ -62,6 +62,11 @@ export class Tape {
     return this.b.op(type, inputs, attrs, `${this.scope}/${hint}`);
   }
 
+  /** Adds one node of onnxruntime's own domain (e.g. FusedMatMul); returns the output name. */
+  msOp(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint = type): string {
+    return this.b.msOp(type, inputs, attrs, `${this.scope}/${hint}`);
+  }
+
   /** An int64 constant. */
   i64(values: number[]): string {
     return this.b.constI64(values, 'c');
