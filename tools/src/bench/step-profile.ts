@@ -162,6 +162,8 @@ async function parallelStep(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, c
 interface OrtProfile {
   layers: Map<string, { fwd: number; bwd: number }>;
   ops: Map<string, { n: number; ms: number }>;
+  /** Kernel ms per step by op type of the nodes onnxruntime ran on one thread (its scheduling stats: no parallel blocks). */
+  serial: Map<string, number>;
   nodes: number;
 }
 
@@ -204,9 +206,10 @@ async function ortStep(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, classe
   await profiled.dispose();
   opt.close();
   const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-  const events = file ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[]) : [];
+  type Stats = { main_thread?: { block_size?: number[] } };
+  const events = file ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string; thread_scheduling_stats?: Stats } }[]) : [];
   rmSync(dir, { recursive: true, force: true });
-  const profile: OrtProfile = { layers: new Map(), ops: new Map(), nodes: 0 };
+  const profile: OrtProfile = { layers: new Map(), ops: new Map(), serial: new Map(), nodes: 0 };
   const names = new Set<string>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
@@ -225,6 +228,7 @@ async function ortStep(top: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, classe
     o.n += 1 / (runs + 1);
     o.ms += ms;
     profile.ops.set(op, o);
+    if ((e.args?.thread_scheduling_stats?.main_thread?.block_size ?? []).length === 0) profile.serial.set(op, (profile.serial.get(op) ?? 0) + ms);
   }
   profile.nodes = names.size;
   return { wall: median(wall), cpu: median(cpu), adamCpu: median(adamCpu), threads: availableParallelism(), profile };
@@ -237,6 +241,7 @@ function fmt(v: number, d = 1): string {
 function ortLines(ort: Awaited<ReturnType<typeof ortStep>>, rows: LayerRow[], flops: number, tfjsWallMs: number): string[] {
   const byLayer = new Map(rows.map((r) => [r.name, r]));
   const sum = (f: (v: { fwd: number; bwd: number }) => number): number => [...ort.profile.layers.values()].reduce((s, v) => s + f(v), 0);
+  const serialMs = [...ort.profile.serial.values()].reduce((s, v) => s + v, 0);
   return [
     '',
     `onnxruntime step engine (one ONNX graph: forward + hand-written VJPs, ${ort.threads} intra-op threads; Adam on Float32Array mirrors as in the fit loop): **${fmt(ort.wall)} ms wall**, ` +
@@ -254,6 +259,9 @@ function ortLines(ort: Awaited<ReturnType<typeof ortStep>>, rows: LayerRow[], fl
       }),
       ['l', 'r', 'r', 'r', 'r'],
     ),
+    '',
+    `Kernels onnxruntime ran on one thread (no parallel blocks in its scheduling stats): ${fmt(serialMs, 2)} of ${fmt(sum((v) => v.fwd + v.bwd), 2)} kernel ms per step; ` +
+      [...ort.profile.serial.entries()].sort((p, q) => q[1] - p[1]).slice(0, 5).map(([k, ms]) => `${k} ${fmt(ms, 2)}`).join(', ') + '.',
     '',
     'onnxruntime op types of one step (kernel wall ms):',
     '',
