@@ -1,15 +1,16 @@
 /**
- * TF.js's Adam update computed on Float32Array mirrors of the weights and moments (TF.js's own
- * costs ~10 wasm kernels per variable per step). The weights go back into their TF.js variables
- * on `syncWeights` (before anything reads the TF.js model: validation, best-epoch snapshots,
- * checkpoints), not every step; the moments and beta powers go into the optimizer's own variables
- * on `flush` (before every checkpoint), so checkpoints, resume and learning-rate changes see
- * exactly the state TF.js's Adam keeps. Large weights' updates are shared with a helper thread.
+ * TF.js's Adam update computed on mirrors of the weights and moments in WebAssembly memory, by a
+ * SIMD kernel that gives TF.js's own float32 results (TF.js's update costs ~10 wasm kernels per
+ * variable per step). The weights go back into their TF.js variables on `syncWeights` (before
+ * anything reads the TF.js model: validation, best-epoch snapshots, checkpoints), not every step;
+ * the moments and beta powers go into the optimizer's own variables on `flush` (before every
+ * checkpoint), so checkpoints, resume and learning-rate changes see exactly the state TF.js's Adam
+ * keeps. With enough values, half of the update runs on a helper thread.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { tfc } from '../tf.ts';
-import { adamUpdate, type AdamScalars } from './adam-kernel.mjs';
+import { adamKernel, type AdamKernel, type AdamScalars } from './adam-kernel.mjs';
 
 interface Moment {
   originalName: string;
@@ -56,10 +57,54 @@ const HELPER_TIMEOUT_MS = 60_000;
 /** The helper thread did not finish its half of a step (it failed to start or died). */
 export class AdamHelperError extends Error {}
 
+/** Values rounded up to the kernel's four lanes. */
+const lanes = (n: number): number => (n + 3) & ~3;
+
+/**
+ * Float32 regions of one WebAssembly memory, each 16-byte aligned and a whole number of lanes
+ * long (padding stays zero: the kernel leaves a weight with zero gradient and moments unchanged).
+ * Sized once: the memory never grows, so views on it stay valid.
+ */
+class Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly kernel: AdamKernel;
+  private next = 0;
+
+  constructor(values: number, shared: boolean) {
+    const pages = Math.max(1, Math.ceil((values * 4) / 65536));
+    this.memory = new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+    this.kernel = adamKernel(this.memory);
+  }
+
+  /** A region of `n` values (rounded up to lanes): its byte offset. */
+  alloc(n: number): number {
+    const at = this.next;
+    this.next += lanes(n) * 4;
+    return at;
+  }
+
+  view(at: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, at, n);
+  }
+}
+
+/** One thread's part of a weight: byte offsets of its values, moments and gradient, and how many values. */
+interface Part {
+  w: number;
+  m: number;
+  s: number;
+  g: number;
+  n: number;
+}
+
+function place(arena: Arena, n: number, w?: number): Part {
+  return { w: w ?? arena.alloc(n), m: arena.alloc(n), s: arena.alloc(n), g: arena.alloc(n), n };
+}
+
 /**
  * A worker thread (adam-worker.mjs) running the second half of the update (by values, over the
  * weights in order) while the main thread runs the first: every core works on the update, which
- * otherwise runs alone between two onnxruntime steps (the scratch CNN's 2.1 M weights: ~28 ms a step).
+ * otherwise runs alone between two onnxruntime steps.
  */
 class AdamHelper {
   private seq = 0;
@@ -70,18 +115,19 @@ class AdamHelper {
     private readonly scalars: Float64Array,
   ) {}
 
-  /** Starts the thread on `parts` ([w, m, s, g] views on shared memory per weight). */
-  static start(parts: Float32Array[][]): AdamHelper {
+  /** Starts the thread on its `parts` of the shared `memory`. */
+  static start(memory: WebAssembly.Memory, parts: Part[]): AdamHelper {
     const ctrl = new Int32Array(new SharedArrayBuffer(3 * 4));
-    const scalars = new Float64Array(new SharedArrayBuffer(6 * 8));
-    const worker = new Worker(new URL('./adam-worker.mjs', import.meta.url), { workerData: { ctrl: ctrl.buffer, scalars: scalars.buffer, parts } });
+    const scalars = new Float64Array(new SharedArrayBuffer(8 * 8));
+    const workerData = { ctrl: ctrl.buffer, scalars: scalars.buffer, memory, parts: parts.map((p) => [p.w, p.m, p.s, p.g, lanes(p.n)]) };
+    const worker = new Worker(new URL('./adam-worker.mjs', import.meta.url), { workerData });
     worker.unref();
     return new AdamHelper(worker, ctrl, scalars);
   }
 
   /** Asks for one step with these scalars. */
   begin(a: AdamScalars): void {
-    this.scalars.set([a.b1, a.b2, a.eps, a.lr, a.c1, a.c2]);
+    this.scalars.set([a.b1, a.a1, a.b2, a.a2, a.c1, a.c2, a.eps, a.nlr]);
     Atomics.store(this.ctrl, 0, ++this.seq);
     Atomics.notify(this.ctrl, 0);
   }
@@ -103,14 +149,12 @@ class AdamHelper {
   }
 }
 
-/** A weight the helper updates from `mid` on (0: all of it), through shared copies of that part of w and g. */
-interface Split {
-  mid: number;
-  wHi: Float32Array;
-  gHi: Float32Array;
-}
-
-/** Where the helper's part of each weight starts when it takes every value from position `cut` of their concatenation on. */
+/**
+ * Where the helper's part of each weight starts when it takes every value from position `cut` of
+ * their concatenation on. (The main thread's kernel runs whole lanes: past the start of the
+ * helper's part it meets zero gradient and moments, which leave a weight as it was, and the
+ * helper's values are copied over them after the step.)
+ */
 function helperStarts(lengths: number[], cut: number): number[] {
   let offset = 0;
   return lengths.map((n) => {
@@ -120,19 +164,16 @@ function helperStarts(lengths: number[], cut: number): number[] {
   });
 }
 
-function sharedCopy(values: Float32Array): Float32Array {
-  const out = new Float32Array(new SharedArrayBuffer(values.length * 4));
-  out.set(values);
-  return out;
-}
-
 /** Adam steps of `vars` (in the order TF.js's applyGradients would see them) on mirrors of their values. */
 export class FastAdam {
-  /** Current weight values (what the next step's gradients must be computed at; plain memory, as onnxruntime's feeds need). */
+  /** Current weight values (what the next step's gradients must be computed at; views on plain, unshared memory, as onnxruntime's feeds need). */
   readonly weights: Float32Array[];
-  private readonly m: Float32Array[];
-  private readonly s: Float32Array[];
-  private readonly splits: (Split | undefined)[];
+  /** Each weight's part on the main thread: values [0, mid). */
+  private readonly main: Part[];
+  /** Each weight's part on the helper thread (values [mid, n)), if any. */
+  private readonly hi: (Part | undefined)[];
+  private readonly arena: Arena;
+  private readonly shared: Arena | undefined;
   private readonly helper: AdamHelper | undefined;
   private acc1: number;
   private acc2: number;
@@ -149,41 +190,53 @@ export class FastAdam {
     o: { threads?: number } = {},
   ) {
     const threads = o.threads ?? availableParallelism();
-    this.weights = vars.map((v) => new Float32Array(v.dataSync() as Float32Array));
-    const total = this.weights.reduce((n, w) => n + w.length, 0);
-    const mids = helperStarts(this.weights.map((w) => w.length), threads > 1 && total >= SPLIT_MIN ? total >> 1 : total);
-    const split = (i: number): boolean => (mids[i] as number) < (this.weights[i] as Float32Array).length;
-    // Moments of split weights live in shared memory: both threads write them (onnxruntime never reads them).
-    const copy = (i: number, values: Float32Array): Float32Array => (split(i) ? sharedCopy(values) : new Float32Array(values));
-    this.m = vars.map((v, i) => copy(i, moment(opt.accumulatedFirstMoment, i, v, 'm').variable.dataSync() as Float32Array));
-    this.s = vars.map((v, i) => copy(i, moment(opt.accumulatedSecondMoment, i, v, 'v').variable.dataSync() as Float32Array));
-    this.splits = this.weights.map((w, i) => {
-      if (!split(i)) return undefined;
+    const lengths = vars.map((v) => v.size);
+    const total = lengths.reduce((a, n) => a + n, 0);
+    const mids = helperStarts(lengths, threads > 1 && total >= SPLIT_MIN ? total >> 1 : total);
+    this.arena = new Arena(lengths.reduce((a, n, i) => a + lanes(n) + 3 * lanes(mids[i] as number), 0), false);
+    const hiLengths = lengths.map((n, i) => n - (mids[i] as number));
+    const hiTotal = hiLengths.reduce((a, n) => a + 4 * lanes(n), 0);
+    this.shared = hiTotal > 0 ? new Arena(hiTotal, true) : undefined;
+    const wAt = lengths.map((n) => this.arena.alloc(n));
+    this.main = mids.map((mid, i) => place(this.arena, mid, wAt[i]));
+    this.hi = hiLengths.map((n) => (n > 0 && this.shared ? place(this.shared, n) : undefined));
+    this.weights = lengths.map((n, i) => this.arena.view(wAt[i] as number, n));
+    vars.forEach((v, i) => {
       const mid = mids[i] as number;
-      return { mid, wHi: sharedCopy(w.subarray(mid)), gHi: new Float32Array(new SharedArrayBuffer((w.length - mid) * 4)) };
+      const load = (values: Float32Array, mainAt: number, hiAt: number | undefined): void => {
+        this.arena.view(mainAt, mid).set(values.subarray(0, mid));
+        if (hiAt !== undefined) this.shared?.view(hiAt, values.length - mid).set(values.subarray(mid));
+      };
+      const w = v.dataSync() as Float32Array;
+      this.weights[i]?.set(w);
+      const hi = this.hi[i];
+      if (hi) this.shared?.view(hi.w, hi.n).set(w.subarray(mid));
+      const main = this.main[i] as Part;
+      load(moment(opt.accumulatedFirstMoment, i, v, 'm').variable.dataSync() as Float32Array, main.m, hi?.m);
+      load(moment(opt.accumulatedSecondMoment, i, v, 'v').variable.dataSync() as Float32Array, main.s, hi?.s);
     });
-    const parts = this.splits.flatMap((p, i) => (p ? [[p.wHi, (this.m[i] as Float32Array).subarray(p.mid), (this.s[i] as Float32Array).subarray(p.mid), p.gHi]] : []));
-    this.helper = parts.length > 0 ? AdamHelper.start(parts) : undefined;
+    const parts = this.hi.filter((p): p is Part => p !== undefined);
+    this.helper = this.shared && parts.length > 0 ? AdamHelper.start(this.shared.memory, parts) : undefined;
     this.acc1 = opt.accBeta1.dataSync()[0] as number;
     this.acc2 = opt.accBeta2.dataSync()[0] as number;
   }
 
   /** One Adam step with `grads` on the mirrors (`weights`); `syncWeights` hands them to TF.js. */
   step(grads: Float32Array[]): void {
+    const f = Math.fround;
     const { beta1: b1, beta2: b2, epsilon: eps, learningRate: lr } = this.opt;
-    const a: AdamScalars = { b1, b2, eps, lr, c1: Math.fround(1 - this.acc1), c2: Math.fround(1 - this.acc2) };
-    this.splits.forEach((p, i) => p?.gHi.set((grads[i] as Float32Array).subarray(p.mid)));
+    // The scalars as TF.js makes them: float32 tensors of β, 1 − β (computed in double), ε and −lr; 1 − βᵗ in float32.
+    const a: AdamScalars = { b1: f(b1), a1: f(1 - b1), b2: f(b2), a2: f(1 - b2), c1: f(1 - this.acc1), c2: f(1 - this.acc2), eps: f(eps), nlr: f(-lr) };
+    this.hi.forEach((p, i) => p && this.shared?.view(p.g, p.n).set((grads[i] as Float32Array).subarray(this.main[i]?.n)));
     this.helper?.begin(a);
-    this.vars.forEach((_, i) => {
-      const w = this.weights[i] as Float32Array;
-      const n = this.splits[i]?.mid ?? w.length;
-      const head = (x: Float32Array | undefined): Float32Array => (x as Float32Array).subarray(0, n);
-      adamUpdate(head(w), head(this.m[i]), head(this.s[i]), head(grads[i]), a);
+    this.main.forEach((p, i) => {
+      this.arena.view(p.g, p.n).set((grads[i] as Float32Array).subarray(0, p.n));
+      this.arena.kernel(p.w, p.m, p.s, p.g, lanes(p.n), a);
     });
     this.helper?.end();
-    this.splits.forEach((p, i) => p && (this.weights[i] as Float32Array).set(p.wHi, p.mid));
-    this.acc1 = Math.fround(this.acc1 * b1);
-    this.acc2 = Math.fround(this.acc2 * b2);
+    this.hi.forEach((p, i) => p && this.weights[i]?.set(this.shared?.view(p.w, p.n) as Float32Array, this.main[i]?.n));
+    this.acc1 = f(this.acc1 * a.b1);
+    this.acc2 = f(this.acc2 * a.b2);
     this.opt.incrementIterations();
     this.dirty = true;
     this.weightsDirty = true;
@@ -201,12 +254,22 @@ export class FastAdam {
     this.weightsDirty = false;
   }
 
+  /** One moment of weight `i` whole, from the main thread's part and the helper's. */
+  private moment(i: number, which: 'm' | 's'): Float32Array {
+    const main = this.main[i] as Part;
+    const hi = this.hi[i];
+    const out = new Float32Array(main.n + (hi?.n ?? 0));
+    out.set(this.arena.view(main[which], main.n));
+    if (hi && this.shared) out.set(this.shared.view(hi[which], hi.n), main.n);
+    return out;
+  }
+
   /** Writes the moments and beta powers into the optimizer's variables (before a checkpoint reads them). */
   flush(): void {
     if (!this.dirty) return;
-    this.vars.forEach((v, i) => {
-      assign((this.opt.accumulatedFirstMoment[i] as Moment).variable, this.m[i] as Float32Array);
-      assign((this.opt.accumulatedSecondMoment[i] as Moment).variable, this.s[i] as Float32Array);
+    this.vars.forEach((_, i) => {
+      assign((this.opt.accumulatedFirstMoment[i] as Moment).variable, this.moment(i, 'm'));
+      assign((this.opt.accumulatedSecondMoment[i] as Moment).variable, this.moment(i, 's'));
     });
     assign(this.opt.accBeta1, Float32Array.of(this.acc1));
     assign(this.opt.accBeta2, Float32Array.of(this.acc2));
