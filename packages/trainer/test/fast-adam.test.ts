@@ -1,6 +1,6 @@
 import { createRng } from '@headstart/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asAdam, FastAdam } from '../src/ortgrad/adam.ts';
+import { asAdam, FAST_ADAM_MAX_VALUES, FastAdam } from '../src/ortgrad/adam.ts';
 import { tfc } from '../src/tf.ts';
 
 beforeAll(async () => {
@@ -66,5 +66,11 @@ describe('FastAdam', () => {
       one.adam.close();
       two.adam.close();
     }
+  });
+
+  it('declines top models too large to mirror (the fit loop then keeps TF.js\'s own Adam)', () => {
+    const sized = (n: number) => ({ size: n }) as unknown as tfc.Variable;
+    expect(FastAdam.fits([sized(FAST_ADAM_MAX_VALUES - 10), sized(10)])).toBe(true);
+    expect(FastAdam.fits([sized(FAST_ADAM_MAX_VALUES - 10), sized(11)])).toBe(false);
   });
 });

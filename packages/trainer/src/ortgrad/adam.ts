@@ -57,6 +57,13 @@ const HELPER_TIMEOUT_MS = 60_000;
 /** The helper thread did not finish its half of a step (it failed to start or died). */
 export class AdamHelperError extends Error {}
 
+/**
+ * The most trainable values FastAdam mirrors: its WebAssembly memory (weights, moments and
+ * gradients: four values per weight value) stays within 1 GiB of wasm32's 4 GiB. Larger top
+ * models train with TF.js's own Adam update.
+ */
+export const FAST_ADAM_MAX_VALUES = 1 << 26;
+
 /** Values rounded up to the kernel's four lanes. */
 const lanes = (n: number): number => (n + 3) & ~3;
 
@@ -166,6 +173,11 @@ function helperStarts(lengths: number[], cut: number): number[] {
 
 /** Adam steps of `vars` (in the order TF.js's applyGradients would see them) on mirrors of their values. */
 export class FastAdam {
+  /** Whether `vars` are few enough to mirror ({@link FAST_ADAM_MAX_VALUES}). */
+  static fits(vars: readonly tfc.Variable[]): boolean {
+    return vars.reduce((a, v) => a + v.size, 0) <= FAST_ADAM_MAX_VALUES;
+  }
+
   /** Current weight values (what the next step's gradients must be computed at; views on plain, unshared memory, as onnxruntime's feeds need). */
   readonly weights: Float32Array[];
   /** Each weight's part on the main thread: values [0, mid). */

@@ -242,8 +242,9 @@ async function fitLoop(o: FitPhaseOptions, engine: GradientEngine | undefined, p
   const optimizer = createOptimizer(o.spec, state.callbacks.lr);
   if (o.resume && o.resume.optimizer.length > 0) await restoreOptimizerState(optimizer, o.resume.optimizer);
   const weightsT = o.classWeights ? tfc.tensor1d(o.classWeights) : undefined;
-  // With a gradient engine, Adam runs on Float32Array mirrors (flushed into the optimizer before each checkpoint).
-  const adamOpt = engine ? asAdam(optimizer) : undefined;
+  // With a gradient engine, Adam runs on mirrors of the weights (flushed into the optimizer before each
+  // checkpoint) unless there are too many to mirror; then TF.js's optimizer applies the engine's gradients.
+  const adamOpt = engine && FastAdam.fits(vars) ? asAdam(optimizer) : undefined;
   const adam = adamOpt ? new FastAdam(adamOpt, vars) : undefined;
   try {
     return await epochs(o, { model: o.model, vars, optimizer, adam, classes: o.classes, weightsT, l2: l2Terms(o) }, state, engine, predict);
