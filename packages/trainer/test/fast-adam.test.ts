@@ -62,6 +62,16 @@ describe('FastAdam', () => {
       expect(mismatches(moments(two), moments(ref))).toBe(0);
       const betas = (o: typeof one) => [asAdam(o.opt)?.accBeta1.dataSync()[0], asAdam(o.opt)?.accBeta2.dataSync()[0]];
       expect(betas(two)).toEqual(betas(ref));
+      // A new mirror of the flushed state (as a resumed run makes) loads non-zero moments into both threads' parts.
+      const resumed = new FastAdam(asAdam(two.opt) as NonNullable<ReturnType<typeof asAdam>>, two.vars, { threads: 2 });
+      try {
+        const grads = LENGTHS.map((n) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1)));
+        resumed.step(grads);
+        ref.opt.applyGradients(ref.vars.map((v, i) => ({ name: v.name, tensor: tfc.tensor(grads[i] as Float32Array) })));
+        expect(mismatches(resumed.weights, ref.vars.map((v) => v.dataSync() as Float32Array))).toBe(0);
+      } finally {
+        resumed.close();
+      }
     } finally {
       one.adam.close();
       two.adam.close();

@@ -244,7 +244,7 @@ function ortLines(ort: Awaited<ReturnType<typeof ortStep>>, rows: LayerRow[], fl
   const serialMs = [...ort.profile.serial.values()].reduce((s, v) => s + v, 0);
   return [
     '',
-    `onnxruntime step engine (one ONNX graph: forward + hand-written VJPs, ${ort.threads} intra-op threads; Adam on Float32Array mirrors as in the fit loop): **${fmt(ort.wall)} ms wall**, ` +
+    `onnxruntime step engine (one ONNX graph: forward + hand-written VJPs, ${ort.threads} intra-op threads; Adam on the fit loop's FastAdam mirrors): **${fmt(ort.wall)} ms wall**, ` +
       `${fmt(ort.cpu)} CPU ms (all threads; the Adam update ${fmt(ort.adamCpu)} of them) per step → **${fmt(flops / 1e6 / ort.wall, 2)} GFLOP/s wall**; CPU/wall ${fmt(ort.cpu / ort.wall, 2)}; ` +
       `${fmt(tfjsWallMs / ort.wall, 1)}× the TF.js step's wall time in the same run; ${ort.profile.nodes} graph nodes.`,
     '',

@@ -95,17 +95,28 @@ class Arena {
   }
 }
 
-/** One thread's part of a weight: byte offsets of its values, moments and gradient, and how many values. */
+/**
+ * One thread's part of a weight: its values [from, from + n) of the weight, and the byte offsets
+ * in `arena` of those values, their moments and their gradient.
+ */
 interface Part {
+  arena: Arena;
+  from: number;
+  n: number;
   w: number;
   m: number;
   s: number;
   g: number;
-  n: number;
 }
 
-function place(arena: Arena, n: number, w?: number): Part {
-  return { w: w ?? arena.alloc(n), m: arena.alloc(n), s: arena.alloc(n), g: arena.alloc(n), n };
+/** A part placed in `arena` (its values at `w` when they are already there: the main thread's full weight). */
+function place(arena: Arena, from: number, n: number, w?: number): Part {
+  return { arena, from, n, w: w ?? arena.alloc(n), m: arena.alloc(n), s: arena.alloc(n), g: arena.alloc(n) };
+}
+
+/** Copies the part's share of a whole-weight array (`values`) into its region `at`. */
+function load(p: Part, at: number, values: Float32Array): void {
+  p.arena.view(at, p.n).set(values.subarray(p.from, p.from + p.n));
 }
 
 /**
@@ -123,7 +134,7 @@ class AdamHelper {
   ) {}
 
   /** Starts the thread on its `parts` of the shared `memory`. */
-  static start(memory: WebAssembly.Memory, parts: Part[]): AdamHelper {
+  static start(memory: WebAssembly.Memory, parts: readonly Part[]): AdamHelper {
     const ctrl = new Int32Array(new SharedArrayBuffer(3 * 4));
     const scalars = new Float64Array(new SharedArrayBuffer(8 * 8));
     const workerData = { ctrl: ctrl.buffer, scalars: scalars.buffer, memory, parts: parts.map((p) => [p.w, p.m, p.s, p.g, lanes(p.n)]) };
@@ -180,12 +191,10 @@ export class FastAdam {
 
   /** Current weight values (what the next step's gradients must be computed at; views on plain, unshared memory, as onnxruntime's feeds need). */
   readonly weights: Float32Array[];
-  /** Each weight's part on the main thread: values [0, mid). */
+  /** Each weight's part on the main thread: values [0, mid), its value region the whole weight's. */
   private readonly main: Part[];
   /** Each weight's part on the helper thread (values [mid, n)), if any. */
   private readonly hi: (Part | undefined)[];
-  private readonly arena: Arena;
-  private readonly shared: Arena | undefined;
   private readonly helper: AdamHelper | undefined;
   private acc1: number;
   private acc2: number;
@@ -205,32 +214,36 @@ export class FastAdam {
     const lengths = vars.map((v) => v.size);
     const total = lengths.reduce((a, n) => a + n, 0);
     const mids = helperStarts(lengths, threads > 1 && total >= SPLIT_MIN ? total >> 1 : total);
-    this.arena = new Arena(lengths.reduce((a, n, i) => a + lanes(n) + 3 * lanes(mids[i] as number), 0), false);
     const hiLengths = lengths.map((n, i) => n - (mids[i] as number));
+    const arena = new Arena(lengths.reduce((a, n, i) => a + lanes(n) + 3 * lanes(mids[i] as number), 0), false);
     const hiTotal = hiLengths.reduce((a, n) => a + 4 * lanes(n), 0);
-    this.shared = hiTotal > 0 ? new Arena(hiTotal, true) : undefined;
-    const wAt = lengths.map((n) => this.arena.alloc(n));
-    this.main = mids.map((mid, i) => place(this.arena, mid, wAt[i]));
-    this.hi = hiLengths.map((n) => (n > 0 && this.shared ? place(this.shared, n) : undefined));
-    this.weights = lengths.map((n, i) => this.arena.view(wAt[i] as number, n));
+    const shared = hiTotal > 0 ? new Arena(hiTotal, true) : undefined;
+    const wAt = lengths.map((n) => arena.alloc(n));
+    this.weights = lengths.map((n, i) => arena.view(wAt[i] as number, n));
+    this.main = mids.map((mid, i) => place(arena, 0, mid, wAt[i]));
+    this.hi = hiLengths.map((n, i) => (shared && n > 0 ? place(shared, mids[i] as number, n) : undefined));
     vars.forEach((v, i) => {
-      const mid = mids[i] as number;
-      const load = (values: Float32Array, mainAt: number, hiAt: number | undefined): void => {
-        this.arena.view(mainAt, mid).set(values.subarray(0, mid));
-        if (hiAt !== undefined) this.shared?.view(hiAt, values.length - mid).set(values.subarray(mid));
-      };
-      const w = v.dataSync() as Float32Array;
-      this.weights[i]?.set(w);
+      const w = this.weights[i] as Float32Array;
+      w.set(v.dataSync() as Float32Array);
       const hi = this.hi[i];
-      if (hi) this.shared?.view(hi.w, hi.n).set(w.subarray(mid));
-      const main = this.main[i] as Part;
-      load(moment(opt.accumulatedFirstMoment, i, v, 'm').variable.dataSync() as Float32Array, main.m, hi?.m);
-      load(moment(opt.accumulatedSecondMoment, i, v, 'v').variable.dataSync() as Float32Array, main.s, hi?.s);
+      if (hi) load(hi, hi.w, w);
+      const m = moment(opt.accumulatedFirstMoment, i, v, 'm').variable.dataSync() as Float32Array;
+      const s = moment(opt.accumulatedSecondMoment, i, v, 'v').variable.dataSync() as Float32Array;
+      for (const p of this.partsOf(i)) {
+        load(p, p.m, m);
+        load(p, p.s, s);
+      }
     });
     const parts = this.hi.filter((p): p is Part => p !== undefined);
-    this.helper = this.shared && parts.length > 0 ? AdamHelper.start(this.shared.memory, parts) : undefined;
+    this.helper = shared && parts.length > 0 ? AdamHelper.start(shared.memory, parts) : undefined;
     this.acc1 = opt.accBeta1.dataSync()[0] as number;
     this.acc2 = opt.accBeta2.dataSync()[0] as number;
+  }
+
+  /** Weight `i`'s parts: the main thread's, then the helper's if any. */
+  private partsOf(i: number): Part[] {
+    const hi = this.hi[i];
+    return hi ? [this.main[i] as Part, hi] : [this.main[i] as Part];
   }
 
   /** One Adam step with `grads` on the mirrors (`weights`); `syncWeights` hands them to TF.js. */
@@ -239,14 +252,14 @@ export class FastAdam {
     const { beta1: b1, beta2: b2, epsilon: eps, learningRate: lr } = this.opt;
     // The scalars as TF.js makes them: float32 tensors of β, 1 − β (computed in double), ε and −lr; 1 − βᵗ in float32.
     const a: AdamScalars = { b1: f(b1), a1: f(1 - b1), b2: f(b2), a2: f(1 - b2), c1: f(1 - this.acc1), c2: f(1 - this.acc2), eps: f(eps), nlr: f(-lr) };
-    this.hi.forEach((p, i) => p && this.shared?.view(p.g, p.n).set((grads[i] as Float32Array).subarray(this.main[i]?.n)));
+    this.hi.forEach((p, i) => p && load(p, p.g, grads[i] as Float32Array));
     this.helper?.begin(a);
     this.main.forEach((p, i) => {
-      this.arena.view(p.g, p.n).set((grads[i] as Float32Array).subarray(0, p.n));
-      this.arena.kernel(p.w, p.m, p.s, p.g, lanes(p.n), a);
+      load(p, p.g, grads[i] as Float32Array);
+      p.arena.kernel(p.w, p.m, p.s, p.g, lanes(p.n), a);
     });
     this.helper?.end();
-    this.hi.forEach((p, i) => p && this.weights[i]?.set(this.shared?.view(p.w, p.n) as Float32Array, this.main[i]?.n));
+    this.hi.forEach((p, i) => p && this.weights[i]?.set(p.arena.view(p.w, p.n), p.from));
     this.acc1 = f(this.acc1 * a.b1);
     this.acc2 = f(this.acc2 * a.b2);
     this.opt.incrementIterations();
@@ -266,13 +279,10 @@ export class FastAdam {
     this.weightsDirty = false;
   }
 
-  /** One moment of weight `i` whole, from the main thread's part and the helper's. */
+  /** One moment of weight `i` whole, from its parts. */
   private moment(i: number, which: 'm' | 's'): Float32Array {
-    const main = this.main[i] as Part;
-    const hi = this.hi[i];
-    const out = new Float32Array(main.n + (hi?.n ?? 0));
-    out.set(this.arena.view(main[which], main.n));
-    if (hi && this.shared) out.set(this.shared.view(hi[which], hi.n), main.n);
+    const out = new Float32Array((this.weights[i] as Float32Array).length);
+    for (const p of this.partsOf(i)) out.set(p.arena.view(p[which], p.n), p.from);
     return out;
   }
 
